@@ -1,0 +1,243 @@
+/* SPDX-License-Identifier: (GPL-2.0 WITH Linux-syscall-note) OR MIT */
+/*
+ * goro: the ABI between goro.ko and libgoro.
+ *
+ * Rules (they are what lets the ABI grow without breaking anyone):
+ *  - only fixed-size __u types, no enums, no bitfields, no implicit padding;
+ *    every struct's size is asserted below;
+ *  - every ioctl struct has reserved fields: the kernel rejects non-zero
+ *    reserved fields and unknown flags with -EINVAL, unknown commands with
+ *    -ENOTTY;
+ *  - GORO_IOC_SETUP returns the size of the shared region, the offset of
+ *    every part of it and the feature bits; userspace computes every pointer
+ *    from those offsets and never assumes a layout beyond the structs here;
+ *  - a new behaviour gets a new ioctl number or a new flag or feature bit,
+ *    never a different meaning for an old one. GORO_ABI_VERSION changes only
+ *    on an incompatible change; libgoro refuses a module of another version.
+ */
+#ifndef _UAPI_LINUX_GORO_H
+#define _UAPI_LINUX_GORO_H
+
+#include <linux/types.h>
+#include <linux/ioctl.h>
+
+#define GORO_DEVICE		"/dev/goro"
+#define GORO_ABI_VERSION	1
+#define GORO_MAGIC		0x6f726f47U	/* "Goro" little-endian */
+
+/* Size of each P's local run queue ring (a power of two). */
+#define GORO_RUNQ_ENTRIES	256
+/* "no P", "no M", "no goroutine". */
+#define GORO_NONE		0xffffffffU
+
+/* Feature bits, returned by GORO_IOC_VERSION and GORO_IOC_SETUP. */
+#define GORO_FEAT_HANDOFF	(1ULL << 0) /* blocked M's P handed off */
+#define GORO_FEAT_KSTEAL	(1ULL << 1) /* PARK steals in the kernel */
+#define GORO_FEAT_PARK_DEADLINE	(1ULL << 2) /* GORO_PARK_DEADLINE */
+#define GORO_FEAT_PARK_FD	(1ULL << 3) /* GORO_PARK_FD */
+#define GORO_FEAT_PREEMPT	(1ULL << 4) /* monitor sets goro_p.preempt */
+
+/*
+ * GORO_IOC_VERSION: what this module speaks. Needs no setup; every field is
+ * written by the kernel.
+ */
+struct goro_version {
+	__u32 abi_version;	/* GORO_ABI_VERSION of the module */
+	__u32 max_procs;	/* largest nprocs GORO_IOC_SETUP accepts */
+	__u64 features;		/* GORO_FEAT_* */
+	__u32 max_ms;		/* largest max_ms GORO_IOC_SETUP accepts */
+	__u32 resv[5];
+};
+
+/* Offsets into the shared region mapped at mmap offset 0. */
+struct goro_offsets {
+	__u64 hdr;		/* struct goro_shared_hdr */
+	__u64 procs;		/* nprocs x struct goro_p, p_stride apart */
+	__u64 ms;		/* max_ms x struct goro_m, m_stride apart */
+	__u32 p_stride;
+	__u32 m_stride;
+	__u64 resv[4];
+};
+
+/*
+ * GORO_IOC_SETUP: create the scheduler instance of this open file.
+ * One instance per open file; a second SETUP on the same file is -EBUSY.
+ * In: nprocs (1..max_procs), max_ms (0 = module default, else
+ * nprocs..max_ms), flags (none defined: must be 0), resv zero.
+ * Out: features, map_size (mmap exactly that at offset 0), off.
+ */
+struct goro_setup {
+	__u32 nprocs;
+	__u32 max_ms;
+	__u32 flags;
+	__u32 resv0;
+	__u64 features;
+	__u64 map_size;
+	struct goro_offsets off;
+	__u64 resv[4];
+};
+
+/*
+ * GORO_IOC_ATTACH_M: the calling thread becomes an M of the instance.
+ * In: flags: GORO_ATTACH_P binds P number p to the new M (the P must be
+ * idle); without it the M starts with no P (it parks to get one).
+ * Out: m, the M's slot in the M table. -EEXIST if the thread is already an
+ * M, -ENOSPC when max_ms Ms are attached, -EBUSY if P p is not idle.
+ */
+#define GORO_ATTACH_P		(1U << 0)
+struct goro_attach {
+	__u32 flags;
+	__u32 p;
+	__u32 m;
+	__u32 resv[5];
+};
+
+/*
+ * GORO_IOC_PARK: the calling M gives up its P and sleeps until it is given
+ * one (by GORO_IOC_WAKE or a handoff), the deadline passes, fd is readable
+ * or a signal arrives (-EINTR; the M then holds no P).
+ *
+ * Before sleeping the kernel scans every P's ring and hdr.runqsize: if work
+ * exists it steals half of a victim's ring into the caller's P (or, with
+ * only global work, keeps the P) and returns at once with the P. This scan
+ * and the sleep are atomic with respect to GORO_IOC_WAKE: no lost wake-up.
+ *
+ * Out: p (the P now owned, or GORO_NONE), why (GORO_WOKE_*), nstolen.
+ */
+#define GORO_PARK_DEADLINE	(1U << 0) /* deadline_ns: CLOCK_MONOTONIC */
+#define GORO_PARK_FD		(1U << 1) /* also wake when fd polls in */
+#define GORO_PARK_NOSTEAL	(1U << 2) /* skip the kernel-side steal */
+
+#define GORO_WOKE_STOLEN	1	/* nstolen handles moved into p */
+#define GORO_WOKE_GLOBAL	2	/* hdr.runqsize != 0: run the global queue */
+#define GORO_WOKE_WAKE		3	/* GORO_IOC_WAKE gave us p */
+#define GORO_WOKE_HANDOFF	4	/* a blocked M's P (with work) is ours */
+#define GORO_WOKE_DEADLINE	5
+#define GORO_WOKE_FD		6
+#define GORO_WOKE_LOCAL		7	/* our own P still had work */
+
+struct goro_park {
+	__u32 flags;
+	__s32 fd;
+	__u64 deadline_ns;
+	__u32 p;
+	__u32 why;
+	__u32 nstolen;
+	__u32 resv[3];
+};
+
+/*
+ * GORO_IOC_WAKE: Go's wakep. Bind an idle P to one parked M and wake it.
+ * Out: nwoken (0 when no M is parked or no P is idle; the caller may then
+ * start a new M).
+ */
+struct goro_wake {
+	__u32 flags;
+	__u32 nwoken;
+	__u32 resv[2];
+};
+
+#define GORO_IOC_VERSION	_IOR('G', 0x00, struct goro_version)
+#define GORO_IOC_SETUP		_IOWR('G', 0x01, struct goro_setup)
+#define GORO_IOC_ATTACH_M	_IOWR('G', 0x02, struct goro_attach)
+#define GORO_IOC_DETACH_M	_IO('G', 0x03)
+#define GORO_IOC_PARK		_IOWR('G', 0x04, struct goro_park)
+#define GORO_IOC_WAKE		_IOWR('G', 0x05, struct goro_wake)
+
+/*
+ * The shared region. Every field says who writes it; the other side only
+ * reads it, and the kernel treats everything userspace can write as hostile.
+ */
+
+/* P status (goro_p.status, written by the kernel). */
+#define GORO_P_IDLE		0	/* on the idle list, no owner */
+#define GORO_P_RUNNING		1	/* owner M runs goroutines */
+#define GORO_P_BLOCKED		2	/* owner M blocked in the kernel; the P
+					 * has no work and may be taken */
+
+/* M state (goro_m.state, written by the kernel). */
+#define GORO_M_FREE		0	/* slot unused */
+#define GORO_M_RUNNING		1
+#define GORO_M_BLOCKED		2	/* blocked in the kernel (not parked) */
+#define GORO_M_PARKED		3	/* in GORO_IOC_PARK */
+#define GORO_M_WAITP		4	/* back from a block, waiting for a P */
+
+struct goro_shared_hdr {
+	__u32 magic;		/* kernel: GORO_MAGIC */
+	__u32 abi_version;	/* kernel: GORO_ABI_VERSION */
+	__u32 nprocs;		/* kernel */
+	__u32 max_ms;		/* kernel */
+	__u32 ring_entries;	/* kernel: GORO_RUNQ_ENTRIES */
+	__u32 resv0[3];
+	/* counters of state, kept exact by the kernel (atomic) */
+	__u32 npidle;		/* Ps in GORO_P_IDLE */
+	__u32 nmidle;		/* Ms in GORO_IOC_PARK */
+	__u32 nmwaitp;		/* Ms back from a block waiting for a P */
+	__u32 spare_wanted;	/* kernel: handoffs that found no parked M */
+	/* written by userspace */
+	__u32 nmspinning;	/* Ms looking for work (Go's nmspinning) */
+	__u32 runqsize;		/* length of the global run queue */
+	__u32 ngoroutines;	/* live goroutines (for /proc) */
+	__u32 resv1;
+	/* event counters, kernel-written */
+	__u64 handoffs;
+	__u64 parks;
+	__u64 wakes;
+	__u64 ksteals;
+	__u64 preempt_reqs;
+	__u64 resv2[3];
+};
+
+struct goro_p {
+	/* cache line 0: written by the kernel unless noted */
+	__u32 status;		/* GORO_P_* */
+	__u32 owner;		/* M slot owning this P, or GORO_NONE */
+	__u32 preempt;		/* kernel sets 1; userspace clears on yield */
+	__u32 resv0;
+	__u64 schedtick;	/* userspace: +1 per goroutine scheduled */
+	__u64 syscalltick;	/* kernel: +1 per block of the owner */
+	__u64 handoffs;		/* kernel */
+	__u64 ksteals;		/* kernel: handles stolen from this P */
+	__u64 resv1[2];
+	/*
+	 * cache line 1: the run queue. tail and ring are written only by the
+	 * owner (the owning M in userspace, or the kernel on its behalf inside
+	 * GORO_IOC_PARK); head is advanced by compare-and-swap by the owner
+	 * and by thieves. Indices run free and are masked on use.
+	 */
+	__u32 head;
+	__u32 tail;
+	__u64 runnext;		/* owner, and thieves by compare-and-swap */
+	__u64 resv2[6];
+	__u64 ring[GORO_RUNQ_ENTRIES];
+};
+
+struct goro_m {
+	__u32 state;		/* kernel: GORO_M_* */
+	__u32 p;		/* kernel: P owned, or GORO_NONE */
+	__u32 tid;		/* kernel */
+	__u32 locks;		/* userspace: non-zero = do not hand off the P
+				 * (the M is inside the runtime) */
+	__u64 curg;		/* userspace: handle of the running goroutine */
+	__u64 resv[5];
+};
+
+#ifndef __KERNEL__
+#ifdef __cplusplus
+#define GORO_STATIC_ASSERT(c, m) static_assert(c, m)
+#else
+#define GORO_STATIC_ASSERT(c, m) _Static_assert(c, m)
+#endif
+GORO_STATIC_ASSERT(sizeof(struct goro_version) == 40, "goro_version");
+GORO_STATIC_ASSERT(sizeof(struct goro_offsets) == 64, "goro_offsets");
+GORO_STATIC_ASSERT(sizeof(struct goro_setup) == 128, "goro_setup");
+GORO_STATIC_ASSERT(sizeof(struct goro_attach) == 32, "goro_attach");
+GORO_STATIC_ASSERT(sizeof(struct goro_park) == 40, "goro_park");
+GORO_STATIC_ASSERT(sizeof(struct goro_wake) == 16, "goro_wake");
+GORO_STATIC_ASSERT(sizeof(struct goro_shared_hdr) == 128, "goro_shared_hdr");
+GORO_STATIC_ASSERT(sizeof(struct goro_p) == 128 + 8 * GORO_RUNQ_ENTRIES, "goro_p");
+GORO_STATIC_ASSERT(sizeof(struct goro_m) == 64, "goro_m");
+#undef GORO_STATIC_ASSERT
+#endif
+
+#endif /* _UAPI_LINUX_GORO_H */
