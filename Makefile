@@ -1,0 +1,124 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# goro: Go's G/M/P scheduler for C programs, with a kernel module.
+#
+#   make            module + libgoro (static, shared) + tools
+#   make check      unit tests (native, ASan+UBSan), then the kernel
+#                   selftests in the test box; ends "N passed, N failed"
+#   make run        build, boot the test box, load goro.ko, run the demo
+#   make bench      benchmarks side by side with Go, pthreads, Boost, TBB
+#   make install    libgoro, goro.h, goro.pc, the module (modules_install)
+#   make style      checkpatch on module/, clang-format check on the rest
+#
+# KDIR=<headers> builds the module for another kernel (default: the running
+# kernel's, else Debian's cloud-amd64 headers, which the test box boots).
+
+PREFIX ?= /usr/local
+LIBDIR ?= $(PREFIX)/lib
+INCLUDEDIR ?= $(PREFIX)/include
+DESTDIR ?=
+TOP := $(CURDIR)
+RESULTS := $(TOP)/build/results
+KDIRS = . scripts/kdir.sh &&
+
+all: module userlib tools
+
+deps:
+	@scripts/deps
+
+module: deps
+	@$(KDIRS) $(MAKE) -C "$$KDIR" M=$(TOP) modules
+
+# the test box boots Debian's cloud kernel: build the module for it
+vm-module: deps
+	@$(KDIRS) $(MAKE) -C "$$VM_KDIR" M=$(TOP) modules
+
+userlib: deps
+	@$(MAKE) -C userlib
+
+tools: userlib
+	@if [ -f tools/Makefile ]; then $(MAKE) -C tools; fi
+
+selftests: deps
+	@$(MAKE) -C selftests
+
+# --- tests -----------------------------------------------------------------
+check: deps
+	@rm -rf $(RESULTS) && mkdir -p $(RESULTS)
+	@st=0; \
+	echo "== userlib: native"; \
+	$(MAKE) -s -C userlib check SAN= RESULTS=$(RESULTS)/native || st=1; \
+	echo "== userlib: ASan+UBSan"; \
+	$(MAKE) -s -C userlib check SAN=asan RESULTS=$(RESULTS)/asan || st=1; \
+	echo "== test box: kernel selftests"; \
+	$(MAKE) -s vm-module selftests && \
+	selftests/vm/run --smp 2 --results $(RESULTS)/vm || st=1; \
+	echo "== summary"; \
+	scripts/tap-summary $(RESULTS)/native $(RESULTS)/asan $(RESULTS)/vm || st=1; \
+	exit $$st
+
+# TSan is slow: its own target
+check-tsan: deps
+	@mkdir -p $(RESULTS)
+	@$(MAKE) -s -C userlib check SAN=tsan RESULTS=$(RESULTS)/tsan; st=$$?; \
+	scripts/tap-summary $(RESULTS)/tsan && exit $$st
+
+# the kernel selftests only, in the box (SMP=4 for a second pass)
+SMP ?= 2
+check-vm: deps vm-module selftests
+	@mkdir -p $(RESULTS) && rm -f $(RESULTS)/vm$(SMP)
+	@selftests/vm/run --smp $(SMP) --results $(RESULTS)/vm$(SMP); st=$$?; \
+	scripts/tap-summary $(RESULTS)/vm$(SMP) && exit $$st
+
+# --- the demo --------------------------------------------------------------
+DEMO_BINS := $(patsubst examples/%.c,build/demo/%,$(wildcard examples/*.c))
+
+build/demo/%: examples/%.c userlib/build/libgoro.a userlib/include/goro.h
+	@mkdir -p $(dir $@)
+	$(CC) -std=c11 -O2 -Wall -Wextra -Werror -Iuserlib/include -static \
+		-pthread -o $@ $< userlib/build/libgoro.a
+
+run: deps vm-module userlib
+	@$(MAKE) -s $(DEMO_BINS)
+	@selftests/vm/run --live --smp 2 --script selftests/vm/demo.sh $(DEMO_BINS)
+
+bench: deps userlib
+	@$(MAKE) -C bench run
+
+# --- install ---------------------------------------------------------------
+goro.pc: Makefile
+	@printf '%s\n' "prefix=$(PREFIX)" "libdir=$(LIBDIR)" \
+		"includedir=$(INCLUDEDIR)" "" "Name: goro" \
+		"Description: goroutines for C: Go's G/M/P scheduler" \
+		"Version: 1.0" "Libs: -L\$${libdir} -lgoro -pthread" \
+		"Cflags: -I\$${includedir} -pthread" >$@
+
+install: userlib goro.pc
+	install -d $(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(INCLUDEDIR)
+	install -m 644 userlib/build/libgoro.a $(DESTDIR)$(LIBDIR)/
+	install -m 755 userlib/build/libgoro.so.1 $(DESTDIR)$(LIBDIR)/
+	ln -sf libgoro.so.1 $(DESTDIR)$(LIBDIR)/libgoro.so
+	install -m 644 userlib/include/goro.h $(DESTDIR)$(INCLUDEDIR)/
+	install -m 644 goro.pc $(DESTDIR)$(LIBDIR)/pkgconfig/
+
+install-module: module
+	@$(KDIRS) $(MAKE) -C "$$KDIR" M=$(TOP) modules_install
+
+# --- style -----------------------------------------------------------------
+style: deps
+	@ksrc=$$(scripts/ksrc) && \
+	$$ksrc/scripts/checkpatch.pl --strict --no-tree --terse --show-types \
+		--ignore SPDX_LICENSE_TAG -f module/*.c module/*.h uapi/*.h
+	@clang-format --dry-run --Werror $$(git ls-files 'userlib/*.[ch]' \
+		'tools/*.[ch]' 'selftests/*.c' 'examples/*.c' 'bench/*.c')
+
+clean:
+	@$(KDIRS) $(MAKE) -C "$$KDIR" M=$(TOP) clean
+	@$(MAKE) -C userlib clean
+	@$(MAKE) -C selftests clean
+	@if [ -f tools/Makefile ]; then $(MAKE) -C tools clean; fi
+	@if [ -f bench/Makefile ]; then $(MAKE) -C bench clean; fi
+	rm -rf build goro.pc
+
+.PHONY: all deps module vm-module userlib tools selftests check check-tsan \
+	check-vm run bench install install-module style clean
