@@ -30,8 +30,10 @@ module: deps
 	@$(KDIRS) $(MAKE) -C "$$KDIR" M=$(TOP) modules
 
 # the test box boots Debian's cloud kernel: build the module for it
+# (with BTF, which the headers package alone cannot give: scripts/module-btf)
 vm-module: deps
 	@$(KDIRS) $(MAKE) -C "$$VM_KDIR" M=$(TOP) modules
+	@scripts/module-btf module/goro.ko build/vm/goro.ko
 
 userlib: deps
 	@$(MAKE) -C userlib
