@@ -1,0 +1,140 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * goro.ko: Go's goroutine scheduler (G/M/P) for C programs, kernel side.
+ *
+ * This file is the entry point: the misc device /dev/goro, its file
+ * operations, the ioctl dispatch, the module parameters, and module
+ * init/exit. One scheduler instance lives per open file.
+ */
+#include <linux/compat.h>
+#include <linux/fs.h>
+#include <linux/miscdevice.h>
+#include <linux/module.h>
+#include <linux/uaccess.h>
+
+#include "sched.h"
+
+unsigned int goro_max_procs = 256;
+module_param_named(max_procs, goro_max_procs, uint, 0444);
+MODULE_PARM_DESC(max_procs, "Largest nprocs GORO_IOC_SETUP accepts (default 256)");
+
+unsigned int goro_max_ms = 10000;
+module_param_named(max_ms, goro_max_ms, uint, 0444);
+MODULE_PARM_DESC(max_ms, "Largest number of Ms (threads) per instance, and the default for max_ms = 0 (default 10000)");
+
+struct goro_stats goro_stats;
+
+u64 goro_features(void)
+{
+	return 0;
+}
+
+static long goro_ioc_version(void __user *arg)
+{
+	struct goro_version v = {
+		.abi_version = GORO_ABI_VERSION,
+		.max_procs = goro_max_procs,
+		.features = goro_features(),
+		.max_ms = goro_max_ms,
+	};
+
+	if (copy_to_user(arg, &v, sizeof(v)))
+		return -EFAULT;
+	return 0;
+}
+
+/* Every command this module knows, by number; see goro_ioctl(). */
+static const unsigned int goro_cmds[] = {
+	[_IOC_NR(GORO_IOC_VERSION)] = GORO_IOC_VERSION,
+};
+
+static long goro_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
+{
+	void __user *uarg = (void __user *)arg;
+	unsigned int nr = _IOC_NR(cmd);
+
+	/*
+	 * Unknown command: -ENOTTY. A known command number with another
+	 * size or direction (a caller built against a different struct):
+	 * -EINVAL.
+	 */
+	if (_IOC_TYPE(cmd) != 'G' || nr >= ARRAY_SIZE(goro_cmds) ||
+	    !goro_cmds[nr])
+		return -ENOTTY;
+	if (cmd != goro_cmds[nr])
+		return -EINVAL;
+
+	switch (cmd) {
+	case GORO_IOC_VERSION:
+		return goro_ioc_version(uarg);
+	}
+	return -ENOTTY;
+}
+
+static int goro_open(struct inode *inode, struct file *file)
+{
+	file->private_data = NULL;
+	return 0;
+}
+
+static int goro_release(struct inode *inode, struct file *file)
+{
+	return 0;
+}
+
+static const struct file_operations goro_fops = {
+	.owner = THIS_MODULE,
+	.open = goro_open,
+	.release = goro_release,
+	.unlocked_ioctl = goro_ioctl,
+	.compat_ioctl = compat_ptr_ioctl,
+	.llseek = noop_llseek,
+};
+
+static struct miscdevice goro_misc = {
+	.minor = MISC_DYNAMIC_MINOR,
+	.name = "goro",
+	.fops = &goro_fops,
+	.mode = 0666,
+};
+
+static int __init goro_init(void)
+{
+	int ret;
+
+	if (!goro_max_procs || goro_max_procs > 4096) {
+		pr_err("max_procs=%u out of range 1..4096\n", goro_max_procs);
+		return -EINVAL;
+	}
+	if (goro_max_ms < goro_max_procs || goro_max_ms > 1000000) {
+		pr_err("max_ms=%u out of range max_procs..1000000\n",
+		       goro_max_ms);
+		return -EINVAL;
+	}
+	ret = goro_proc_init();
+	if (ret)
+		goto err_proc;
+	ret = misc_register(&goro_misc);
+	if (ret)
+		goto err_misc;
+	pr_info("ABI %u, /dev/goro ready\n", GORO_ABI_VERSION);
+	return 0;
+
+err_misc:
+	goro_proc_exit();
+err_proc:
+	return ret;
+}
+
+static void __exit goro_exit(void)
+{
+	misc_deregister(&goro_misc);
+	goro_proc_exit();
+}
+
+module_init(goro_init);
+module_exit(goro_exit);
+
+MODULE_LICENSE("GPL");
+MODULE_DESCRIPTION("goro: Go's G/M/P goroutine scheduler for C programs");
+MODULE_VERSION("1.0");
