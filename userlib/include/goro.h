@@ -1,0 +1,275 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * goro.h: goroutines for C. Go's G/M/P scheduler as a library.
+ *
+ * The runtime starts by itself at the first call into it. The thread that
+ * runs main() becomes goroutine 1, and when main() returns the process ends
+ * with whatever goroutines are still alive (Go's rule). Link with -lgoro
+ * -pthread; nothing else to set up.
+ *
+ * Environment (read once, when the runtime starts):
+ *   GORO_PROCS, else GOMAXPROCS   number of Ps (default: CPUs in the
+ *                                 affinity mask)
+ *   GORO_STACK                    default goroutine stack size in bytes
+ *                                 (default 65536, rounded up to pages)
+ *
+ * Goroutine context. Most calls are meant to be made by a goroutine. A
+ * "foreign thread" is any thread that is not running a goroutine (a thread
+ * the program created with pthread_create, or any thread once main has
+ * ended). Each call below says what it does from a foreign thread: it
+ * either works (blocking the thread itself instead of a goroutine) or
+ * fails with a clear error. Nothing is undefined.
+ *
+ * Thread-local storage. A goroutine may resume on a different thread after
+ * any call that can block or yield (goro_yield, goro_sleep, goro_wg_wait,
+ * goro_mutex_lock, ...). Compilers cache the address of thread-local
+ * variables (errno included) across calls, so:
+ *   - do not keep a pointer to a thread-local variable across such a call;
+ *   - read errno right after the call that set it, before any goro_ call;
+ *   - thread-local caches of other libraries (e.g. a per-thread allocator
+ *     arena) stay correct, they only see the goroutine as a thread user.
+ * The runtime itself reaches its per-thread state only through non-inlined
+ * accessors, so it never suffers from this.
+ *
+ * Blocking calls. A goroutine that blocks its thread in the kernel (read on
+ * a pipe, a long computation is fine) keeps its P busy. Bracket such calls
+ * with goro_syscall_enter()/goro_syscall_exit() (or GORO_SYSCALL()) so the
+ * runtime can hand the P to another thread while the call blocks.
+ */
+#ifndef GORO_H
+#define GORO_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(__GNUC__)
+#define GORO_API __attribute__((visibility("default")))
+#else
+#define GORO_API
+#endif
+
+typedef void (*goro_fn)(void *arg);
+
+/* ---- goroutines -------------------------------------------------------- */
+
+/*
+ * Start a goroutine running fn(arg). Returns its id (> 0), or -EINVAL when
+ * fn is NULL, -ENOMEM when no stack can be allocated, -EAGAIN when the
+ * runtime could not start (no thread could be created).
+ * Thread-safe; works from foreign threads (the goroutine goes to the global
+ * run queue). The new goroutine runs concurrently with the caller; the
+ * caller keeps running (the new goroutine is placed next on its P).
+ */
+GORO_API int64_t goro_go(goro_fn fn, void *arg);
+
+/* Options for goro_go_opts(). Zero-initialise, then set what you need. */
+struct goro_spawn_opts {
+	size_t stack_size;	/* usable stack bytes; 0 = default (GORO_STACK
+				 * or 64 KiB); rounded up to a page; at most
+				 * 1 GiB */
+	const char *name;	/* shown by goro_dump(); not copied: must stay
+				 * valid while the goroutine lives; may be NULL */
+	uint32_t flags;		/* none defined: must be 0 */
+	uint32_t resv[3];	/* must be 0 */
+};
+
+/*
+ * goro_go() with options. opts may be NULL (same as goro_go). Errors as
+ * goro_go(), plus -EINVAL for unknown flags, non-zero resv or a stack size
+ * above 1 GiB.
+ */
+GORO_API int64_t goro_go_opts(goro_fn fn, void *arg,
+			      const struct goro_spawn_opts *opts);
+
+/*
+ * Let other goroutines run; the caller is put back on its P's run queue.
+ * From a foreign thread: sched_yield().
+ */
+GORO_API void goro_yield(void);
+
+/* Id of the calling goroutine; main is 1. 0 from a foreign thread. */
+GORO_API int64_t goro_id(void);
+
+/*
+ * End the calling goroutine, like Go's runtime.Goexit (no unwinding, no
+ * cleanup of C frames). Never returns when called by a goroutine. If main
+ * calls it, the program keeps running the other goroutines; when none is
+ * left the runtime reports the deadlock and exits with status 2.
+ * From a foreign thread it does nothing, sets errno to EPERM and returns.
+ */
+GORO_API void goro_exit(void);
+
+/*
+ * Park the calling goroutine for at least ns nanoseconds; its thread runs
+ * other goroutines meanwhile. ns <= 0 returns at once. Returns 0.
+ * From a foreign thread: sleeps the thread (nanosleep), returns 0.
+ */
+GORO_API int goro_sleep(int64_t ns);
+
+/*
+ * Set the number of Ps (Go's GOMAXPROCS) to n, 1..GORO_MAX_PROCS; n <= 0
+ * only queries. Returns the previous value, or -EINVAL for n above
+ * GORO_MAX_PROCS. Lowering takes effect as running goroutines reach their
+ * next scheduling point. Thread-safe.
+ */
+#define GORO_MAX_PROCS 256
+GORO_API int goro_setprocs(int n);
+
+/* Current number of Ps. Thread-safe. */
+GORO_API int goro_numprocs(void);
+
+/* Number of live goroutines, main included. Thread-safe. */
+GORO_API int64_t goro_numgoroutine(void);
+
+/*
+ * Cheap check (one load) of the calling P's preempt flag, set by the
+ * monitor when the goroutine ran for more than 10 ms without giving up its
+ * P; yields when set. Put it in long loops. No-op on a foreign thread.
+ */
+GORO_API void goro_preempt_point(void);
+
+/*
+ * Bracket a call that may block the thread in the kernel:
+ *     goro_syscall_enter(); n = read(fd, buf, len); goro_syscall_exit();
+ * While inside, the monitor may give the goroutine's P to another thread
+ * (after ~20 us), so the other goroutines keep running; goro_syscall_exit()
+ * gets a P back (the same one when still free), waiting if needed. Make no
+ * other goro_ call between the two. errno is preserved by both. Pairs do
+ * not nest. No-ops on a foreign thread.
+ */
+GORO_API void goro_syscall_enter(void);
+GORO_API void goro_syscall_exit(void);
+#define GORO_SYSCALL(expr)                                                     \
+	(goro_syscall_enter(), goro__syscall_ret((intptr_t)(expr)))
+GORO_API intptr_t goro__syscall_ret(intptr_t r);
+
+/*
+ * Print every goroutine to stderr, Go traceback style: id, state, wait
+ * reason, how long it waits, entry function and name. Also done on
+ * SIGQUIT (then the process exits with status 2, as Go does) unless the
+ * program installed its own SIGQUIT handler before the runtime started.
+ * Thread-safe; reads goroutine state without stopping anything, so a dump
+ * taken while goroutines run is a snapshot of moving state.
+ */
+GORO_API void goro_dump(void);
+
+/* Name of the backend in use: "user" (futex parking, sysmon thread). */
+GORO_API const char *goro_backend(void);
+
+/* ---- synchronisation ---------------------------------------------------- */
+/*
+ * All primitives below are plain structs: initialise them with their
+ * GORO_*_INIT or zero them; they need no destruction. Their fields are
+ * private. Blocking parks the goroutine, not its thread. Every call is
+ * thread-safe and also works from a foreign thread (which then blocks
+ * itself on a futex). None may be copied after first use.
+ */
+
+/* WaitGroup (Go's sync.WaitGroup). */
+typedef struct goro_wg {
+	int64_t _n;
+	uint32_t _lk;
+	uint32_t _resv;
+	void *_head, *_tail;
+} goro_wg;
+#define GORO_WG_INIT {0, 0, 0, 0, 0}
+
+/*
+ * Add delta (may be negative) to the counter; at zero every waiter is
+ * released. A counter going negative aborts the process with
+ * "fatal error: sync: negative WaitGroup counter", as Go panics.
+ */
+GORO_API void goro_wg_add(goro_wg *wg, int64_t delta);
+/* goro_wg_add(wg, -1). */
+GORO_API void goro_wg_done(goro_wg *wg);
+/* Block until the counter is zero. */
+GORO_API void goro_wg_wait(goro_wg *wg);
+
+/*
+ * Mutex (Go's sync.Mutex): not recursive, not owned (any goroutine may
+ * unlock it). Waiters are served first come, first served: an unlock with
+ * waiters hands the mutex to the oldest one.
+ */
+typedef struct goro_mutex {
+	uint32_t _state;
+	uint32_t _lk;
+	void *_head, *_tail;
+} goro_mutex;
+#define GORO_MUTEX_INIT {0, 0, 0, 0}
+
+GORO_API void goro_mutex_lock(goro_mutex *m);
+/* Take the mutex if free; true when taken. Never blocks. */
+GORO_API bool goro_mutex_trylock(goro_mutex *m);
+/*
+ * Unlocking a mutex that is not locked aborts with
+ * "fatal error: sync: unlock of unlocked mutex".
+ */
+GORO_API void goro_mutex_unlock(goro_mutex *m);
+
+/*
+ * Reader/writer mutex (Go's sync.RWMutex). Once a writer waits, new
+ * readers wait behind it (no writer starvation); a writer's unlock admits
+ * every reader that waited.
+ */
+typedef struct goro_rwmutex {
+	uint32_t _lk;
+	int32_t _readers;	/* > 0 readers in, -1 a writer in */
+	uint32_t _wwait;
+	uint32_t _resv;
+	void *_rhead, *_rtail, *_whead, *_wtail;
+} goro_rwmutex;
+#define GORO_RWMUTEX_INIT {0, 0, 0, 0, 0, 0, 0, 0}
+
+GORO_API void goro_rwmutex_rlock(goro_rwmutex *rw);
+GORO_API bool goro_rwmutex_tryrlock(goro_rwmutex *rw);
+/* Aborts with "fatal error: sync: RUnlock of unlocked RWMutex". */
+GORO_API void goro_rwmutex_runlock(goro_rwmutex *rw);
+GORO_API void goro_rwmutex_lock(goro_rwmutex *rw);
+GORO_API bool goro_rwmutex_trylock(goro_rwmutex *rw);
+/* Aborts with "fatal error: sync: Unlock of unlocked RWMutex". */
+GORO_API void goro_rwmutex_unlock(goro_rwmutex *rw);
+
+/* Condition variable (Go's sync.Cond), used with a goro_mutex. */
+typedef struct goro_cond {
+	uint32_t _lk;
+	uint32_t _resv;
+	void *_head, *_tail;
+} goro_cond;
+#define GORO_COND_INIT {0, 0, 0, 0}
+
+/*
+ * Atomically unlock m and wait; relock m before returning. m must be
+ * locked. As in Go, a wake-up does not mean the condition holds: wait in a
+ * loop. There are no spurious wake-ups.
+ */
+GORO_API void goro_cond_wait(goro_cond *c, goro_mutex *m);
+/* Wake the longest waiter, if any. */
+GORO_API void goro_cond_signal(goro_cond *c);
+/* Wake every waiter. */
+GORO_API void goro_cond_broadcast(goro_cond *c);
+
+/* Once (Go's sync.Once). */
+typedef struct goro_once {
+	uint32_t _done;
+	uint32_t _resv;
+	goro_mutex _m;
+} goro_once;
+#define GORO_ONCE_INIT {0, 0, GORO_MUTEX_INIT}
+
+/*
+ * Run fn(arg) if no call on this once has run it yet; every caller returns
+ * only after fn has finished. fn must not call goro_once_do on the same
+ * once (it would wait for itself).
+ */
+GORO_API void goro_once_do(goro_once *o, goro_fn fn, void *arg);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* GORO_H */

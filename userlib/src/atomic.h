@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: MIT */
+/* goro: memory-order helpers, and the shared run queue protocol on top. */
+#ifndef GORO_ATOMIC_H
+#define GORO_ATOMIC_H
+
+#include <stdint.h>
+#include <stdbool.h>
+
+#define ld_acq(p) __atomic_load_n((p), __ATOMIC_ACQUIRE)
+#define ld_rlx(p) __atomic_load_n((p), __ATOMIC_RELAXED)
+#define st_rel(p, v) __atomic_store_n((p), (v), __ATOMIC_RELEASE)
+#define st_rlx(p, v) __atomic_store_n((p), (v), __ATOMIC_RELAXED)
+#define ld_sc(p) __atomic_load_n((p), __ATOMIC_SEQ_CST)
+#define st_sc(p, v) __atomic_store_n((p), (v), __ATOMIC_SEQ_CST)
+#define xadd(p, v) __atomic_fetch_add((p), (v), __ATOMIC_SEQ_CST)
+#define xchg(p, v) __atomic_exchange_n((p), (v), __ATOMIC_SEQ_CST)
+/* strong compare-and-swap, sequentially consistent; true when swapped */
+#define cas(p, o, n)                                                           \
+	__extension__({                                                        \
+		__typeof__(*(p)) o_ = (o);                                     \
+		__atomic_compare_exchange_n((p), &o_, (n), false,              \
+					    __ATOMIC_SEQ_CST,                  \
+					    __ATOMIC_RELAXED);                 \
+	})
+#define fence_sc() __atomic_thread_fence(__ATOMIC_SEQ_CST)
+
+static inline void cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	__builtin_ia32_pause();
+#else
+	__asm__ __volatile__("" ::: "memory");
+#endif
+}
+
+/* The uapi run queue protocol, compiled for userspace. */
+#define GORO_LOAD_ACQ(p) ld_acq(p)
+#define GORO_LOAD_RLX(p) ld_rlx(p)
+#define GORO_STORE_REL(p, v) st_rel(p, v)
+#define GORO_STORE_RLX(p, v) st_rlx(p, v)
+#define GORO_CAS_REL(p, o, n) goro__cas_rel_u32((p), (o), (n))
+
+static inline bool goro__cas_rel_u32(uint32_t *p, uint32_t o, uint32_t n)
+{
+	return __atomic_compare_exchange_n(p, &o, n, false, __ATOMIC_RELEASE,
+					   __ATOMIC_RELAXED);
+}
+
+#endif

@@ -1,0 +1,222 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * goro: the `user` backend. Ps live in the library's own memory, idle Ps
+ * and idle Ms are lists under sched.lock (Go's pidle/midle), an idle M
+ * sleeps on a futex word of its own, and a P whose M is inside
+ * goro_syscall_enter/exit is GORO_P_BLOCKED until its M comes back or the
+ * sysmon thread retakes it (Go's _Psyscall and retake).
+ */
+#include "internal.h"
+#include "backend.h"
+
+#include <errno.h>
+#include <stdlib.h>
+
+static struct goro_p *user_p_create(int id)
+{
+	struct goro_p *kp;
+
+	(void)id;
+	if (posix_memalign((void **)&kp, CACHELINE, sizeof(*kp)))
+		return NULL;
+	__builtin_memset(kp, 0, sizeof(*kp));
+	kp->status = GORO_P_IDLE;
+	kp->owner = GORO_NONE;
+	return kp;
+}
+
+static int user_m_attach(struct goro_mach *m)
+{
+	(void)m;
+	return 0;
+}
+
+static void user_m_detach(struct goro_mach *m)
+{
+	(void)m;
+}
+
+/* sched.lock held */
+static void pidle_push(struct goro_pp *pp)
+{
+	pp->link = sched.pidle;
+	sched.pidle = pp;
+	xadd(&sched.npidle, 1);
+}
+
+static struct goro_pp *user_p_acquire(struct goro_mach *m)
+{
+	struct goro_pp *pp;
+
+	if (ld_sc(&sched.npidle) == 0)
+		return NULL;
+	lock(&sched.lock);
+	pp = sched.pidle;
+	if (pp) {
+		sched.pidle = pp->link;
+		xadd(&sched.npidle, -1);
+		st_rlx(&pp->kp->status, GORO_P_RUNNING);
+		st_rlx(&pp->kp->owner, m ? (uint32_t)m->id : GORO_NONE);
+		pp->m = m;
+	}
+	unlock(&sched.lock);
+	return pp;
+}
+
+static void user_p_release(struct goro_mach *m, struct goro_pp *pp)
+{
+	(void)m;
+	lock(&sched.lock);
+	pp->m = NULL;
+	st_rlx(&pp->kp->owner, GORO_NONE);
+	st_rlx(&pp->kp->status, GORO_P_IDLE);
+	if (!ld_rlx(&pp->retired))
+		pidle_push(pp);
+	unlock(&sched.lock);
+}
+
+static uint32_t user_npidle(void)
+{
+	return ld_sc(&sched.npidle);
+}
+
+static void user_set_nprocs(int n)
+{
+	struct goro_pp **pl;
+	int i;
+
+	lock(&sched.lock);
+	/* retire: off the idle list */
+	for (pl = &sched.pidle; *pl;) {
+		if ((*pl)->id >= n) {
+			*pl = (*pl)->link;
+			xadd(&sched.npidle, -1);
+		} else {
+			pl = &(*pl)->link;
+		}
+	}
+	for (i = 0; i < sched.nallp; i++) {
+		struct goro_pp *pp = sched.allp[i];
+		bool was = ld_rlx(&pp->retired);
+
+		st_rlx(&pp->retired, i >= n);
+		/* a retired P that was idle (not owned) comes back idle */
+		if (was && i < n && ld_rlx(&pp->kp->status) == GORO_P_IDLE &&
+		    !pp->m)
+			pidle_push(pp);
+	}
+	unlock(&sched.lock);
+}
+
+static struct goro_pp *user_m_park(struct goro_mach *m, int64_t deadline)
+{
+	struct goro_pp *pp;
+
+	lock(&sched.lock);
+	st_rlx(&m->parkfutex, 0);
+	m->schedlink = sched.midle;
+	sched.midle = m;
+	xadd(&sched.nmidle, 1);
+	goro__checkdead_locked();
+	unlock(&sched.lock);
+	for (;;) {
+		if (ld_acq(&m->parkfutex))	/* pairs with st_rel in wake */
+			break;
+		if (deadline && nanotime() >= deadline) {
+			struct goro_mach **ml;
+
+			lock(&sched.lock);
+			if (ld_acq(&m->parkfutex)) {
+				unlock(&sched.lock);
+				break;
+			}
+			for (ml = &sched.midle; *ml; ml = &(*ml)->schedlink)
+				if (*ml == m)
+					break;
+			if (*ml) {
+				*ml = m->schedlink;
+				xadd(&sched.nmidle, -1);
+				unlock(&sched.lock);
+				return NULL;
+			}
+			/* a waker took us off the list: wait for its P */
+			unlock(&sched.lock);
+			deadline = 0;
+			continue;
+		}
+		goro__futex_wait(&m->parkfutex, 0, deadline);
+	}
+	pp = m->nextp;
+	m->nextp = NULL;
+	return pp;
+}
+
+static bool user_m_wake(struct goro_pp *pp, bool spinning)
+{
+	struct goro_mach *m;
+
+	lock(&sched.lock);
+	m = sched.midle;
+	if (m) {
+		sched.midle = m->schedlink;
+		xadd(&sched.nmidle, -1);
+	}
+	unlock(&sched.lock);
+	if (!m)
+		return false;
+	m->nextp = pp;
+	m->spinning = spinning;
+	pp->m = m;
+	st_rlx(&pp->kp->owner, (uint32_t)m->id);
+	st_rel(&m->parkfutex, 1);
+	goro__futex_wake(&m->parkfutex, 1);
+	return true;
+}
+
+static void user_syscall_enter(struct goro_mach *m)
+{
+	struct goro_p *kp = m->p->kp;
+
+	st_rlx(&kp->syscalltick, kp->syscalltick + 1);
+	/* release: the P's run queue state is handed to a retaker */
+	st_rel(&kp->status, GORO_P_BLOCKED);
+}
+
+static bool user_syscall_exit(struct goro_mach *m)
+{
+	return cas(&m->p->kp->status, GORO_P_BLOCKED, GORO_P_RUNNING);
+}
+
+static bool user_in_syscall(struct goro_pp *pp, uint64_t *tick)
+{
+	*tick = ld_rlx(&pp->kp->syscalltick);
+	return ld_acq(&pp->kp->status) == GORO_P_BLOCKED;
+}
+
+static bool user_retake(struct goro_pp *pp, uint64_t tick)
+{
+	if (ld_rlx(&pp->kp->syscalltick) != tick)
+		return false;
+	if (!cas(&pp->kp->status, GORO_P_BLOCKED, GORO_P_RUNNING))
+		return false;
+	pp->m = NULL;
+	st_rlx(&pp->kp->owner, GORO_NONE);
+	return true;
+}
+
+const struct goro_backend goro__backend_user = {
+	.name = "user",
+	.p_create = user_p_create,
+	.set_nprocs = user_set_nprocs,
+	.m_attach = user_m_attach,
+	.m_detach = user_m_detach,
+	.p_acquire = user_p_acquire,
+	.p_release = user_p_release,
+	.npidle = user_npidle,
+	.m_park = user_m_park,
+	.m_wake = user_m_wake,
+	.syscall_enter = user_syscall_enter,
+	.syscall_exit = user_syscall_exit,
+	.retake = user_retake,
+	.in_syscall = user_in_syscall,
+};

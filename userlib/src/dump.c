@@ -1,0 +1,211 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * goro: goroutine dump (goro_dump, SIGQUIT), deadlock detection, and the
+ * stack overflow report from the SIGSEGV handler on each M's sigaltstack.
+ */
+#include "internal.h"
+#include "backend.h"
+
+#include <dlfcn.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#define ALTSTACK (64 << 10)
+
+static struct sigaction old_segv, old_bus;
+
+static void wr(int fd, const char *s, size_t n)
+{
+	while (n) {
+		ssize_t k = write(fd, s, n);
+
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0)
+			return;
+		s += k;
+		n -= k;
+	}
+}
+
+static void wrs(int fd, const char *s)
+{
+	wr(fd, s, strlen(s));
+}
+
+/* async-signal-safe decimal */
+static void wrnum(int fd, long long v)
+{
+	char b[24], *p = b + sizeof(b);
+	unsigned long long u = v < 0 ? -(unsigned long long)v : (unsigned long long)v;
+
+	do {
+		*--p = '0' + u % 10;
+		u /= 10;
+	} while (u);
+	if (v < 0)
+		*--p = '-';
+	wr(fd, p, b + sizeof(b) - p);
+}
+
+static const char *state_name(struct goro_g *g)
+{
+	switch (ld_rlx(&g->status)) {
+	case G_IDLE:
+		return "idle";
+	case G_RUNNABLE:
+		return "runnable";
+	case G_RUNNING:
+		return "running";
+	case G_WAITING:
+		return g->waitreason ? g->waitreason : "waiting";
+	case G_SYSCALL:
+		return "syscall";
+	default:
+		return "dead";
+	}
+}
+
+static void dump_g(struct goro_g *g, void *arg)
+{
+	int fd = *(int *)arg;
+	char buf[256];
+	Dl_info di;
+	const char *sym = NULL;
+	int n;
+
+	if (g->fn && dladdr((void *)(uintptr_t)g->fn, &di) && di.dli_sname)
+		sym = di.dli_sname;
+	n = snprintf(buf, sizeof(buf), "goroutine %lld [%s]:\n",
+		     (long long)g->id, state_name(g));
+	wr(fd, buf, n);
+	if (g == &sched.g1)
+		n = snprintf(buf, sizeof(buf), "\tmain()\n");
+	else if (sym)
+		n = snprintf(buf, sizeof(buf), "\tentry %s(%p)%s%s%s\n", sym,
+			     g->arg, g->name ? " \"" : "",
+			     g->name ? g->name : "", g->name ? "\"" : "");
+	else
+		n = snprintf(buf, sizeof(buf), "\tentry %p(%p)%s%s%s\n",
+			     (void *)(uintptr_t)g->fn, g->arg,
+			     g->name ? " \"" : "", g->name ? g->name : "",
+			     g->name ? "\"" : "");
+	wr(fd, buf, n);
+	wrs(fd, "\n");
+}
+
+void goro__dump_all(int fd)
+{
+	if (ld_rlx(&sched.g1.id) && ld_rlx(&sched.g1.status) != G_DEAD)
+		dump_g(&sched.g1, &fd);
+	goro__stack_foreach(dump_g, &fd);
+}
+
+void goro_dump(void)
+{
+	if (ensure_init())
+		return;
+	goro__dump_all(2);
+}
+
+/*
+ * sched.lock held, called as an M parks (Go's checkdead): when every M is
+ * parked, no goroutine is runnable and no timer is pending, nothing can
+ * ever run again. Foreign threads might still wake a goroutine, so their
+ * use of the API turns the check off.
+ */
+void goro__checkdead_locked(void)
+{
+	int i;
+
+	if (ld_rlx(&sched.foreign))
+		return;
+	if ((int32_t)ld_rlx(&sched.nmidle) < sched.mcount)
+		return;
+	if (ld_rlx(&sched.nexttimer) != INT64_MAX || sched.runqsize)
+		return;
+	for (i = 0; i < sched.nallp; i++)
+		if (!goro__runq_empty(sched.allp[i]))
+			return;
+	if (ld_rlx(&sched.ngoroutines) == 0) {
+		wrs(2, "fatal error: no goroutines (main called goro_exit) - "
+		       "deadlock!\n");
+		_exit(2);
+	}
+	wrs(2, "fatal error: all goroutines are asleep - deadlock!\n\n");
+	goro__dump_all(2);
+	_exit(2);
+}
+
+static void segv(int sig, siginfo_t *si, void *uc)
+{
+	char *a = si->si_addr;
+	struct goro_g *g = goro__stack_owner(a);
+	struct sigaction *old = sig == SIGBUS ? &old_bus : &old_segv;
+
+	if (g && a < g->stk.lo && a >= g->stk.lo - 4096) {
+		wrs(2, "goroutine ");
+		wrnum(2, g->id);
+		wrs(2, ": stack overflow\nfatal error: stack overflow\n");
+		_exit(2);
+	}
+	/* not ours: the previous handler, or the default action */
+	if (old->sa_flags & SA_SIGINFO) {
+		old->sa_sigaction(sig, si, uc);
+		return;
+	}
+	if (old->sa_handler != SIG_DFL && old->sa_handler != SIG_IGN) {
+		old->sa_handler(sig);
+		return;
+	}
+	signal(sig, SIG_DFL);
+}
+
+static void quit(int sig)
+{
+	(void)sig;
+	wrs(2, "SIGQUIT: quit\n\n");
+	goro__dump_all(2);
+	_exit(2);
+}
+
+void goro__signals_init(void)
+{
+	struct sigaction sa, cur;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_sigaction = segv;
+	sa.sa_flags = SA_SIGINFO | SA_ONSTACK;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGSEGV, &sa, &old_segv);
+	sigaction(SIGBUS, &sa, &old_bus);
+	if (sigaction(SIGQUIT, NULL, &cur) == 0 && cur.sa_handler == SIG_DFL &&
+	    !(cur.sa_flags & SA_SIGINFO)) {
+		memset(&sa, 0, sizeof(sa));
+		sa.sa_handler = quit;
+		sigemptyset(&sa.sa_mask);
+		sigaction(SIGQUIT, &sa, NULL);
+	}
+}
+
+void goro__altstack_init(struct goro_mach *m)
+{
+	stack_t ss, old;
+
+	if (sigaltstack(NULL, &old) == 0 && !(old.ss_flags & SS_DISABLE) &&
+	    old.ss_size >= ALTSTACK / 2)
+		return;	/* keep one already set (e.g. by a sanitizer) */
+	ss.ss_sp = mmap(NULL, ALTSTACK, PROT_READ | PROT_WRITE,
+			MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (ss.ss_sp == MAP_FAILED)
+		return;
+	ss.ss_size = ALTSTACK;
+	ss.ss_flags = 0;
+	sigaltstack(&ss, NULL);
+	m->altstack = ss.ss_sp;
+}

@@ -1,0 +1,257 @@
+/* SPDX-License-Identifier: MIT */
+/* goro: the runtime's internal structures (G, M, P, the scheduler). */
+#ifndef GORO_INTERNAL_H
+#define GORO_INTERNAL_H
+
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <pthread.h>
+#include <sys/types.h>
+
+#include "goro.h"
+#include "uapi/goro.h"
+#include "atomic.h"
+#include "uapi/goro_runq.h"
+#include "lock.h"
+
+#define HIDDEN __attribute__((visibility("hidden")))
+#define NORETURN __attribute__((noreturn))
+#define likely(x) __builtin_expect(!!(x), 1)
+#define unlikely(x) __builtin_expect(!!(x), 0)
+#define CACHELINE 64
+
+/* Goroutine states (g->status). */
+enum {
+	G_IDLE,		/* being set up */
+	G_RUNNABLE,	/* on a run queue */
+	G_RUNNING,
+	G_WAITING,	/* parked: g->waitreason says on what */
+	G_SYSCALL,	/* inside goro_syscall_enter/exit */
+	G_DEAD,
+};
+
+/* What the context that was switched to does for the one that left. */
+enum {
+	AFTER_NONE,
+	AFTER_RUNQ,	/* put prev on the local run queue (yield) */
+	AFTER_GLOBAL,	/* put prev on the global run queue */
+	AFTER_UNLOCK,	/* unlock arg: prev is parked (gopark's unlockf) */
+	AFTER_FREE,	/* prev is dead: free its stack */
+};
+
+struct goro_mach;
+struct goro_pp;
+
+/* A stack slot. For pool stacks the G lives at the top of its slot. */
+struct goro_stack {
+	char *lo;		/* lowest usable byte (above the guard) */
+	char *hi;		/* one past the highest */
+	uint32_t cls;		/* size class, or STACK_CLS_BIG/NONE */
+	uint32_t guarded;	/* a guard page sits below lo */
+};
+
+struct goro_g {
+	void *sp;			/* saved stack pointer when not running */
+	uint64_t *canary;		/* NULL when unchecked */
+	struct goro_mach *m;		/* M running it, when running */
+	int64_t id;
+	uint32_t status;		/* G_*, atomic */
+	uint32_t preempt;		/* ask to yield at the next safe point */
+	const char *waitreason;
+	int64_t waitsince;		/* CLOCK_MONOTONIC ns */
+	goro_fn fn;
+	void *arg;
+	const char *name;
+	struct goro_g *schedlink;	/* global run queue */
+	struct goro_g *freelink;	/* stack caches */
+	struct goro_stack stk;
+	int64_t when;			/* sleep deadline */
+	void *asan_fake;		/* ASan fake stack save */
+	void *tsan_fiber;
+	unsigned vg_id;			/* valgrind stack id */
+	uint32_t inuse;			/* slot holds a live G (for the dump) */
+};
+
+/* A waiter on a sync primitive: a goroutine or a foreign thread. */
+struct goro_waiter {
+	struct goro_waiter *next;
+	struct goro_g *g;	/* NULL: foreign thread sleeping on futex */
+	uint32_t futex;
+	uint32_t flag;		/* primitive-specific */
+};
+
+#define PP_STACK_CACHE 64
+
+/* Private per-P state; the run queue is in kp (uapi struct goro_p). */
+struct goro_pp {
+	struct goro_p *kp;	/* run queue etc.: ours or the module's */
+	int id;
+	uint32_t retired;	/* id >= nprocs: being given up */
+	struct goro_mach *m;	/* owner, or NULL */
+	struct goro_pp *link;	/* idle list */
+	/* stack cache per size class: singly linked through g->freelink */
+	struct goro_g *scache[8];
+	uint32_t nscache[8];
+	/* sysmon's view */
+	uint64_t sm_schedtick;
+	int64_t sm_schedwhen;
+	uint64_t sm_syscalltick;
+	int64_t sm_syscallwhen;
+	/* user backend: P state (uapi GORO_P_*), syscalltick */
+	uint32_t status;
+	uint32_t resv;
+	uint64_t syscalltick;
+	uint32_t fastrand;
+};
+
+struct goro_mach {
+	struct goro_g g0;		/* scheduler context on its own stack */
+	struct goro_g *curg;
+	struct goro_pp *p;
+	struct goro_pp *nextp;		/* P handed over by a waker */
+	int id;
+	pid_t tid;
+	pthread_t thread;
+	uint32_t spinning;
+	uint32_t parkfutex;		/* user backend: 1 = woken */
+	struct goro_mach *schedlink;	/* idle M list */
+	struct goro_mach *alllink;
+	uint32_t fastrand;
+	uint32_t insyscall;
+	/* after-switch action for the context that just left */
+	int after;
+	struct goro_g *after_g;
+	uint32_t *after_lock;
+	void *altstack;
+	void *g0stack;
+	size_t g0size;
+};
+
+/*
+ * The one scheduler instance of the process (there is one, as there is one
+ * Go runtime per process): all global mutable state lives here.
+ */
+struct goro_sched {
+	uint32_t started;		/* 0 no, 1 starting, 2 yes, 3 failed */
+	uint32_t setprocs_lock;
+	uint32_t lock;			/* global run queue, M lists, retire */
+	struct goro_g *runqhead, *runqtail;
+	uint32_t runqsize;
+	int32_t nprocs;
+	int32_t nallp;
+	uint32_t npidle;		/* user backend idle Ps (atomic) */
+	uint32_t nmspinning;
+	uint32_t nmidle;
+	int32_t mcount;
+	int32_t msyscall;		/* Ms inside goro_syscall_* */
+	uint32_t maxthreads;
+	struct goro_pp *pidle;		/* user backend */
+	struct goro_mach *midle;		/* user backend */
+	struct goro_mach *allm;
+	struct goro_pp *allp[GORO_MAX_PROCS];
+	int64_t ngoroutines;
+	int64_t goidgen;
+	uint32_t foreign;		/* a foreign thread used the API */
+	uint32_t main_exited;		/* main called goro_exit */
+	size_t default_stack;
+	const struct goro_backend *be;
+	struct goro_g g1;		/* main goroutine (main thread's stack) */
+	/* timers: a binary heap of sleeping goroutines */
+	uint32_t tlock;
+	uint32_t ntimers;
+	uint32_t timercap;
+	struct goro_g **timers;
+	int64_t nexttimer;		/* atomic; INT64_MAX when none */
+	pthread_t sysmon;
+	uint32_t sysmon_futex;
+	uint32_t dumping;
+};
+
+extern struct goro_sched goro__sched HIDDEN;
+#define sched goro__sched
+
+/* The calling thread's M, or NULL on a foreign thread (never inlined). */
+struct goro_mach *goro__getm(void) HIDDEN;
+void goro__setm(struct goro_mach *m) HIDDEN;
+
+/* start the runtime if needed; 0 or -errno */
+int goro__init(void) HIDDEN;
+static inline int ensure_init(void)
+{
+	if (likely(ld_acq(&sched.started) == 2))
+		return 0;
+	return goro__init();
+}
+
+int64_t nanotime(void) HIDDEN;
+NORETURN void goro__fatal(const char *fmt, ...) HIDDEN;
+NORETURN void goro__throw(const char *msg) HIDDEN;
+
+/* scheduler (sched.c) */
+struct goro_g *goro__curg(void) HIDDEN;
+void goro__park(struct goro_g *g, uint32_t *unlock_after, const char *why) HIDDEN;
+void goro__ready(struct goro_g *g) HIDDEN;
+void goro__waiter_park(struct goro_waiter *w, uint32_t *lk, const char *why) HIDDEN;
+void goro__waiter_wake(struct goro_waiter *w) HIDDEN;
+void goro__waiter_init(struct goro_waiter *w) HIDDEN;
+bool goro__runq_empty(struct goro_pp *pp) HIDDEN;
+void goro__wakep(void) HIDDEN;
+void goro__sysmon_start(void) HIDDEN;
+void goro__checkdead_locked(void) HIDDEN;
+void goro__timers_run(void) HIDDEN;
+int64_t goro__timers_next(void) HIDDEN;
+void goro__startm(struct goro_pp *pp, bool spinning) HIDDEN;
+void goro__handoffp(struct goro_pp *pp) HIDDEN;
+void goro__preempt_pp(struct goro_pp *pp) HIDDEN;
+
+/* stacks (stack.c) */
+struct goro_g *goro__stack_alloc(struct goro_pp *pp, size_t size) HIDDEN;
+void goro__stack_free(struct goro_pp *pp, struct goro_g *g) HIDDEN;
+void goro__stack_scavenge(void) HIDDEN;
+struct goro_g *goro__stack_owner(void *addr) HIDDEN;
+void goro__stack_foreach(void (*fn)(struct goro_g *g, void *arg), void *arg) HIDDEN;
+void goro__stack_init(void) HIDDEN;
+#define STACK_CANARY 0x676f726f2d737463ULL
+
+/* dump and signals (dump.c) */
+void goro__signals_init(void) HIDDEN;
+void goro__altstack_init(struct goro_mach *m) HIDDEN;
+void goro__dump_all(int fd) HIDDEN;
+
+/* context switch (switch_x86_64.S) */
+struct goro_mach *goro__ctx_swap(void **save_sp, void *new_sp, struct goro_mach *m) HIDDEN;
+void goro__ctx_entry(void) HIDDEN;
+
+/* sanitizers (sched.c) */
+#if defined(__SANITIZE_ADDRESS__)
+#define GORO_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define GORO_ASAN 1
+#endif
+#endif
+#if defined(__SANITIZE_THREAD__)
+#define GORO_TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define GORO_TSAN 1
+#endif
+#endif
+
+static inline uint32_t fastrand(uint32_t *s)
+{
+	/* xorshift32 */
+	uint32_t x = *s;
+
+	x ^= x << 13;
+	x ^= x >> 17;
+	x ^= x << 5;
+	*s = x;
+	return x;
+}
+
+#endif

@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * goro: the runtime's internal lock: a three-state futex mutex (Drepper,
+ * "Futexes Are Tricky") with a short spin. Held only for a few
+ * instructions; never across a context switch except as a park's
+ * after-switch unlock.
+ */
+#ifndef GORO_LOCK_H
+#define GORO_LOCK_H
+
+#include <stdint.h>
+#include "atomic.h"
+
+void goro__lock_slow(uint32_t *l);
+void goro__unlock_wake(uint32_t *l);
+void goro__futex_wait(uint32_t *addr, uint32_t val, int64_t deadline_ns);
+void goro__futex_wake(uint32_t *addr, int n);
+
+static inline void lock(uint32_t *l)
+{
+	uint32_t z = 0;
+
+	if (__atomic_compare_exchange_n(l, &z, 1, false, __ATOMIC_ACQUIRE,
+					__ATOMIC_RELAXED))
+		return;
+	goro__lock_slow(l);
+}
+
+static inline void unlock(uint32_t *l)
+{
+	if (__atomic_exchange_n(l, 0, __ATOMIC_RELEASE) == 2)
+		goro__unlock_wake(l);
+}
+
+#endif

@@ -1,0 +1,317 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * goro: WaitGroup, Mutex, RWMutex, Cond, Once. Each keeps a FIFO of
+ * struct goro_waiter (on the waiter's stack) under its own internal lock
+ * word; a goroutine parks with the lock released after its switch, a
+ * foreign thread sleeps on the waiter's futex word.
+ */
+#include "internal.h"
+
+/* FIFO helpers over (void **head, void **tail) */
+static void q_push(void **head, void **tail, struct goro_waiter *w)
+{
+	w->next = NULL;
+	if (*tail)
+		((struct goro_waiter *)*tail)->next = w;
+	else
+		*head = w;
+	*tail = w;
+}
+
+static struct goro_waiter *q_pop(void **head, void **tail)
+{
+	struct goro_waiter *w = *head;
+
+	if (w) {
+		*head = w->next;
+		if (!*head)
+			*tail = NULL;
+	}
+	return w;
+}
+
+static void init_rt(void)
+{
+	/* the first call may be a sync call: start the runtime (goroutine 1) */
+	ensure_init();
+}
+
+/* ---- WaitGroup ------------------------------------------------------------ */
+
+void goro_wg_add(goro_wg *wg, int64_t delta)
+{
+	int64_t v = __atomic_add_fetch(&wg->_n, delta, __ATOMIC_SEQ_CST);
+	struct goro_waiter *list;
+
+	if (v < 0)
+		goro__throw("sync: negative WaitGroup counter");
+	if (v > 0 || delta == 0)
+		return;
+	/* zero: release every waiter (they check _n under the lock) */
+	lock(&wg->_lk);
+	list = wg->_head;
+	wg->_head = wg->_tail = NULL;
+	unlock(&wg->_lk);
+	while (list) {
+		struct goro_waiter *next = list->next;
+
+		goro__waiter_wake(list);
+		list = next;
+	}
+}
+
+void goro_wg_done(goro_wg *wg)
+{
+	goro_wg_add(wg, -1);
+}
+
+void goro_wg_wait(goro_wg *wg)
+{
+	struct goro_waiter w;
+
+	if (ld_sc(&wg->_n) == 0)
+		return;
+	init_rt();
+	goro__waiter_init(&w);
+	lock(&wg->_lk);
+	if (ld_sc(&wg->_n) == 0) {
+		unlock(&wg->_lk);
+		return;
+	}
+	q_push(&wg->_head, &wg->_tail, &w);
+	goro__waiter_park(&w, &wg->_lk, "sync.WaitGroup.Wait");
+}
+
+/* ---- Mutex ------------------------------------------------------------------- */
+
+#define M_LOCKED 1U
+#define M_WAITERS 2U	/* queue non-empty; changed under _lk only */
+
+bool goro_mutex_trylock(goro_mutex *m)
+{
+	uint32_t z = 0;
+
+	return __atomic_compare_exchange_n(&m->_state, &z, M_LOCKED, false,
+					   __ATOMIC_ACQUIRE, __ATOMIC_RELAXED);
+}
+
+void goro_mutex_lock(goro_mutex *m)
+{
+	struct goro_waiter w;
+	int i;
+
+	if (goro_mutex_trylock(m))
+		return;
+	for (i = 0; i < 32; i++) {	/* brief spin: the holder may be running */
+		cpu_relax();
+		if (ld_rlx(&m->_state) == 0 && goro_mutex_trylock(m))
+			return;
+	}
+	init_rt();
+	goro__waiter_init(&w);
+	lock(&m->_lk);
+	for (;;) {
+		uint32_t s = ld_rlx(&m->_state);
+
+		if (s == 0) {
+			if (goro_mutex_trylock(m)) {
+				unlock(&m->_lk);
+				return;
+			}
+			continue;
+		}
+		if (s & M_WAITERS)
+			break;
+		if (cas(&m->_state, s, s | M_WAITERS))
+			break;
+	}
+	q_push(&m->_head, &m->_tail, &w);
+	/* woken owning the mutex (hand-off) */
+	goro__waiter_park(&w, &m->_lk, "sync.Mutex.Lock");
+	__atomic_thread_fence(__ATOMIC_ACQUIRE);
+}
+
+void goro_mutex_unlock(goro_mutex *m)
+{
+	uint32_t s = M_LOCKED;
+	struct goro_waiter *w;
+
+	if (__atomic_compare_exchange_n(&m->_state, &s, 0, false,
+					__ATOMIC_RELEASE, __ATOMIC_RELAXED))
+		return;
+	if (!(s & M_LOCKED))
+		goro__throw("sync: unlock of unlocked mutex");
+	lock(&m->_lk);
+	w = q_pop(&m->_head, &m->_tail);
+	/* the mutex stays locked: ownership passes to w */
+	st_rel(&m->_state, m->_head ? M_LOCKED | M_WAITERS : M_LOCKED);
+	unlock(&m->_lk);
+	goro__waiter_wake(w);
+}
+
+/* ---- RWMutex ----------------------------------------------------------------- */
+
+bool goro_rwmutex_tryrlock(goro_rwmutex *rw)
+{
+	bool ok = false;
+
+	lock(&rw->_lk);
+	if (rw->_readers >= 0 && rw->_wwait == 0) {
+		rw->_readers++;
+		ok = true;
+	}
+	unlock(&rw->_lk);
+	return ok;
+}
+
+void goro_rwmutex_rlock(goro_rwmutex *rw)
+{
+	struct goro_waiter w;
+
+	init_rt();
+	goro__waiter_init(&w);
+	lock(&rw->_lk);
+	if (rw->_readers >= 0 && rw->_wwait == 0) {
+		rw->_readers++;
+		unlock(&rw->_lk);
+		return;
+	}
+	q_push(&rw->_rhead, &rw->_rtail, &w);
+	/* woken with the read lock counted for us */
+	goro__waiter_park(&w, &rw->_lk, "sync.RWMutex.RLock");
+}
+
+void goro_rwmutex_runlock(goro_rwmutex *rw)
+{
+	struct goro_waiter *w = NULL;
+
+	lock(&rw->_lk);
+	if (rw->_readers <= 0)
+		goro__throw("sync: RUnlock of unlocked RWMutex");
+	if (--rw->_readers == 0 && rw->_whead) {
+		w = q_pop(&rw->_whead, &rw->_wtail);
+		rw->_wwait--;
+		rw->_readers = -1;
+	}
+	unlock(&rw->_lk);
+	if (w)
+		goro__waiter_wake(w);
+}
+
+bool goro_rwmutex_trylock(goro_rwmutex *rw)
+{
+	bool ok = false;
+
+	lock(&rw->_lk);
+	if (rw->_readers == 0) {
+		rw->_readers = -1;
+		ok = true;
+	}
+	unlock(&rw->_lk);
+	return ok;
+}
+
+void goro_rwmutex_lock(goro_rwmutex *rw)
+{
+	struct goro_waiter w;
+
+	init_rt();
+	goro__waiter_init(&w);
+	lock(&rw->_lk);
+	if (rw->_readers == 0) {
+		rw->_readers = -1;
+		unlock(&rw->_lk);
+		return;
+	}
+	rw->_wwait++;
+	q_push(&rw->_whead, &rw->_wtail, &w);
+	goro__waiter_park(&w, &rw->_lk, "sync.RWMutex.Lock");
+}
+
+void goro_rwmutex_unlock(goro_rwmutex *rw)
+{
+	struct goro_waiter *rl = NULL, *w = NULL;
+
+	lock(&rw->_lk);
+	if (rw->_readers != -1)
+		goro__throw("sync: Unlock of unlocked RWMutex");
+	rw->_readers = 0;
+	if (rw->_rhead) {
+		/* admit every waiting reader */
+		struct goro_waiter *x;
+
+		rl = rw->_rhead;
+		for (x = rl; x; x = x->next)
+			rw->_readers++;
+		rw->_rhead = rw->_rtail = NULL;
+	} else if (rw->_whead) {
+		w = q_pop(&rw->_whead, &rw->_wtail);
+		rw->_wwait--;
+		rw->_readers = -1;
+	}
+	unlock(&rw->_lk);
+	while (rl) {
+		struct goro_waiter *next = rl->next;
+
+		goro__waiter_wake(rl);
+		rl = next;
+	}
+	if (w)
+		goro__waiter_wake(w);
+}
+
+/* ---- Cond ----------------------------------------------------------------------- */
+
+void goro_cond_wait(goro_cond *c, goro_mutex *m)
+{
+	struct goro_waiter w;
+
+	init_rt();
+	goro__waiter_init(&w);
+	lock(&c->_lk);
+	q_push(&c->_head, &c->_tail, &w);
+	goro_mutex_unlock(m);
+	goro__waiter_park(&w, &c->_lk, "sync.Cond.Wait");
+	goro_mutex_lock(m);
+}
+
+void goro_cond_signal(goro_cond *c)
+{
+	struct goro_waiter *w;
+
+	lock(&c->_lk);
+	w = q_pop(&c->_head, &c->_tail);
+	unlock(&c->_lk);
+	if (w)
+		goro__waiter_wake(w);
+}
+
+void goro_cond_broadcast(goro_cond *c)
+{
+	struct goro_waiter *w;
+
+	lock(&c->_lk);
+	w = c->_head;
+	c->_head = c->_tail = NULL;
+	unlock(&c->_lk);
+	while (w) {
+		struct goro_waiter *next = w->next;
+
+		goro__waiter_wake(w);
+		w = next;
+	}
+}
+
+/* ---- Once ------------------------------------------------------------------------ */
+
+void goro_once_do(goro_once *o, goro_fn fn, void *arg)
+{
+	if (ld_acq(&o->_done))
+		return;
+	goro_mutex_lock(&o->_m);
+	if (!o->_done) {
+		fn(arg);
+		st_rel(&o->_done, 1);
+	}
+	goro_mutex_unlock(&o->_m);
+}

@@ -1,0 +1,104 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * goro: sysmon, Go's system monitor thread (not an M: it never runs
+ * goroutines). It wakes every 20 us, backing off to 10 ms while nothing
+ * needs it, and
+ *  - retakes Ps from Ms stuck in a blocking call (goro_syscall_enter)
+ *    for more than one of its ticks, handing them to other Ms;
+ *  - sets the preempt flag of a P whose goroutine has run 10 ms;
+ *  - wakes an M when a sleeping goroutine is due and no M will notice;
+ *  - returns the memory of long-idle stacks (goro__stack_scavenge).
+ */
+#include "internal.h"
+#include "backend.h"
+
+#include <signal.h>
+#include <time.h>
+
+#define PREEMPT_NS (10 * 1000000LL)
+#define SCAVENGE_NS (500 * 1000000LL)
+
+static void *sysmon_main(void *arg)
+{
+	int64_t delay = 20000, lastscav = nanotime();
+	int idle = 0;
+
+	(void)arg;
+	for (;;) {
+		struct timespec ts = {0, delay};
+		int64_t now;
+		bool acted = false;
+		int i, n;
+
+		nanosleep(&ts, NULL);
+		now = nanotime();
+		n = ld_acq(&sched.nallp);
+		for (i = 0; i < n; i++) {
+			struct goro_pp *pp = sched.allp[i];
+			struct goro_p *kp = pp->kp;
+			uint64_t tick;
+
+			if (sched.be->in_syscall(pp, &tick)) {
+				if (pp->sm_syscalltick != tick) {
+					pp->sm_syscalltick = tick;
+					pp->sm_syscallwhen = now;
+					continue;
+				}
+				/* no work waits and someone could take it:
+				 * leave it for up to 10 ms (Go's rule) */
+				if (goro__runq_empty(pp) &&
+				    ld_sc(&sched.nmspinning) +
+						    sched.be->npidle() >
+					    0 &&
+				    now - pp->sm_syscallwhen < PREEMPT_NS)
+					continue;
+				if (sched.be->retake(pp, tick)) {
+					goro__handoffp(pp);
+					acted = true;
+				}
+				continue;
+			}
+			if (ld_rlx(&kp->status) != GORO_P_RUNNING)
+				continue;
+			if (pp->sm_schedtick != ld_rlx(&kp->schedtick)) {
+				pp->sm_schedtick = ld_rlx(&kp->schedtick);
+				pp->sm_schedwhen = now;
+			} else if (now - pp->sm_schedwhen >= PREEMPT_NS) {
+				st_rlx(&kp->preempt, 1);
+				pp->sm_schedwhen = now;
+			}
+		}
+		if (ld_rlx(&sched.nexttimer) <= now) {
+			goro__wakep();
+			acted = true;
+		}
+		if (now - lastscav >= SCAVENGE_NS) {
+			goro__stack_scavenge();
+			lastscav = now;
+		}
+		if (acted) {
+			idle = 0;
+			delay = 20000;
+		} else if (++idle > 50 && delay < 10000000) {
+			delay *= 2;
+			if (delay > 10000000)
+				delay = 10000000;
+		}
+	}
+	return NULL;
+}
+
+void goro__sysmon_start(void)
+{
+	pthread_attr_t a;
+	sigset_t all, old;
+
+	pthread_attr_init(&a);
+	pthread_attr_setstacksize(&a, 128 << 10);
+	pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	pthread_create(&sched.sysmon, &a, sysmon_main, NULL);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	pthread_attr_destroy(&a);
+}

@@ -1,0 +1,127 @@
+/* SPDX-License-Identifier: MIT */
+/* Helpers shared by the libgoro tests. */
+#ifndef GORO_TEST_UTIL_H
+#define GORO_TEST_UTIL_H
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+static inline long long now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+/* Running under a sanitizer (set by the Makefile for the check run). */
+static inline int sanitized(void)
+{
+	const char *v = getenv("GORO_VARIANT");
+
+	return v && (strcmp(v, "asan") == 0 || strcmp(v, "tsan") == 0);
+}
+
+/*
+ * Run argv as a child with stdout and stderr into out (NUL-terminated,
+ * truncated to size), killing it after timeout_s. Returns the wait status,
+ * or -1 if it could not run. env: extra "K=V" or NULL.
+ */
+static inline int run_capture(char *const argv[], const char *env, char *out,
+			      size_t size, int timeout_s)
+{
+	int fds[2], status = -1;
+	size_t len = 0;
+	long long deadline;
+	pid_t pid;
+
+	if (pipe(fds))
+		return -1;
+	pid = fork();
+	if (pid < 0)
+		return -1;
+	if (pid == 0) {
+		dup2(fds[1], 1);
+		dup2(fds[1], 2);
+		close(fds[0]);
+		close(fds[1]);
+		if (env)
+			putenv((char *)env);
+		execv(argv[0], argv);
+		_exit(127);
+	}
+	close(fds[1]);
+	deadline = now_ns() + timeout_s * 1000000000LL;
+	for (;;) {
+		struct pollfd p = {fds[0], POLLIN, 0};
+		long long left = (deadline - now_ns()) / 1000000;
+		ssize_t n;
+		char sink[4096];
+
+		if (left <= 0) {
+			kill(pid, SIGKILL);
+			break;
+		}
+		if (poll(&p, 1, (int)left) <= 0)
+			continue;
+		if (len + 1 < size)
+			n = read(fds[0], out + len, size - 1 - len);
+		else
+			n = read(fds[0], sink, sizeof(sink));
+		if (n <= 0)
+			break;
+		if (len + 1 < size)
+			len += n;
+	}
+	close(fds[0]);
+	out[len] = 0;
+	waitpid(pid, &status, 0);
+	return status;
+}
+
+/* Run this test binary's own scenario `name` (see child_main). */
+static inline int run_scenario(const char *name, const char *env, char *out,
+			       size_t size, int timeout_s)
+{
+	char exe[4096];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	char *argv[] = {exe, (char *)"--scenario", (char *)name, NULL};
+
+	if (n <= 0)
+		return -1;
+	exe[n] = 0;
+	return run_capture(argv, env, out, size, timeout_s);
+}
+
+/*
+ * main() of test files with scenarios: "--scenario NAME" runs NAME as the
+ * whole program (so it is main, goroutine 1), else the harness.
+ */
+#define SCENARIO_MAIN(table)                                                   \
+	int main(int argc, char **argv)                                        \
+	{                                                                      \
+		if (argc == 3 && strcmp(argv[1], "--scenario") == 0) {         \
+			size_t i_;                                             \
+			for (i_ = 0; i_ < sizeof(table) / sizeof(table[0]);   \
+			     i_++)                                             \
+				if (strcmp(table[i_].name, argv[2]) == 0)      \
+					return table[i_].fn();                 \
+			return 127;                                            \
+		}                                                              \
+		return test_harness_run(argc, argv);                           \
+	}
+
+struct scenario {
+	const char *name;
+	int (*fn)(void);
+};
+
+#endif
