@@ -52,11 +52,14 @@ check: deps
 	$(MAKE) -s -C userlib check SAN= RESULTS=$(RESULTS)/native || st=1; \
 	echo "== userlib: ASan+UBSan"; \
 	$(MAKE) -s -C userlib check SAN=asan RESULTS=$(RESULTS)/asan || st=1; \
+	echo "== test box: it reports failures it sees"; \
+	scripts/run-tests -r $(RESULTS)/box -p box selftests/vm/selfcheck || st=1; \
 	echo "== test box: kernel selftests"; \
 	$(MAKE) -s vm-module selftests && \
 	selftests/vm/run --smp 2 --results $(RESULTS)/vm || st=1; \
 	echo "== summary"; \
-	scripts/tap-summary $(RESULTS)/native $(RESULTS)/asan $(RESULTS)/vm || st=1; \
+	scripts/tap-summary $(RESULTS)/native $(RESULTS)/asan $(RESULTS)/box \
+		$(RESULTS)/vm || st=1; \
 	exit $$st
 
 # TSan is slow: its own target
