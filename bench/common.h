@@ -85,20 +85,28 @@ static inline void latency_results(const char *prefix, const char *impl,
 	result(name, impl, (double)lat[n - 1] / 1e3, "us");
 }
 
-/* VmRSS of this process in KiB, or -1. */
-static inline long rss_kib(void)
+/* A "<field>: N kB" line of /proc/self/status (VmRSS, VmPTE), or -1. */
+static inline long status_kib(const char *field)
 {
 	char line[256];
+	size_t len = strlen(field);
 	long kib = -1;
 	FILE *f = fopen("/proc/self/status", "r");
 
 	if (!f)
 		return -1;
 	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "VmRSS: %ld kB", &kib) == 1)
+		if (!strncmp(line, field, len) && line[len] == ':') {
+			kib = strtol(line + len + 1, NULL, 10);
 			break;
+		}
 	fclose(f);
 	return kib;
+}
+
+static inline long rss_kib(void)
+{
+	return status_kib("VmRSS");
 }
 
 /* argv[@i] as a positive count, or @def when absent. */

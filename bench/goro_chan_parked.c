@@ -2,6 +2,7 @@
 /*
  * Resident memory per goroutine parked receiving on one channel: VmRSS
  * before and after n goroutines block; KiB per goroutine = delta / n.
+ * Also the page tables' growth (VmPTE), which VmRSS does not count.
  * Same shape as `go_parked chan`.
  */
 #include <goro.h>
@@ -23,7 +24,7 @@ static void parked(void *arg)
 int main(int argc, char **argv)
 {
 	long n = arg_count(argc, argv, 1, 1000000), i;
-	long before, after;
+	long before, after, pte_before, pte_after;
 	int64_t id;
 
 	ch = goro_chan_make(1, 0);
@@ -42,6 +43,7 @@ int main(int argc, char **argv)
 	goro_wg_add(&started, n);
 	goro_wg_add(&finished, n);
 	before = rss_kib();
+	pte_before = status_kib("VmPTE");
 	for (i = 0; i < n; i++) {
 		id = goro_go(parked, NULL);
 		if (id < 0)
@@ -49,7 +51,10 @@ int main(int argc, char **argv)
 	}
 	goro_wg_wait(&started);
 	after = rss_kib();
+	pte_after = status_kib("VmPTE");
 	result("rss_1m_chan", "goro", (double)(after - before) / (double)n, "KiB");
+	result("pte_1m_chan", "goro", (double)(pte_after - pte_before) / (double)n,
+	       "KiB");
 
 	goro_chan_close(ch);
 	goro_wg_wait(&finished);

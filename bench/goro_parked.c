@@ -2,6 +2,7 @@
 /*
  * Resident memory per parked goroutine: VmRSS before and after n
  * goroutines block on one wait group; KiB per goroutine = delta / n.
+ * Also the page tables' growth (VmPTE), which VmRSS does not count.
  * The Go counterpart is `go_parked wg`; goro_chan_parked.c parks on a
  * channel instead.
  */
@@ -24,7 +25,7 @@ static void parked(void *arg)
 int main(int argc, char **argv)
 {
 	long n = arg_count(argc, argv, 1, 1000000), i;
-	long before, after;
+	long before, after, pte_before, pte_after;
 	int64_t id;
 
 	/* Start the runtime and its Ms before the first reading. */
@@ -40,6 +41,7 @@ int main(int argc, char **argv)
 	goro_wg_add(&started, n);
 	goro_wg_add(&finished, n);
 	before = rss_kib();
+	pte_before = status_kib("VmPTE");
 	for (i = 0; i < n; i++) {
 		id = goro_go(parked, NULL);
 		if (id < 0)
@@ -47,7 +49,10 @@ int main(int argc, char **argv)
 	}
 	goro_wg_wait(&started);
 	after = rss_kib();
+	pte_after = status_kib("VmPTE");
 	result("rss_1m_wg", "goro", (double)(after - before) / (double)n, "KiB");
+	result("pte_1m_wg", "goro", (double)(pte_after - pte_before) / (double)n,
+	       "KiB");
 
 	goro_wg_done(&gate);
 	goro_wg_wait(&finished);

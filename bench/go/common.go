@@ -45,7 +45,10 @@ func latencyResults(prefix string, lat []int64) {
 }
 
 // rssKiB returns VmRSS from /proc/self/status.
-func rssKiB() int64 {
+func rssKiB() int64 { return statusKiB("VmRSS") }
+
+// statusKiB returns a "<field>: N kB" line of /proc/self/status.
+func statusKiB(field string) int64 {
 	f, err := os.Open("/proc/self/status")
 	if err != nil {
 		fatal(err)
@@ -53,7 +56,7 @@ func rssKiB() int64 {
 	defer f.Close()
 	s := bufio.NewScanner(f)
 	for s.Scan() {
-		if f := strings.Fields(s.Text()); len(f) >= 2 && f[0] == "VmRSS:" {
+		if f := strings.Fields(s.Text()); len(f) >= 2 && f[0] == field+":" {
 			v, err := strconv.ParseInt(f[1], 10, 64)
 			if err != nil {
 				fatal(err)
@@ -61,7 +64,7 @@ func rssKiB() int64 {
 			return v
 		}
 	}
-	fatal(fmt.Errorf("no VmRSS in /proc/self/status"))
+	fatal(fmt.Errorf("no %s in /proc/self/status", field))
 	return 0
 }
 

@@ -2,7 +2,8 @@
 
 // Resident memory per parked goroutine: VmRSS before and after n
 // goroutines block, either receiving on one channel ("chan") or waiting
-// on one WaitGroup ("wg"); KiB per goroutine = delta / n.
+// on one WaitGroup ("wg"); KiB per goroutine = delta / n.  Also the page
+// tables' growth (VmPTE), which VmRSS does not count.
 //
 // Usage: go_parked chan|wg [n]
 package main
@@ -31,7 +32,7 @@ func main() {
 	// while they pile up (seconds of CPU, no memory returned): off.
 	runtime.GC()
 	debug.SetGCPercent(-1)
-	before := rssKiB()
+	before, pteBefore := rssKiB(), statusKiB("VmPTE")
 	for i := 0; i < n; i++ {
 		go func() {
 			started.Done()
@@ -44,8 +45,9 @@ func main() {
 		}()
 	}
 	started.Wait()
-	after := rssKiB()
+	after, pteAfter := rssKiB(), statusKiB("VmPTE")
 	result("rss_1m_"+how, float64(after-before)/float64(n), "KiB")
+	result("pte_1m_"+how, float64(pteAfter-pteBefore)/float64(n), "KiB")
 
 	close(ch)
 	gate.Done()
