@@ -38,8 +38,8 @@ vm-module: deps
 userlib: deps
 	@$(MAKE) -C userlib
 
-tools: userlib
-	@if [ -f tools/Makefile ]; then $(MAKE) -C tools; fi
+tools:
+	@$(MAKE) -C tools
 
 selftests: deps
 	@$(MAKE) -C selftests
@@ -52,13 +52,16 @@ check: deps
 	$(MAKE) -s -C userlib check SAN= RESULTS=$(RESULTS)/native || st=1; \
 	echo "== userlib: ASan+UBSan"; \
 	$(MAKE) -s -C userlib check SAN=asan RESULTS=$(RESULTS)/asan || st=1; \
+	echo "== tools"; \
+	$(MAKE) -s -C tools check RESULTS=$(RESULTS)/tools || st=1; \
 	echo "== test box: it reports failures it sees"; \
 	scripts/run-tests -r $(RESULTS)/box -p box selftests/vm/selfcheck || st=1; \
 	echo "== test box: kernel selftests"; \
 	$(MAKE) -s vm-module selftests && \
 	selftests/vm/run --smp 2 --results $(RESULTS)/vm || st=1; \
 	echo "== summary"; \
-	scripts/tap-summary $(RESULTS)/native $(RESULTS)/asan $(RESULTS)/box \
+	scripts/tap-summary $(RESULTS)/native $(RESULTS)/asan $(RESULTS)/tools \
+		$(RESULTS)/box \
 		$(RESULTS)/vm || st=1; \
 	exit $$st
 
@@ -121,7 +124,7 @@ clean:
 	@$(KDIRS) $(MAKE) -C "$$KDIR" M=$(TOP) clean
 	@$(MAKE) -C userlib clean
 	@$(MAKE) -C selftests clean
-	@if [ -f tools/Makefile ]; then $(MAKE) -C tools clean; fi
+	@$(MAKE) -C tools clean
 	@if [ -f bench/Makefile ]; then $(MAKE) -C bench clean; fi
 	rm -rf build goro.pc
 
