@@ -11,6 +11,7 @@
 #include <linux/miscdevice.h>
 #include <linux/module.h>
 #include <linux/uaccess.h>
+#include <linux/workqueue.h>
 
 #include "sched.h"
 
@@ -22,11 +23,25 @@ unsigned int goro_max_ms = 10000;
 module_param_named(max_ms, goro_max_ms, uint, 0444);
 MODULE_PARM_DESC(max_ms, "Largest number of Ms (threads) per instance, and the default for max_ms = 0 (default 10000)");
 
+unsigned int goro_preempt_ms = 10;
+module_param_named(preempt_ms, goro_preempt_ms, uint, 0444);
+MODULE_PARM_DESC(preempt_ms, "Ask a P to preempt its goroutine after it ran this long without a reschedule, 0 = never (default 10)");
+
+unsigned int goro_ksteal_tries = 4;
+module_param_named(ksteal_tries, goro_ksteal_tries, uint, 0444);
+MODULE_PARM_DESC(ksteal_tries, "Attempts per victim ring of a kernel-side steal before giving up on it (default 4)");
+
 struct goro_stats goro_stats;
+struct workqueue_struct *goro_wq;
 
 u64 goro_features(void)
 {
-	return 0;
+	u64 f = GORO_FEAT_HANDOFF | GORO_FEAT_KSTEAL | GORO_FEAT_PARK_DEADLINE |
+		GORO_FEAT_PARK_FD;
+
+	if (goro_preempt_ms)
+		f |= GORO_FEAT_PREEMPT;
+	return f;
 }
 
 static long goro_ioc_version(void __user *arg)
@@ -46,12 +61,18 @@ static long goro_ioc_version(void __user *arg)
 /* Every command this module knows, by number; see goro_ioctl(). */
 static const unsigned int goro_cmds[] = {
 	[_IOC_NR(GORO_IOC_VERSION)] = GORO_IOC_VERSION,
+	[_IOC_NR(GORO_IOC_SETUP)] = GORO_IOC_SETUP,
+	[_IOC_NR(GORO_IOC_ATTACH_M)] = GORO_IOC_ATTACH_M,
+	[_IOC_NR(GORO_IOC_DETACH_M)] = GORO_IOC_DETACH_M,
+	[_IOC_NR(GORO_IOC_PARK)] = GORO_IOC_PARK,
+	[_IOC_NR(GORO_IOC_WAKE)] = GORO_IOC_WAKE,
 };
 
 static long goro_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 {
 	void __user *uarg = (void __user *)arg;
 	unsigned int nr = _IOC_NR(cmd);
+	struct goro_inst *inst;
 
 	/*
 	 * Unknown command: -ENOTTY. A known command number with another
@@ -64,9 +85,26 @@ static long goro_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 	if (cmd != goro_cmds[nr])
 		return -EINVAL;
 
-	switch (cmd) {
-	case GORO_IOC_VERSION:
+	if (cmd == GORO_IOC_VERSION)
 		return goro_ioc_version(uarg);
+	if (cmd == GORO_IOC_SETUP)
+		return goro_ioc_setup(file, uarg);
+
+	/* Everything else needs the instance, from its own process. */
+	inst = goro_file_inst(file);
+	if (!inst)
+		return -EINVAL;
+	if (current->mm != inst->mm)
+		return -EPERM;
+	switch (cmd) {
+	case GORO_IOC_ATTACH_M:
+		return goro_ioc_attach(inst, uarg);
+	case GORO_IOC_DETACH_M:
+		return goro_ioc_detach(inst);
+	case GORO_IOC_PARK:
+		return goro_ioc_park(inst, uarg);
+	case GORO_IOC_WAKE:
+		return goro_ioc_wake(inst, uarg);
 	}
 	return -ENOTTY;
 }
@@ -79,6 +117,10 @@ static int goro_open(struct inode *inode, struct file *file)
 
 static int goro_release(struct inode *inode, struct file *file)
 {
+	struct goro_inst *inst = goro_file_inst(file);
+
+	if (inst)
+		goro_inst_release(inst);
 	return 0;
 }
 
@@ -88,6 +130,7 @@ static const struct file_operations goro_fops = {
 	.release = goro_release,
 	.unlocked_ioctl = goro_ioctl,
 	.compat_ioctl = compat_ptr_ioctl,
+	.mmap = goro_mmap,
 	.llseek = noop_llseek,
 };
 
@@ -111,6 +154,10 @@ static int __init goro_init(void)
 		       goro_max_ms);
 		return -EINVAL;
 	}
+	goro_wq = alloc_workqueue("goro", 0, 0);
+	if (!goro_wq)
+		return -ENOMEM;
+	preempt_notifier_inc();
 	ret = goro_proc_init();
 	if (ret)
 		goto err_proc;
@@ -123,13 +170,22 @@ static int __init goro_init(void)
 err_misc:
 	goro_proc_exit();
 err_proc:
+	preempt_notifier_dec();
+	destroy_workqueue(goro_wq);
 	return ret;
 }
 
+/*
+ * Unload is possible only when no file is open and no M is attached (each
+ * holds a module reference); the last M's free work may still be returning:
+ * destroy_workqueue() waits for it.
+ */
 static void __exit goro_exit(void)
 {
 	misc_deregister(&goro_misc);
 	goro_proc_exit();
+	destroy_workqueue(goro_wq);
+	preempt_notifier_dec();
 }
 
 module_init(goro_init);

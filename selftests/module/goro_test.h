@@ -7,6 +7,10 @@
 #ifndef GORO_TEST_H
 #define GORO_TEST_H
 
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -19,7 +23,26 @@
 #pragma GCC diagnostic ignored "-Wunused-parameter"
 #include "kselftest_harness.h"
 
+#include <pthread.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+
 #include "uapi/goro.h"
+
+/* The shared run queue protocol, userspace side. */
+#define GORO_LOAD_ACQ(p) __atomic_load_n(p, __ATOMIC_ACQUIRE)
+#define GORO_LOAD_RLX(p) __atomic_load_n(p, __ATOMIC_RELAXED)
+#define GORO_STORE_REL(p, v) __atomic_store_n(p, v, __ATOMIC_RELEASE)
+#define GORO_STORE_RLX(p, v) __atomic_store_n(p, v, __ATOMIC_RELAXED)
+#define GORO_CAS_REL(p, o, n)                                                \
+	({                                                                   \
+		__typeof__(*(p)) __o = (o);                                  \
+		__atomic_compare_exchange_n(p, &__o, n, 0, __ATOMIC_RELEASE, \
+					    __ATOMIC_RELAXED);               \
+	})
+#include "uapi/goro_runq.h"
 
 /* Open /dev/goro, or SKIP the calling test when the module is not loaded. */
 #define GORO_OPEN_OR_SKIP(fd)                                                \
@@ -56,6 +79,129 @@ static inline long goro_stat(const char *key)
 	}
 	fclose(f);
 	return ret;
+}
+
+/* An instance: the open file, the setup answer and the mapping. */
+struct goro_ctx {
+	int fd;
+	struct goro_setup s;
+	char *map;
+	struct goro_shared_hdr *hdr;
+};
+
+/* -errno of setup + mmap; 0 on success. */
+static inline int goro_ctx_init(struct goro_ctx *c, int fd, unsigned nprocs,
+				unsigned max_ms)
+{
+	int ret;
+
+	memset(c, 0, sizeof(*c));
+	c->fd = fd;
+	c->s.nprocs = nprocs;
+	c->s.max_ms = max_ms;
+	ret = goro_ioctl(fd, GORO_IOC_SETUP, &c->s);
+	if (ret)
+		return ret;
+	c->map = mmap(NULL, c->s.map_size, PROT_READ | PROT_WRITE, MAP_SHARED,
+		      fd, 0);
+	if (c->map == MAP_FAILED)
+		return -errno;
+	c->hdr = (struct goro_shared_hdr *)(c->map + c->s.off.hdr);
+	return 0;
+}
+
+static inline struct goro_p *goro_p_of(struct goro_ctx *c, unsigned p)
+{
+	return (struct goro_p *)(c->map + c->s.off.procs +
+				 (size_t)p * c->s.off.p_stride);
+}
+
+static inline struct goro_m *goro_m_of(struct goro_ctx *c, unsigned m)
+{
+	return (struct goro_m *)(c->map + c->s.off.ms +
+				 (size_t)m * c->s.off.m_stride);
+}
+
+static inline int goro_attach_m(int fd, int bind_p, unsigned p, unsigned *m)
+{
+	struct goro_attach a = { 0 };
+	int ret;
+
+	if (bind_p) {
+		a.flags = GORO_ATTACH_P;
+		a.p = p;
+	}
+	ret = goro_ioctl(fd, GORO_IOC_ATTACH_M, &a);
+	if (!ret && m)
+		*m = a.m;
+	return ret;
+}
+
+static inline int goro_park_m(int fd, __u32 flags, struct goro_park *out)
+{
+	struct goro_park a = { 0 };
+	int ret;
+
+	a.flags = flags;
+	if (out) {
+		a.fd = out->fd;
+		a.deadline_ns = out->deadline_ns;
+	}
+	ret = goro_ioctl(fd, GORO_IOC_PARK, &a);
+	if (out)
+		*out = a;
+	return ret;
+}
+
+static inline int goro_wake_m(int fd)
+{
+	struct goro_wake w = { 0 };
+	int ret = goro_ioctl(fd, GORO_IOC_WAKE, &w);
+
+	return ret ? ret : (int)w.nwoken;
+}
+
+static inline __u64 goro_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (__u64)ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
+
+static inline void goro_sleep_ms(unsigned ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	nanosleep(&ts, NULL);
+}
+
+/* Wait up to ms for "key" in /proc/goro/stats to read want. */
+static inline long goro_stat_wait(const char *key, long want, unsigned ms)
+{
+	long v = goro_stat(key);
+
+	while (v != want && ms--) {
+		goro_sleep_ms(1);
+		v = goro_stat(key);
+	}
+	return v;
+}
+
+/* Wait up to ms for *p == want. */
+static inline int goro_wait_u32(volatile __u32 *p, __u32 want, unsigned ms)
+{
+	while (__atomic_load_n(p, __ATOMIC_ACQUIRE) != want) {
+		if (!ms--)
+			return -1;
+		goro_sleep_ms(1);
+	}
+	return 0;
+}
+
+static inline pid_t goro_gettid(void)
+{
+	return (pid_t)syscall(SYS_gettid);
 }
 
 #endif /* GORO_TEST_H */

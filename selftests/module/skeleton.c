@@ -4,8 +4,6 @@
  * /proc/goro/version exists, and bad ioctl numbers and arguments get the
  * documented errno.
  */
-#include <sys/mman.h>
-
 #include "goro_test.h"
 
 TEST(open_close)

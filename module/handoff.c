@@ -1,0 +1,290 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * P handoff: when an M blocks in the kernel, its P moves on at once.
+ *
+ * Every attached M carries a preempt notifier. Its sched_out runs inside
+ * the context switch with the rq lock held and IRQs off, so it only flips
+ * state under inst->lock (a raw spinlock taken nowhere a scheduler lock is
+ * taken inside it) and defers every wake-up to an irq_work, which runs as
+ * soon as the switch has finished. When the M blocks (not preempted: its
+ * task left the run queue) holding a P, and userspace did not say
+ * "goro_m.locks != 0", the P goes:
+ *  - to an M waiting for a P to run its goroutine (back from a block),
+ *  - else, if the P has work (ring, runnext, global queue), to the most
+ *    recently parked M, woken through its irq_work: one wake-up;
+ *  - else it is marked GORO_P_BLOCKED: still the blocked M's, but anyone
+ *    who needs a P may take it (GORO_IOC_WAKE, PARK, a waiting M).
+ *    With work and no parked M, hdr.spare_wanted asks userspace for an M.
+ *
+ * When the M runs again (sched_in, IRQs on) it takes its P back if it is
+ * still GORO_P_BLOCKED and its own: no sleep, no task_work. If the P was
+ * taken, a task_work (TWA_RESUME) on the way back to user mode gets it an
+ * idle or blocked P, or queues it on inst->waitp (hdr.nmwaitp) until a P
+ * holder releases one: the M never returns to goroutine code without a P.
+ *
+ * Lifetime of the notifier. Only the task itself may take its notifier off
+ * its list (the list is walked without a lock by its own context switches),
+ * so:
+ *  - GORO_IOC_DETACH unregisters in the calling thread;
+ *  - when the instance is gone (file released) or the thread exec'd into
+ *    another mm, the next block queues a task_work that unregisters in the
+ *    task's context (exit_task_work() runs it too if the task is exiting);
+ *  - when the thread dies with the notifier still registered, its final
+ *    sched_out sees TASK_DEAD: nothing walks that list again, so the
+ *    notifier stays on the dead task's list (freed with the task_struct,
+ *    which our reference keeps alive until then), and the attachment
+ *    reference is dropped from an irq_work, after the switch, since
+ *    freeing needs a workqueue and queueing one takes scheduler locks.
+ * The M itself is freed from goro_wq after irq_work_sync(), so no irq_work
+ * or notifier can touch it afterwards; it holds a module reference, and
+ * module exit drains goro_wq.
+ */
+#include <linux/sched/signal.h>
+#include <linux/sched/task.h>
+
+#include "sched.h"
+
+void goro_wake_iw(struct irq_work *iw)
+{
+	struct goro_mthread *mt = container_of(iw, struct goro_mthread,
+					       wake_iw);
+
+	wake_up_process(mt->task);
+}
+
+static void goro_dead_iw(struct irq_work *iw)
+{
+	goro_m_put(container_of(iw, struct goro_mthread, dead_iw));
+}
+
+/* Queue the task_work of mt on current (mt->task), once. Under lock. */
+static void goro_queue_resume_locked(struct goro_mthread *mt)
+{
+	if (mt->tw_queued)
+		return;
+	refcount_inc(&mt->ref);
+	if (task_work_add(current, &mt->twork, TWA_RESUME)) {
+		/* exiting: the final sched_out or exit cleans up */
+		refcount_dec(&mt->ref);
+		return;
+	}
+	mt->tw_queued = true;
+}
+
+/* sched_out of a task that is blocking (left the run queue). */
+static void goro_m_block(struct goro_mthread *mt)
+{
+	struct goro_inst *inst = mt->inst;
+	struct goro_mthread *w = NULL;
+	struct task_struct *tsk = current;
+	u64 now;
+	u32 p;
+
+	raw_spin_lock(&inst->lock);
+	p = mt->p;
+	if (mt->gone || mt->in_park || p == GORO_NONE)
+		goto out;
+	if (READ_ONCE(inst->dead) || tsk->mm != inst->mm ||
+	    (tsk->flags & PF_EXITING)) {
+		/* not an M any more: leave, unregister on the way out */
+		w = goro_m_remove(inst, mt);
+		goro_queue_resume_locked(mt);
+		goto out;
+	}
+	if (READ_ONCE(goro_shm(inst, mt->slot)->locks))
+		goto out;
+
+	now = ktime_get_ns();
+	mt->block_ns = now;
+	mt->state = GORO_M_BLOCKED;
+	inst->procs[p].syscalltick++;
+	w = goro_give_p_locked(inst, p, true);
+	if (!w) {
+		inst->procs[p].status = GORO_P_BLOCKED;
+		inst->nblocked++;
+		goro_publish_p(inst, p);
+		goro_publish_counts(inst);
+		/*
+		 * npidle grew: a producer that missed it saw no idle P and
+		 * will not wake anyone; recheck its queues. Pairs with
+		 * userspace's barrier between queueing and reading npidle.
+		 */
+		smp_mb();
+		if (goro_p_has_work(inst, p)) {
+			w = goro_give_p_locked(inst, p, true);
+			if (!w) {
+				inst->spare_wanted++;
+				goro_publish_counts(inst);
+			}
+		}
+	}
+	if (w) {
+		w->given_ns = now;
+		if (w->woke == GORO_WOKE_HANDOFF) {
+			inst->handoffs++;
+			inst->procs[p].handoffs++;
+			atomic64_inc(&goro_stats.handoffs);
+			goro_publish_p(inst, p);
+			goro_publish_counts(inst);
+		}
+	}
+	goro_publish_m(inst, mt);
+out:
+	raw_spin_unlock(&inst->lock);
+	if (w)
+		irq_work_queue(&w->wake_iw);
+}
+
+/* Final sched_out of a dead task: see "Lifetime of the notifier". */
+static void goro_m_dead(struct goro_mthread *mt)
+{
+	struct goro_inst *inst = mt->inst;
+	struct goro_mthread *w;
+
+	raw_spin_lock(&inst->lock);
+	w = goro_m_remove(inst, mt);
+	raw_spin_unlock(&inst->lock);
+	if (w)
+		irq_work_queue(&w->wake_iw);
+	mt->registered = false;
+	irq_work_queue(&mt->dead_iw);
+}
+
+static void goro_sched_out(struct preempt_notifier *pn,
+			   struct task_struct *next)
+{
+	struct goro_mthread *mt = container_of(pn, struct goro_mthread, pn);
+	unsigned int state = READ_ONCE(current->__state);
+
+	if (unlikely(state == TASK_DEAD)) {
+		goro_m_dead(mt);
+		return;
+	}
+	/* Preempted or yielding (still on the run queue): keep the P. */
+	if (state == TASK_RUNNING || READ_ONCE(current->on_rq))
+		return;
+	if (READ_ONCE(mt->p) == GORO_NONE || READ_ONCE(mt->in_park))
+		return;
+	goro_m_block(mt);
+}
+
+static void goro_sched_in(struct preempt_notifier *pn, int cpu)
+{
+	struct goro_mthread *mt = container_of(pn, struct goro_mthread, pn);
+	struct goro_inst *inst = mt->inst;
+	u32 p;
+
+	if (likely(READ_ONCE(mt->state) != GORO_M_BLOCKED))
+		return;
+	raw_spin_lock(&inst->lock);
+	if (mt->gone || mt->state != GORO_M_BLOCKED)
+		goto out;
+	p = mt->p;
+	if (p != GORO_NONE) {
+		/* Fast path: nobody took our P. */
+		inst->procs[p].status = GORO_P_RUNNING;
+		inst->nblocked--;
+		mt->state = GORO_M_RUNNING;
+		goro_publish_p(inst, p);
+		goro_publish_counts(inst);
+	} else {
+		mt->state = GORO_M_WAITP;
+		goro_queue_resume_locked(mt);
+	}
+	goro_publish_m(inst, mt);
+out:
+	raw_spin_unlock(&inst->lock);
+}
+
+struct preempt_ops goro_preempt_ops = {
+	.sched_in = goro_sched_in,
+	.sched_out = goro_sched_out,
+};
+
+/* Wait on inst->waitp until a P is given to us (or we must give up). */
+static void goro_m_wait_p(struct goro_inst *inst, struct goro_mthread *mt)
+{
+	for (;;) {
+		/* Killable: a signal handler runs only once we hold a P. */
+		set_current_state(TASK_KILLABLE);
+		if (READ_ONCE(mt->woke) || READ_ONCE(inst->dead) ||
+		    READ_ONCE(mt->gone) || fatal_signal_pending(current))
+			break;
+		schedule();
+	}
+	__set_current_state(TASK_RUNNING);
+}
+
+/*
+ * task_work, on the way back to user mode (or in exit_task_work()): get a
+ * P back after a block, or leave the instance if we are no M of it any
+ * more.
+ */
+static void goro_m_resume(struct callback_head *cb)
+{
+	struct goro_mthread *mt = container_of(cb, struct goro_mthread, twork);
+	struct goro_inst *inst = mt->inst;
+	struct task_struct *t = NULL;
+	struct goro_mthread *w;
+	u32 p;
+
+	raw_spin_lock(&inst->lock);
+	mt->tw_queued = false;
+	if (mt->gone || READ_ONCE(inst->dead) || current->mm != inst->mm ||
+	    (current->flags & PF_EXITING)) {
+		raw_spin_unlock(&inst->lock);
+		goro_m_detach(mt);
+		goto out;
+	}
+	if (mt->p == GORO_NONE) {
+		p = goro_take_p_locked(inst, GORO_NONE);
+		if (p != GORO_NONE)
+			goro_bind_p_locked(inst, p, mt, 0);
+	}
+	if (mt->p != GORO_NONE) {
+		mt->state = GORO_M_RUNNING;
+		goro_publish_m(inst, mt);
+		raw_spin_unlock(&inst->lock);
+		goto out;
+	}
+	mt->state = GORO_M_WAITP;
+	mt->woke = 0;
+	mt->waiting = true;
+	list_add_tail(&mt->wait_node, &inst->waitp);
+	inst->nwaitp++;
+	goro_publish_m(inst, mt);
+	goro_publish_counts(inst);
+	raw_spin_unlock(&inst->lock);
+
+	goro_m_wait_p(inst, mt);
+
+	raw_spin_lock(&inst->lock);
+	w = NULL;
+	if (mt->waiting) {
+		list_del_init(&mt->wait_node);
+		mt->waiting = false;
+		inst->nwaitp--;
+		goro_publish_counts(inst);
+	}
+	if (!mt->gone) {
+		mt->state = GORO_M_RUNNING;
+		goro_publish_m(inst, mt);
+		/* killed with a P just given: pass it on */
+		if (fatal_signal_pending(current))
+			w = goro_release_p_locked(inst, mt);
+		if (w)
+			t = get_task_struct(w->task);
+	}
+	raw_spin_unlock(&inst->lock);
+	goro_wake_task(t);
+out:
+	goro_m_put(mt);
+}
+
+void goro_m_init_hooks(struct goro_mthread *mt)
+{
+	preempt_notifier_init(&mt->pn, &goro_preempt_ops);
+	init_task_work(&mt->twork, goro_m_resume);
+	init_irq_work(&mt->wake_iw, goro_wake_iw);
+	init_irq_work(&mt->dead_iw, goro_dead_iw);
+}

@@ -1,0 +1,73 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The monitor: Go's sysmon preemption request, per instance, from an
+ * hrtimer. A P that is running and whose schedtick (bumped by userspace
+ * per goroutine scheduled) has not moved for preempt_ms gets
+ * goro_p.preempt = 1; the goroutine yields at its next safe point and
+ * userspace clears the flag. The timer only reads the shared region and
+ * writes the flag and counters: it takes no lock.
+ */
+#include <linux/hrtimer.h>
+#include <linux/ktime.h>
+
+#include "sched.h"
+
+static u64 goro_monitor_period_ns(void)
+{
+	u64 ns = (u64)goro_preempt_ms * NSEC_PER_MSEC / 2;
+
+	return max_t(u64, ns, NSEC_PER_MSEC);
+}
+
+static enum hrtimer_restart goro_monitor_fn(struct hrtimer *timer)
+{
+	struct goro_inst *inst = container_of(timer, struct goro_inst,
+					      monitor);
+	u64 limit = (u64)goro_preempt_ms * NSEC_PER_MSEC;
+	u64 now = ktime_get_ns();
+	u32 p;
+
+	for (p = 0; p < inst->nprocs; p++) {
+		struct goro_proc *pp = &inst->procs[p];
+		struct goro_p *shp = goro_shp(inst, p);
+		u64 tick = READ_ONCE(shp->schedtick);
+
+		if (READ_ONCE(pp->status) != GORO_P_RUNNING ||
+		    tick != pp->mon_tick) {
+			pp->mon_tick = tick;
+			pp->mon_since = now;
+			continue;
+		}
+		if (now - pp->mon_since < limit)
+			continue;
+		/* ask again only after another full period */
+		pp->mon_since = now;
+		if (READ_ONCE(shp->preempt))
+			continue;
+		WRITE_ONCE(shp->preempt, 1);
+		WRITE_ONCE(inst->preempt_reqs, inst->preempt_reqs + 1);
+		WRITE_ONCE(inst->shdr->preempt_reqs, inst->preempt_reqs);
+		atomic64_inc(&goro_stats.preempt_reqs);
+	}
+	hrtimer_forward_now(timer, ns_to_ktime(goro_monitor_period_ns()));
+	return HRTIMER_RESTART;
+}
+
+void goro_monitor_init(struct goro_inst *inst)
+{
+	hrtimer_init(&inst->monitor, CLOCK_MONOTONIC, HRTIMER_MODE_REL);
+	inst->monitor.function = goro_monitor_fn;
+}
+
+void goro_monitor_start(struct goro_inst *inst)
+{
+	if (goro_preempt_ms)
+		hrtimer_start(&inst->monitor,
+			      ns_to_ktime(goro_monitor_period_ns()),
+			      HRTIMER_MODE_REL);
+}
+
+void goro_monitor_stop(struct goro_inst *inst)
+{
+	hrtimer_cancel(&inst->monitor);
+}
