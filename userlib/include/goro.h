@@ -31,6 +31,13 @@
  * The runtime itself reaches its per-thread state only through non-inlined
  * accessors, so it never suffers from this.
  *
+ * Deadlock. When every goroutine is blocked and nothing (a sleeping
+ * goroutine's timer, a thread in goro_syscall_enter) can wake one, the
+ * runtime prints "fatal error: all goroutines are asleep - deadlock!" and
+ * every goroutine, and exits with status 2, as Go does. The check is off
+ * while the process has threads of its own besides the runtime's (they
+ * might still release a goroutine).
+ *
  * Blocking calls. A goroutine that blocks its thread in the kernel (read on
  * a pipe, a long computation is fine) keeps its P busy. Bracket such calls
  * with goro_syscall_enter()/goro_syscall_exit() (or GORO_SYSCALL()) so the

@@ -95,11 +95,15 @@ static void user_set_nprocs(int n)
 			pl = &(*pl)->link;
 		}
 	}
-	for (i = 0; i < sched.nallp; i++) {
+	/* high ids first, so that P0 is the first one taken */
+	for (i = sched.nallp - 1; i >= 0; i--) {
 		struct goro_pp *pp = sched.allp[i];
 		bool was = ld_rlx(&pp->retired);
 
 		st_rlx(&pp->retired, i >= n);
+		/* its running goroutine yields at its next preempt point */
+		if (i >= n)
+			st_rlx(&pp->kp->preempt, 1);
 		/* a retired P that was idle (not owned) comes back idle */
 		if (was && i < n && ld_rlx(&pp->kp->status) == GORO_P_IDLE &&
 		    !pp->m)

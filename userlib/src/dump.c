@@ -8,6 +8,7 @@
 
 #include <dlfcn.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +17,11 @@
 #include <unistd.h>
 
 #define ALTSTACK (64 << 10)
+#ifdef GORO_TSAN
+#define SANITIZER_THREADS 1	/* TSan's background thread */
+#else
+#define SANITIZER_THREADS 0
+#endif
 
 static struct sigaction old_segv, old_bus;
 
@@ -74,13 +80,13 @@ static const char *state_name(struct goro_g *g)
 static void dump_g(struct goro_g *g, void *arg)
 {
 	int fd = *(int *)arg;
-	char buf[256];
-	Dl_info di;
+	char buf[256], name[128];
 	const char *sym = NULL;
 	int n;
 
-	if (g->fn && dladdr((void *)(uintptr_t)g->fn, &di) && di.dli_sname)
-		sym = di.dli_sname;
+	if (g->fn && g != &sched.g1)
+		sym = goro__fn_name((void *)(uintptr_t)g->fn, name,
+				    sizeof(name));
 	n = snprintf(buf, sizeof(buf), "goroutine %lld [%s]:\n",
 		     (long long)g->id, state_name(g));
 	wr(fd, buf, n);
@@ -119,6 +125,29 @@ void goro_dump(void)
  * ever run again. Foreign threads might still wake a goroutine, so their
  * use of the API turns the check off.
  */
+/* Threads in the process (from /proc/self/stat), or -1. */
+static int nthreads(void)
+{
+	char buf[1024], *p;
+	int fd = open("/proc/self/stat", O_RDONLY | O_CLOEXEC), i;
+	ssize_t n;
+
+	if (fd < 0)
+		return -1;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	buf[n] = 0;
+	p = strrchr(buf, ')');	/* comm may hold spaces */
+	if (!p)
+		return -1;
+	/* field 20 is num_threads; p is at the end of field 2 */
+	for (i = 2; i < 20 && p; i++)
+		p = strchr(p + 1, ' ');
+	return p ? atoi(p + 1) : -1;
+}
+
 void goro__checkdead_locked(void)
 {
 	int i;
@@ -132,6 +161,12 @@ void goro__checkdead_locked(void)
 	for (i = 0; i < sched.nallp; i++)
 		if (!goro__runq_empty(sched.allp[i]))
 			return;
+	/*
+	 * Threads other than the Ms and sysmon may call into the runtime
+	 * later (a foreign thread releasing a WaitGroup): not a deadlock.
+	 */
+	if (nthreads() != sched.mcount + 1 + SANITIZER_THREADS)
+		return;
 	if (ld_rlx(&sched.ngoroutines) == 0) {
 		wrs(2, "fatal error: no goroutines (main called goro_exit) - "
 		       "deadlock!\n");

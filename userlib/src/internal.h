@@ -221,6 +221,7 @@ void goro__stack_init(void) HIDDEN;
 void goro__signals_init(void) HIDDEN;
 void goro__altstack_init(struct goro_mach *m) HIDDEN;
 void goro__dump_all(int fd) HIDDEN;
+const char *goro__fn_name(void *fn, char *buf, size_t size) HIDDEN;
 
 /* context switch (switch_x86_64.S) */
 struct goro_mach *goro__ctx_swap(void **save_sp, void *new_sp, struct goro_mach *m) HIDDEN;

@@ -452,6 +452,11 @@ NORETURN static void schedule(struct goro_mach *m)
 		}
 		if (m->spinning)
 			resetspinning(m);
+		if (unlikely(ld_rlx(&m->p->retired))) {
+			/* retired while we looked for work */
+			globrunqput(g);
+			continue;
+		}
 		execute(m, &m->g0, g, AFTER_NONE, NULL);
 	}
 }
@@ -723,6 +728,14 @@ void goro__handoffp(struct goro_pp *pp)
 
 /* ---- goroutine operations -------------------------------------------------- */
 
+/* The fast path's next goroutine; NULL sends the caller through g0. */
+static inline struct goro_g *fast_next(struct goro_pp *pp)
+{
+	if (unlikely(ld_rlx(&pp->retired)))
+		return NULL;
+	return runqget(pp);
+}
+
 /* Park g (the caller) under lock lk, released once g is off its stack. */
 void goro__park(struct goro_g *g, uint32_t *lk, const char *why)
 {
@@ -731,7 +744,7 @@ void goro__park(struct goro_g *g, uint32_t *lk, const char *why)
 
 	g->waitreason = why;
 	st_rlx(&g->status, G_WAITING);
-	next = runqget(m->p);
+	next = fast_next(m->p);
 	if (next)
 		execute(m, g, next, AFTER_UNLOCK, lk);
 	else
@@ -762,7 +775,7 @@ NORETURN static void goexit1(struct goro_g *g)
 		st_rlx(&sched.main_exited, 1);
 	}
 	xadd(&sched.ngoroutines, -1);
-	next = m->p ? runqget(m->p) : NULL;
+	next = m->p ? fast_next(m->p) : NULL;
 	if (next)
 		execute(m, g, next, g == &sched.g1 ? AFTER_NONE : AFTER_FREE,
 			NULL);
@@ -1111,6 +1124,12 @@ void goro_yield(void)
 	}
 	m = g->m;
 	pp = m->p;
+	if (unlikely(ld_rlx(&pp->retired))) {
+		/* our P is being given up: requeue globally, via g0 */
+		st_rlx(&g->status, G_RUNNABLE);
+		gswitch(m, g, &m->g0, AFTER_GLOBAL, NULL);
+		return;
+	}
 	next = NULL;
 	if (pp->kp->schedtick % 61 == 0 && ld_rlx(&sched.runqsize)) {
 		lock(&sched.lock);
@@ -1218,12 +1237,17 @@ void goro_preempt_point(void)
 	if (likely(!ld_rlx(&m->p->kp->preempt)))
 		return;
 	st_rlx(&m->p->kp->preempt, 0);
+	/* due timers first: they may be what is waiting for this P */
+	if (ld_rlx(&sched.nexttimer) != INT64_MAX)
+		goro__timers_run();
 	/* a preempted goroutine goes to the back of the global queue */
 	{
-		struct goro_g *g = m->curg, *next = runqget(m->p);
+		struct goro_g *g = m->curg, *next = fast_next(m->p);
 
 		st_rlx(&g->status, G_RUNNABLE);
-		if (next)
+		if (ld_rlx(&m->p->retired))
+			gswitch(m, g, &m->g0, AFTER_GLOBAL, NULL);
+		else if (next)
 			execute(m, g, next, AFTER_GLOBAL, NULL);
 		else if (ld_rlx(&sched.runqsize))
 			gswitch(m, g, &m->g0, AFTER_GLOBAL, NULL);

@@ -1,0 +1,429 @@
+/* SPDX-License-Identifier: MIT */
+/* libgoro: WaitGroup, Mutex, RWMutex, Cond, Once. */
+#include <goro.h>
+#include <pthread.h>
+#include <stdatomic.h>
+
+#include "kselftest_harness.h"
+#include "util.h"
+
+FIXTURE(procs) {
+	int dummy;
+};
+
+FIXTURE_VARIANT(procs) {
+	int nprocs;
+};
+
+FIXTURE_VARIANT_ADD(procs, p1) { .nprocs = 1 };
+FIXTURE_VARIANT_ADD(procs, p4) { .nprocs = 4 };
+
+FIXTURE_SETUP(procs)
+{
+	goro_setprocs(variant->nprocs);
+}
+
+FIXTURE_TEARDOWN(procs)
+{
+}
+
+/* ---- WaitGroup ---- */
+
+struct wgt {
+	goro_wg outer, inner;
+	atomic_int after;
+	atomic_int early;
+};
+
+static void wg_worker(void *arg)
+{
+	struct wgt *t = arg;
+
+	goro_wg_wait(&t->inner);
+	atomic_fetch_add(&t->after, 1);
+	goro_wg_done(&t->outer);
+}
+
+static void wg_releaser(void *arg)
+{
+	struct wgt *t = arg;
+
+	goro_yield();
+	if (atomic_load(&t->after))
+		atomic_store(&t->early, 1);
+	goro_wg_done(&t->inner);
+}
+
+TEST_F(procs, waitgroup_torture)
+{
+	/* 200 waiters on one group released by 50 dones, 20 rounds */
+	int round, i;
+
+	for (round = 0; round < 20; round++) {
+		struct wgt t = {GORO_WG_INIT, GORO_WG_INIT, 0, 0};
+
+		goro_wg_add(&t.inner, 50);
+		goro_wg_add(&t.outer, 200);
+		for (i = 0; i < 200; i++)
+			goro_go(wg_worker, &t);
+		for (i = 0; i < 50; i++)
+			goro_go(wg_releaser, &t);
+		goro_wg_wait(&t.outer);
+		ASSERT_EQ(200, atomic_load(&t.after));
+		ASSERT_EQ(0, atomic_load(&t.early));
+	}
+}
+
+TEST(waitgroup_wait_at_zero_returns)
+{
+	goro_wg wg = GORO_WG_INIT;
+
+	goro_wg_wait(&wg);
+	goro_wg_add(&wg, 2);
+	goro_wg_add(&wg, -2);
+	goro_wg_wait(&wg);
+}
+
+static int sc_negative_wg(void)
+{
+	goro_wg wg = GORO_WG_INIT;
+
+	goro_wg_add(&wg, 1);
+	goro_wg_done(&wg);
+	goro_wg_done(&wg);
+	printf("not reached\n");
+	return 0;
+}
+
+TEST(waitgroup_negative_counter_aborts)
+{
+	char out[4096];
+	int st = run_scenario("negative_wg", NULL, out, sizeof(out), 20);
+
+	ASSERT_TRUE(WIFEXITED(st));
+	ASSERT_EQ(2, WEXITSTATUS(st));
+	ASSERT_NE(NULL, strstr(out, "sync: negative WaitGroup counter"));
+	ASSERT_EQ(NULL, strstr(out, "not reached"));
+}
+
+/* ---- Mutex ---- */
+
+struct mt {
+	goro_mutex mu;
+	long counter;		/* protected by mu, deliberately not atomic */
+	atomic_int inside;
+	atomic_int overlap;
+	goro_wg wg;
+	int iters;
+};
+
+static void mutex_worker(void *arg)
+{
+	struct mt *t = arg;
+	int i;
+
+	for (i = 0; i < t->iters; i++) {
+		goro_mutex_lock(&t->mu);
+		if (atomic_fetch_add(&t->inside, 1) != 0)
+			atomic_store(&t->overlap, 1);
+		t->counter++;
+		if (i % 16 == 0)
+			goro_yield();	/* hold it across a switch */
+		atomic_fetch_sub(&t->inside, 1);
+		goro_mutex_unlock(&t->mu);
+	}
+	goro_wg_done(&t->wg);
+}
+
+TEST_F(procs, mutex_torture)
+{
+	static struct mt t;
+	int i, n = 64;
+
+	memset(&t, 0, sizeof(t));
+	t.iters = sanitized() ? 500 : 3000;
+	goro_wg_add(&t.wg, n);
+	for (i = 0; i < n; i++)
+		goro_go(mutex_worker, &t);
+	goro_wg_wait(&t.wg);
+	ASSERT_EQ((long)n * t.iters, t.counter);
+	ASSERT_EQ(0, atomic_load(&t.overlap));
+}
+
+static void *mutex_thread(void *arg)
+{
+	struct mt *t = arg;
+	int i;
+
+	for (i = 0; i < t->iters; i++) {
+		goro_mutex_lock(&t->mu);
+		if (atomic_fetch_add(&t->inside, 1) != 0)
+			atomic_store(&t->overlap, 1);
+		t->counter++;
+		atomic_fetch_sub(&t->inside, 1);
+		goro_mutex_unlock(&t->mu);
+	}
+	return NULL;
+}
+
+TEST(mutex_shared_with_foreign_threads)
+{
+	static struct mt t;
+	pthread_t th[2];
+	int i;
+
+	memset(&t, 0, sizeof(t));
+	t.iters = 2000;
+	goro_setprocs(2);
+	goro_wg_add(&t.wg, 8);
+	for (i = 0; i < 8; i++)
+		goro_go(mutex_worker, &t);
+	for (i = 0; i < 2; i++)
+		ASSERT_EQ(0, pthread_create(&th[i], NULL, mutex_thread, &t));
+	goro_wg_wait(&t.wg);
+	for (i = 0; i < 2; i++)
+		pthread_join(th[i], NULL);
+	ASSERT_EQ(10L * t.iters, t.counter);
+	ASSERT_EQ(0, atomic_load(&t.overlap));
+}
+
+TEST(mutex_trylock)
+{
+	goro_mutex mu = GORO_MUTEX_INIT;
+
+	ASSERT_TRUE(goro_mutex_trylock(&mu));
+	ASSERT_FALSE(goro_mutex_trylock(&mu));
+	goro_mutex_unlock(&mu);
+	ASSERT_TRUE(goro_mutex_trylock(&mu));
+	goro_mutex_unlock(&mu);
+}
+
+static int sc_unlock_unlocked(void)
+{
+	goro_mutex mu = GORO_MUTEX_INIT;
+
+	goro_mutex_unlock(&mu);
+	printf("not reached\n");
+	return 0;
+}
+
+TEST(mutex_unlock_of_unlocked_aborts)
+{
+	char out[4096];
+	int st = run_scenario("unlock_unlocked", NULL, out, sizeof(out), 20);
+
+	ASSERT_TRUE(WIFEXITED(st));
+	ASSERT_EQ(2, WEXITSTATUS(st));
+	ASSERT_NE(NULL, strstr(out, "sync: unlock of unlocked mutex"));
+	ASSERT_EQ(NULL, strstr(out, "not reached"));
+}
+
+/* ---- RWMutex ---- */
+
+struct rwt {
+	goro_rwmutex rw;
+	atomic_int readers, writers, bad;
+	long value;
+	goro_wg wg;
+};
+
+static void rw_reader(void *arg)
+{
+	struct rwt *t = arg;
+	int i;
+
+	for (i = 0; i < 200; i++) {
+		goro_rwmutex_rlock(&t->rw);
+		atomic_fetch_add(&t->readers, 1);
+		if (atomic_load(&t->writers))
+			atomic_store(&t->bad, 1);
+		if (i % 8 == 0)
+			goro_yield();
+		atomic_fetch_sub(&t->readers, 1);
+		goro_rwmutex_runlock(&t->rw);
+	}
+	goro_wg_done(&t->wg);
+}
+
+static void rw_writer(void *arg)
+{
+	struct rwt *t = arg;
+	int i;
+
+	for (i = 0; i < 100; i++) {
+		goro_rwmutex_lock(&t->rw);
+		if (atomic_fetch_add(&t->writers, 1) != 0 ||
+		    atomic_load(&t->readers))
+			atomic_store(&t->bad, 1);
+		t->value++;
+		if (i % 8 == 0)
+			goro_yield();
+		atomic_fetch_sub(&t->writers, 1);
+		goro_rwmutex_unlock(&t->rw);
+	}
+	goro_wg_done(&t->wg);
+}
+
+TEST_F(procs, rwmutex_excludes_writers)
+{
+	static struct rwt t;
+	int i;
+
+	memset(&t, 0, sizeof(t));
+	goro_wg_add(&t.wg, 24);
+	for (i = 0; i < 20; i++)
+		goro_go(rw_reader, &t);
+	for (i = 0; i < 4; i++)
+		goro_go(rw_writer, &t);
+	goro_wg_wait(&t.wg);
+	ASSERT_EQ(400, t.value);
+	ASSERT_EQ(0, atomic_load(&t.bad));
+}
+
+TEST(rwmutex_try)
+{
+	goro_rwmutex rw = GORO_RWMUTEX_INIT;
+
+	ASSERT_TRUE(goro_rwmutex_tryrlock(&rw));
+	ASSERT_TRUE(goro_rwmutex_tryrlock(&rw));
+	ASSERT_FALSE(goro_rwmutex_trylock(&rw));
+	goro_rwmutex_runlock(&rw);
+	goro_rwmutex_runlock(&rw);
+	ASSERT_TRUE(goro_rwmutex_trylock(&rw));
+	ASSERT_FALSE(goro_rwmutex_tryrlock(&rw));
+	goro_rwmutex_unlock(&rw);
+}
+
+/* ---- Cond ---- */
+
+struct ct {
+	goro_mutex mu;
+	goro_cond cv;
+	int ready;
+	int woken;
+	goro_wg wg;
+};
+
+static void cond_waiter(void *arg)
+{
+	struct ct *t = arg;
+
+	goro_mutex_lock(&t->mu);
+	while (!t->ready)
+		goro_cond_wait(&t->cv, &t->mu);
+	t->woken++;
+	goro_mutex_unlock(&t->mu);
+	goro_wg_done(&t->wg);
+}
+
+TEST_F(procs, cond_broadcast_wakes_all)
+{
+	struct ct t = {GORO_MUTEX_INIT, GORO_COND_INIT, 0, 0, GORO_WG_INIT};
+	int i;
+
+	goro_wg_add(&t.wg, 50);
+	for (i = 0; i < 50; i++)
+		goro_go(cond_waiter, &t);
+	goro_sleep(5 * 1000000);
+	goro_mutex_lock(&t.mu);
+	t.ready = 1;
+	goro_cond_broadcast(&t.cv);
+	goro_mutex_unlock(&t.mu);
+	goro_wg_wait(&t.wg);
+	ASSERT_EQ(50, t.woken);
+}
+
+struct pc {
+	goro_mutex mu;
+	goro_cond cv;
+	int items;
+	int consumed;
+	goro_wg wg;
+};
+
+static void consumer(void *arg)
+{
+	struct pc *t = arg;
+	int i;
+
+	for (i = 0; i < 100; i++) {
+		goro_mutex_lock(&t->mu);
+		while (t->items == 0)
+			goro_cond_wait(&t->cv, &t->mu);
+		t->items--;
+		t->consumed++;
+		goro_mutex_unlock(&t->mu);
+	}
+	goro_wg_done(&t->wg);
+}
+
+TEST_F(procs, cond_signal_hands_items_one_by_one)
+{
+	struct pc t = {GORO_MUTEX_INIT, GORO_COND_INIT, 0, 0, GORO_WG_INIT};
+	int i;
+
+	goro_wg_add(&t.wg, 10);
+	for (i = 0; i < 10; i++)
+		goro_go(consumer, &t);
+	for (i = 0; i < 1000; i++) {
+		goro_mutex_lock(&t.mu);
+		t.items++;
+		goro_cond_signal(&t.cv);
+		goro_mutex_unlock(&t.mu);
+		if (i % 10 == 0)
+			goro_yield();
+	}
+	goro_wg_wait(&t.wg);
+	ASSERT_EQ(1000, t.consumed);
+	ASSERT_EQ(0, t.items);
+}
+
+/* ---- Once ---- */
+
+struct ot {
+	goro_once once;
+	atomic_int calls;
+	atomic_int saw_unfinished;
+	int done;
+	goro_wg wg;
+};
+
+static void once_body(void *arg)
+{
+	struct ot *t = arg;
+
+	atomic_fetch_add(&t->calls, 1);
+	goro_sleep(2 * 1000000);	/* others must wait for this */
+	t->done = 1;
+}
+
+static void once_caller(void *arg)
+{
+	struct ot *t = arg;
+
+	goro_once_do(&t->once, once_body, t);
+	if (!t->done)
+		atomic_store(&t->saw_unfinished, 1);
+	goro_wg_done(&t->wg);
+}
+
+TEST_F(procs, once_runs_once_and_others_wait)
+{
+	static struct ot t;
+	int i;
+
+	memset(&t, 0, sizeof(t));
+	goro_wg_add(&t.wg, 100);
+	for (i = 0; i < 100; i++)
+		goro_go(once_caller, &t);
+	goro_wg_wait(&t.wg);
+	ASSERT_EQ(1, atomic_load(&t.calls));
+	ASSERT_EQ(0, atomic_load(&t.saw_unfinished));
+}
+
+static const struct scenario scenarios[] = {
+	{"negative_wg", sc_negative_wg},
+	{"unlock_unlocked", sc_unlock_unlocked},
+};
+
+SCENARIO_MAIN(scenarios)
