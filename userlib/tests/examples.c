@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: MIT */
+/* libgoro: the seed programs in examples/ run and do what they say. */
+#include "kselftest_harness.h"
+#include "util.h"
+
+static char out[1 << 16];
+
+static const char *bin(const char *name, char *buf, size_t size)
+{
+	const char *dir = getenv("GORO_EXAMPLES_BIN");
+
+	snprintf(buf, size, "%s/%s", dir ? dir : "build/native/examples",
+		 name);
+	return buf;
+}
+
+TEST(hello_interleaves_hello_and_world)
+{
+	char path[4096];
+	char *argv[] = {(char *)bin("hello", path, sizeof(path)), NULL};
+	int st = run_capture(argv, NULL, out, sizeof(out), 20);
+	int hello = 0, world = 0;
+	char *p;
+
+	ASSERT_TRUE(WIFEXITED(st));
+	ASSERT_EQ(0, WEXITSTATUS(st));
+	for (p = out; (p = strstr(p, "hello\n")); p++)
+		hello++;
+	for (p = out; (p = strstr(p, "world\n")); p++)
+		world++;
+	ASSERT_EQ(5, hello);
+	/* main returning ends the program: "world" may miss its last line */
+	ASSERT_GE(world, 4);
+	ASSERT_LE(world, 5);
+	/* the two goroutines ran concurrently: world before the last hello */
+	ASSERT_LT(strstr(out, "world"), strrchr(out, 'h'));
+}
+
+TEST(orders_take_100ms_not_10s)
+{
+	char path[4096];
+	char *argv[] = {(char *)bin("orders", path, sizeof(path)), NULL};
+	long long t0 = now_ns(), dt;
+	int st = run_capture(argv, NULL, out, sizeof(out), 30);
+
+	dt = now_ns() - t0;
+	ASSERT_TRUE(WIFEXITED(st));
+	ASSERT_EQ(0, WEXITSTATUS(st));
+	ASSERT_NE(NULL, strstr(out, "processed 100 orders, revenue 50500"));
+	/* sequential would be 10 s; generous bound for loaded machines */
+	ASSERT_LT(dt, 2000LL * 1000000);
+}
+
+TEST_HARNESS_MAIN
