@@ -57,8 +57,8 @@ check: deps
 	echo "== test box: it reports failures it sees"; \
 	scripts/run-tests -r $(RESULTS)/box -p box selftests/vm/selfcheck || st=1; \
 	echo "== test box: kernel selftests"; \
-	$(MAKE) -s vm-module selftests && \
-	selftests/vm/run --smp 2 --results $(RESULTS)/vm || st=1; \
+	$(MAKE) -s vm-module selftests tools && \
+	selftests/vm/check --smp 2 --results $(RESULTS)/vm || st=1; \
 	echo "== summary"; \
 	scripts/tap-summary $(RESULTS)/native $(RESULTS)/asan $(RESULTS)/tools \
 		$(RESULTS)/box \
@@ -73,9 +73,9 @@ check-tsan: deps
 
 # the kernel selftests only, in the box (SMP=4 for a second pass)
 SMP ?= 2
-check-vm: deps vm-module selftests
+check-vm: deps vm-module selftests tools
 	@mkdir -p $(RESULTS) && rm -f $(RESULTS)/vm$(SMP)
-	@selftests/vm/run --smp $(SMP) --results $(RESULTS)/vm$(SMP); st=$$?; \
+	@selftests/vm/check --smp $(SMP) --results $(RESULTS)/vm$(SMP); st=$$?; \
 	scripts/tap-summary $(RESULTS)/vm$(SMP) && exit $$st
 
 # --- the demo --------------------------------------------------------------

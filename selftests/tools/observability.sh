@@ -1,0 +1,52 @@
+#!/bin/sh
+# In the test box, with goro.ko loaded: bpftool sees the module's BTF and
+# tracepoints, gorotrace attaches, pins its maps and exits cleanly, and
+# gorostat shows a live instance and forgets it when the process ends.
+n=0 st=0
+ok() { n=$((n + 1)); echo "ok $n $1"; }
+nok() { n=$((n + 1)); echo "not ok $n $1"; st=1; [ -f /tmp/o ] && sed 's/^/#   /' /tmp/o | head -n 30; }
+t() { # NAME CMD...: the command's output goes to /tmp/o
+	name=$1
+	shift
+	if "$@" >/tmp/o 2>&1; then ok "$name"; else nok "$name"; fi
+}
+echo "TAP version 13"
+echo "1..8"
+
+t "bpftool dumps the module BTF" sh -c \
+	'bpftool btf dump file /sys/kernel/btf/goro | grep -q "STRUCT .goro_inst"'
+missing=
+for e in attach detach park wake handoff steal preempt; do
+	[ -f /sys/kernel/tracing/events/goro/goro_$e/format ] || missing="$missing $e"
+done
+echo "missing:$missing" >/tmp/o
+if [ -z "$missing" ]; then ok "all goro tracepoints exist"; else nok "all goro tracepoints exist"; fi
+
+t "gorotrace attaches and exits" sh -c \
+	'gorotrace -c 1 -i 0.5 && gorotrace -c 1 -i 0.5 | grep -q "^Tracing goro"'
+rm -rf /sys/fs/bpf/goro
+t "gorotrace pins its maps for bpftool" sh -c \
+	'gorotrace -P /sys/fs/bpf/goro -c 1 -i 0.5 &&
+	 bpftool map dump pinned /sys/fs/bpf/goro/hists &&
+	 bpftool map show pinned /sys/fs/bpf/goro/steals | grep -q hash'
+rm -rf /sys/fs/bpf/goro
+t "gorotrace rejects a bad pid" sh -c '! gorotrace -p nope -c 1 2>/dev/null'
+
+goro_hold 3 30 >/tmp/hold &
+hold=$!
+i=0
+while ! grep -q ready /tmp/hold && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+gorostat $hold >/tmp/o 2>&1
+# pid, procs 3, idle 2 (one P is the attached M's), threads 1
+if grep -Eq "^ +$hold +3 +2 +1 " /tmp/o; then
+	ok "gorostat shows a live instance"
+else
+	nok "gorostat shows a live instance"
+fi
+t "gorostat -i prints rates for it" sh -c \
+	"gorostat -i 0.2 -c 2 $hold | grep -Eq '^ +$hold +3 '"
+kill $hold
+wait $hold 2>/dev/null
+t "gorostat forgets an ended instance" sh -c \
+	"! gorostat $hold 2>/dev/null && ! gorostat | grep -Eq '^ +$hold '"
+exit $st
