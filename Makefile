@@ -7,6 +7,7 @@
 #                   selftests in the test box; ends "N passed, N failed"
 #   make run        build, boot the test box, load goro.ko, run the demo
 #   make bench      benchmarks side by side with Go, pthreads, Boost, TBB
+#   make fuzz       the kernel interface fuzzer in the box (FUZZ_SECS=120)
 #   make install    libgoro, goro.h, goro.pc, the module (modules_install)
 #   make style      checkpatch on module/, clang-format check on the rest
 #
@@ -78,6 +79,15 @@ check-vm: deps vm-module selftests tools
 	@selftests/vm/check --smp $(SMP) --results $(RESULTS)/vm$(SMP); st=$$?; \
 	scripts/tap-summary $(RESULTS)/vm$(SMP) && exit $$st
 
+# the fuzzer alone, for FUZZ_SECS seconds per test (three tests)
+FUZZ_SECS ?= 120
+fuzz: deps vm-module selftests tools
+	@mkdir -p $(RESULTS) && rm -f $(RESULTS)/fuzz
+	@selftests/vm/check --smp 4 --timeout $$(( $(FUZZ_SECS) * 3 + 60 )) \
+		--env GORO_FUZZ_SECS=$(FUZZ_SECS) --results $(RESULTS)/fuzz \
+		build/selftests/fuzz/fuzz; st=$$?; \
+	scripts/tap-summary $(RESULTS)/fuzz && exit $$st
+
 # --- the demo --------------------------------------------------------------
 DEMO_BINS := $(patsubst examples/%.c,build/demo/%,$(wildcard examples/*.c))
 
@@ -129,4 +139,4 @@ clean:
 	rm -rf build goro.pc
 
 .PHONY: all deps module vm-module userlib tools selftests check check-tsan \
-	check-vm run bench install install-module style clean
+	check-vm fuzz run bench install install-module style clean
