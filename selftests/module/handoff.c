@@ -4,10 +4,10 @@
  * once (to a parked M when the P has work), and gets a P back on its way
  * back to user mode: its own if nobody took it, else one released later.
  */
+#include "goro_test.h"
+
 #include <linux/futex.h>
 #include <semaphore.h>
-
-#include "goro_test.h"
 
 struct box {
 	struct goro_ctx c;

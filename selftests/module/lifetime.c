@@ -4,9 +4,9 @@
  * afterwards no instance and no M is left (the live counters in
  * /proc/goro/stats return to zero) and the kernel logged nothing.
  */
-#include <signal.h>
-
 #include "goro_test.h"
+
+#include <signal.h>
 
 struct child {
 	struct goro_ctx c;

@@ -5,10 +5,10 @@
  * signal, wakep, bad input, a hostile ring, and a park/wake stress that
  * hangs if a wake-up is ever lost.
  */
+#include "goro_test.h"
+
 #include <signal.h>
 #include <sys/epoll.h>
-
-#include "goro_test.h"
 
 /* Owner side: append handles to P p's ring. */
 static unsigned int put_handles(struct goro_p *p, __u64 first, unsigned int n)
@@ -454,9 +454,10 @@ TEST(hostile_ring_never_hangs_or_overreads)
 /*
  * The stress: the main M holds P0 and queues one handle per round on its
  * ring, then does what wakep does (barrier, npidle, WAKE). The worker M
- * parks; the kernel either finds the handle at park time (steal) or the
- * WAKE gets it up, and it parks again with its P, which steals. A lost
- * wake-up leaves a handle on P0 and the round times out.
+ * parks (no deadline); the kernel either finds the handle at park time
+ * (steal) or the WAKE gets it up, and it parks again with its P, which
+ * steals. A lost wake-up leaves a handle on P0 for good: the round times
+ * out after 2 s.
  */
 #define STRESS_ROUNDS 3000
 
@@ -478,8 +479,8 @@ static void *stress_worker(void *arg)
 	if (goro_attach_m(s->fd, 0, 0, NULL))
 		return NULL;
 	while (!s->stop) {
-		pk.deadline_ns = goro_now_ns() + 100 * 1000000ull;
-		if (goro_park_m(s->fd, GORO_PARK_DEADLINE, &pk))
+		/* no deadline: only a wake-up or the scan gets us going */
+		if (goro_park_m(s->fd, 0, &pk))
 			continue;
 		if (pk.p == GORO_NONE)
 			continue;
@@ -513,9 +514,10 @@ TEST(park_wake_stress_no_lost_wakeups)
 	s->fd = fd;
 	ASSERT_EQ(0, goro_attach_m(fd, 1, 0, NULL));
 	ASSERT_EQ(0, pthread_create(&t, NULL, stress_worker, s));
+	ASSERT_EQ(0, goro_wait_u32(&c.hdr->nmidle, 1, 10000));
 	t0 = goro_now_ns();
 	for (i = 0; i < STRESS_ROUNDS; i++) {
-		__u64 deadline = goro_now_ns() + 50 * 1000000ull;
+		__u64 deadline = goro_now_ns() + 2000 * 1000000ull;
 
 		ASSERT_EQ(1U, put_handles(goro_p_of(&c, 0), i + 1, 1));
 		__atomic_thread_fence(__ATOMIC_SEQ_CST);
@@ -532,8 +534,11 @@ TEST(park_wake_stress_no_lost_wakeups)
 			break;
 	}
 	s->stop = 1;
-	/* the worker may be parked with nothing to do: its deadline ends it */
-	pthread_join(t, NULL);
+	/* the worker is parked or about to park: wake it until it is gone */
+	while (pthread_tryjoin_np(t, NULL)) {
+		goro_wake_m(fd);
+		goro_sleep_ms(1);
+	}
 	EXPECT_EQ(0U, lost) TH_LOG("round %u: the handle was never taken", i);
 	EXPECT_EQ(0U, s->dup);
 	EXPECT_EQ(0U, s->bad);
