@@ -43,6 +43,7 @@
 #include <linux/sched/task.h>
 
 #include "sched.h"
+#include "trace.h"
 
 void goro_wake_iw(struct irq_work *iw)
 {
@@ -120,6 +121,7 @@ static void goro_m_block(struct goro_mthread *mt)
 	}
 	if (w) {
 		w->given_ns = now;
+		w->given_from = task_pid_nr(tsk);
 		if (w->woke == GORO_WOKE_HANDOFF) {
 			inst->handoffs++;
 			inst->procs[p].handoffs++;

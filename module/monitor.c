@@ -11,6 +11,7 @@
 #include <linux/ktime.h>
 
 #include "sched.h"
+#include "trace.h"
 
 static u64 goro_monitor_period_ns(void)
 {
@@ -40,10 +41,13 @@ static enum hrtimer_restart goro_monitor_fn(struct hrtimer *timer)
 		}
 		if (now - pp->mon_since < limit)
 			continue;
-		/* ask again only after another full period */
-		pp->mon_since = now;
-		if (READ_ONCE(shp->preempt))
+		if (READ_ONCE(shp->preempt)) {
+			/* ask again only after another full period */
+			pp->mon_since = now;
 			continue;
+		}
+		trace_goro_preempt(inst->tgid, p, now - pp->mon_since);
+		pp->mon_since = now;
 		WRITE_ONCE(shp->preempt, 1);
 		WRITE_ONCE(inst->preempt_reqs, inst->preempt_reqs + 1);
 		WRITE_ONCE(inst->shdr->preempt_reqs, inst->preempt_reqs);

@@ -26,6 +26,7 @@
 #include <linux/wait.h>
 
 #include "sched.h"
+#include "trace.h"
 
 #define GORO_PARK_FLAGS	(GORO_PARK_DEADLINE | GORO_PARK_FD | GORO_PARK_NOSTEAL)
 #define GORO_POLL_IN	(EPOLLIN | EPOLLRDNORM | EPOLLERR | EPOLLHUP)
@@ -94,8 +95,10 @@ static void goro_poll_remove(struct goro_pollwait *pw)
 	}
 }
 
-static void goro_count_steal(struct goro_inst *inst, u32 victim, u32 n)
+static void goro_count_steal(struct goro_inst *inst, u32 victim, u32 thief,
+			     u32 n)
 {
+	trace_goro_steal(inst->tgid, task_pid_nr(current), victim, thief, n);
 	raw_spin_lock(&inst->lock);
 	inst->procs[victim].ksteals += n;
 	inst->ksteals += n;
@@ -119,7 +122,7 @@ static u32 goro_steal_into(struct goro_inst *inst, u32 p, u32 *victim)
 				   READ_ONCE(shp->tail), goro_ksteal_tries);
 		if (n) {
 			goro_runq_publish(shp, READ_ONCE(shp->tail), n);
-			goro_count_steal(inst, v, n);
+			goro_count_steal(inst, v, p, n);
 			*victim = v;
 			return n;
 		}
@@ -269,9 +272,10 @@ static int goro_park_sleep(struct goro_inst *inst, struct goro_mthread *mt,
 static int goro_park(struct goro_inst *inst, struct goro_mthread *mt,
 		     struct goro_park *a, struct file *file)
 {
+	u64 lat, start = ktime_get_ns();
+	pid_t from = 0;
 	u32 nstolen = 0;
 	int why = 0, round;
-	u64 lat;
 
 	WRITE_ONCE(mt->in_park, true);
 	raw_spin_lock(&inst->lock);
@@ -304,8 +308,10 @@ static int goro_park(struct goro_inst *inst, struct goro_mthread *mt,
 	if (mt->woke) {
 		/* given a P: that wins over a deadline, fd or signal */
 		why = mt->woke;
+		lat = 0;
 		if (why == GORO_WOKE_HANDOFF && mt->given_ns) {
 			lat = ktime_get_ns() - mt->given_ns;
+			from = mt->given_from;
 			inst->handoff_lat_sum += lat;
 			inst->handoff_lat_n++;
 			if (lat > inst->handoff_lat_max)
@@ -321,11 +327,16 @@ static int goro_park(struct goro_inst *inst, struct goro_mthread *mt,
 	goro_publish_m(inst, mt);
 	goro_publish_counts(inst);
 	raw_spin_unlock(&inst->lock);
+	if (from)
+		trace_goro_handoff(inst->tgid, from, task_pid_nr(current),
+				   READ_ONCE(mt->p), lat);
 out:
 	WRITE_ONCE(mt->in_park, false);
 	a->p = READ_ONCE(mt->p);
 	a->why = why > 0 ? why : 0;
 	a->nstolen = nstolen;
+	trace_goro_park(inst->tgid, task_pid_nr(current), a->p, a->why,
+			nstolen, ktime_get_ns() - start);
 	return why > 0 ? 0 : why;
 }
 
@@ -389,6 +400,8 @@ long goro_ioc_wake(struct goro_inst *inst, struct goro_wake __user *uarg)
 			w = list_first_entry(&inst->parked,
 					     struct goro_mthread, wait_node);
 			goro_bind_p_locked(inst, p, w, GORO_WOKE_WAKE);
+			trace_goro_wake(inst->tgid, task_pid_nr(current),
+					task_pid_nr(w->task), p);
 			inst->wakes++;
 			goro_publish_counts(inst);
 			t = get_task_struct(w->task);

@@ -21,6 +21,7 @@
 #include <linux/vmalloc.h>
 
 #include "sched.h"
+#include "trace.h"
 
 static LIST_HEAD(goro_instances);
 static DEFINE_MUTEX(goro_instances_lock);
@@ -229,6 +230,7 @@ static struct goro_mthread *goro_m_remove_locked(struct goro_inst *inst,
 
 	goro_unwait_locked(inst, mt);
 	w = goro_release_p_locked(inst, mt);
+	trace_goro_detach(inst->tgid, task_pid_nr(mt->task), mt->slot);
 	mt->gone = true;
 	mt->state = GORO_M_FREE;
 	inst->ms[mt->slot] = NULL;
@@ -385,6 +387,8 @@ long goro_ioc_attach(struct goro_inst *inst, struct goro_attach __user *uarg)
 	mt->registered = true;
 	preempt_enable();
 
+	trace_goro_attach(inst->tgid, task_pid_nr(current), slot,
+			  READ_ONCE(mt->p));
 	a.m = slot;
 	if (copy_to_user(uarg, &a, sizeof(a))) {
 		goro_m_detach(mt);

@@ -116,6 +116,7 @@ struct goro_mthread {
 	struct list_head wait_node;
 	u64 block_ns;			/* when it last blocked with its P */
 	u64 given_ns;			/* block_ns of the M whose P we got */
+	pid_t given_from;		/* tid of that M */
 	/* touched only by the task itself */
 	bool registered;		/* notifier on the task's list */
 	struct callback_head twork;	/* on the way back to user mode */
