@@ -14,6 +14,13 @@
  *  - a new behaviour gets a new ioctl number or a new flag or feature bit,
  *    never a different meaning for an old one. GORO_ABI_VERSION changes only
  *    on an incompatible change; libgoro refuses a module of another version.
+ *
+ * Errors common to every command: an unknown command is -ENOTTY; a known
+ * command number with another size or direction is -EINVAL; a bad pointer
+ * is -EFAULT. Every command but VERSION and SETUP (and mmap) is -EINVAL
+ * before SETUP, and -EPERM from another process than the one that did
+ * SETUP (a forked child shares the file, not the instance: the mapping is
+ * not inherited and the child opens /dev/goro afresh).
  */
 #ifndef _UAPI_LINUX_GORO_H
 #define _UAPI_LINUX_GORO_H
@@ -61,7 +68,10 @@ struct goro_offsets {
 
 /*
  * GORO_IOC_SETUP: create the scheduler instance of this open file.
- * One instance per open file; a second SETUP on the same file is -EBUSY.
+ * One instance per open file; a second SETUP on the same file is -EBUSY,
+ * and so is a SETUP while the process has a live instance on another open
+ * file (one instance per process: /proc/goro/<pid> names it). The instance
+ * lives until the file is released and its last M has left.
  * In: nprocs (1..max_procs), max_ms (0 = module default, else
  * nprocs..max_ms), flags (none defined: must be 0), resv zero.
  * Out: features, map_size (mmap exactly that at offset 0), off.
@@ -83,6 +93,8 @@ struct goro_setup {
  * idle); without it the M starts with no P (it parks to get one).
  * Out: m, the M's slot in the M table. -EEXIST if the thread is already an
  * M, -ENOSPC when max_ms Ms are attached, -EBUSY if P p is not idle.
+ * The thread stays an M until GORO_IOC_DETACH_M (-EPERM if it is none),
+ * its exit (its P is released), an exec, or the release of the file.
  */
 #define GORO_ATTACH_P		(1U << 0)
 struct goro_attach {
@@ -103,6 +115,12 @@ struct goro_attach {
  * and the sleep are atomic with respect to GORO_IOC_WAKE: no lost wake-up.
  *
  * Out: p (the P now owned, or GORO_NONE), why (GORO_WOKE_*), nstolen.
+ * The caller must be an M (-EPERM). fd and deadline_ns are read only with
+ * their flag; fd: -EBADF if not open, -EINVAL if it cannot be polled (an
+ * epoll fd is the intended one: readable, error or hang-up wakes);
+ * deadline_ns beyond the clock's range means none. An M without a P that
+ * finds work takes a P: the P with the work itself if nobody runs it
+ * (GORO_WOKE_HANDOFF), else an idle one to steal into.
  */
 #define GORO_PARK_DEADLINE	(1U << 0) /* deadline_ns: CLOCK_MONOTONIC */
 #define GORO_PARK_FD		(1U << 1) /* also wake when fd polls in */
@@ -129,7 +147,8 @@ struct goro_park {
 /*
  * GORO_IOC_WAKE: Go's wakep. Bind an idle P to one parked M and wake it.
  * Out: nwoken (0 when no M is parked or no P is idle; the caller may then
- * start a new M).
+ * start a new M). An idle P is one in GORO_P_IDLE or GORO_P_BLOCKED. Any
+ * thread of the process may call it; it need not be an M.
  */
 struct goro_wake {
 	__u32 flags;
@@ -170,10 +189,12 @@ struct goro_shared_hdr {
 	__u32 ring_entries;	/* kernel: GORO_RUNQ_ENTRIES */
 	__u32 resv0[3];
 	/* counters of state, kept exact by the kernel (atomic) */
-	__u32 npidle;		/* Ps in GORO_P_IDLE */
+	__u32 npidle;		/* Ps in GORO_P_IDLE or GORO_P_BLOCKED:
+				 * the Ps WAKE can give to an M */
 	__u32 nmidle;		/* Ms in GORO_IOC_PARK */
 	__u32 nmwaitp;		/* Ms back from a block waiting for a P */
-	__u32 spare_wanted;	/* kernel: handoffs that found no parked M */
+	__u32 spare_wanted;	/* kernel: times a P with work found no
+				 * parked M to go to (start one) */
 	/* written by userspace */
 	__u32 nmspinning;	/* Ms looking for work (Go's nmspinning) */
 	__u32 runqsize;		/* length of the global run queue */
