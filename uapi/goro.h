@@ -171,8 +171,12 @@ struct goro_wake {
 /* P status (goro_p.status, written by the kernel). */
 #define GORO_P_IDLE		0	/* on the idle list, no owner */
 #define GORO_P_RUNNING		1	/* owner M runs goroutines */
-#define GORO_P_BLOCKED		2	/* owner M blocked in the kernel; the P
-					 * has no work and may be taken */
+/*
+ * GORO_P_BLOCKED: the owner M blocked in the kernel and nobody took the P
+ * (it had no work, or no M was parked: hdr.spare_wanted); anyone who needs
+ * a P may take it, else the owner takes it back when it wakes up.
+ */
+#define GORO_P_BLOCKED		2
 
 /* M state (goro_m.state, written by the kernel). */
 #define GORO_M_FREE		0	/* slot unused */
