@@ -192,13 +192,15 @@ struct goro_shared_hdr {
 	__u32 max_ms;		/* kernel */
 	__u32 ring_entries;	/* kernel: GORO_RUNQ_ENTRIES */
 	__u32 resv0[3];
-	/* counters of state, kept exact by the kernel (atomic) */
-	__u32 npidle;		/* Ps in GORO_P_IDLE or GORO_P_BLOCKED:
-				 * the Ps WAKE can give to an M */
+	/*
+	 * Counters of state, kept exact by the kernel. npidle counts the Ps
+	 * WAKE can give to an M: GORO_P_IDLE and GORO_P_BLOCKED. spare_wanted
+	 * counts the times a P with work found no parked M (start one).
+	 */
+	__u32 npidle;		/* Ps idle or blocked */
 	__u32 nmidle;		/* Ms in GORO_IOC_PARK */
 	__u32 nmwaitp;		/* Ms back from a block waiting for a P */
-	__u32 spare_wanted;	/* kernel: times a P with work found no
-				 * parked M to go to (start one) */
+	__u32 spare_wanted;	/* kernel: no parked M for a P with work */
 	/* written by userspace */
 	__u32 nmspinning;	/* Ms looking for work (Go's nmspinning) */
 	__u32 runqsize;		/* length of the global run queue */
@@ -241,8 +243,8 @@ struct goro_m {
 	__u32 state;		/* kernel: GORO_M_* */
 	__u32 p;		/* kernel: P owned, or GORO_NONE */
 	__u32 tid;		/* kernel */
-	__u32 locks;		/* userspace: non-zero = do not hand off the P
-				 * (the M is inside the runtime) */
+	/* userspace: non-zero = do not hand off the P (inside the runtime) */
+	__u32 locks;
 	__u64 curg;		/* userspace: handle of the running goroutine */
 	__u64 resv[5];
 };
