@@ -82,8 +82,7 @@ static void goro_m_block(struct goro_mthread *mt)
 	u32 p;
 
 	raw_spin_lock(&inst->lock);
-	p = mt->p;
-	if (mt->gone || mt->in_park || p == GORO_NONE)
+	if (mt->gone)
 		goto out;
 	if (READ_ONCE(inst->dead) || tsk->mm != inst->mm ||
 	    (tsk->flags & PF_EXITING)) {
@@ -92,6 +91,9 @@ static void goro_m_block(struct goro_mthread *mt)
 		goro_queue_resume_locked(mt);
 		goto out;
 	}
+	p = mt->p;
+	if (mt->in_park || p == GORO_NONE)
+		goto out;
 	if (READ_ONCE(goro_shm(inst, mt->slot)->locks))
 		goto out;
 
@@ -165,9 +167,13 @@ static void goro_sched_out(struct preempt_notifier *pn,
 	/* Preempted or yielding (still on the run queue): keep the P. */
 	if (state == TASK_RUNNING || READ_ONCE(current->on_rq))
 		return;
-	if (READ_ONCE(mt->p) == GORO_NONE || READ_ONCE(mt->in_park))
+	/* Blocking with a P, or an M that has to leave (see goro_m_block). */
+	if (READ_ONCE(mt->gone))
 		return;
-	goro_m_block(mt);
+	if ((READ_ONCE(mt->p) != GORO_NONE && !READ_ONCE(mt->in_park)) ||
+	    unlikely(READ_ONCE(mt->inst->dead) || current->mm != mt->inst->mm ||
+		     (current->flags & PF_EXITING)))
+		goro_m_block(mt);
 }
 
 static void goro_sched_in(struct preempt_notifier *pn, int cpu)

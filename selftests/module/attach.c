@@ -222,6 +222,24 @@ TEST(close_while_attached_frees_everything)
 	close(fd);
 }
 
+TEST(close_while_attached_without_p_frees_everything)
+{
+	struct goro_ctx c;
+	int fd;
+
+	GORO_OPEN_OR_SKIP(fd);
+	close(fd);
+	ASSERT_EQ(0, goro_stat_wait("ms", 0, 2000));
+	fd = open(GORO_DEVICE, O_RDWR);
+	ASSERT_EQ(0, goro_ctx_init(&c, fd, 1, 4));
+	ASSERT_EQ(0, goro_attach_m(fd, 0, 0, NULL));
+	munmap(c.map, c.s.map_size);
+	close(fd);
+	goro_sleep_ms(5);
+	EXPECT_EQ(0, goro_stat_wait("ms", 0, 2000));
+	EXPECT_EQ(0, goro_stat_wait("instances", 0, 2000));
+}
+
 TEST(many_threads_attach_detach)
 {
 	struct attach_arg a[16];
