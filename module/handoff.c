@@ -115,10 +115,8 @@ static void goro_m_block(struct goro_mthread *mt)
 		smp_mb();
 		if (goro_p_has_work(inst, p)) {
 			w = goro_give_p_locked(inst, p, true);
-			if (!w) {
-				inst->spare_wanted++;
-				goro_publish_counts(inst);
-			}
+			if (!w)
+				goro_want_spare_locked(inst);
 		}
 	}
 	if (w) {

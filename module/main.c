@@ -37,7 +37,7 @@ struct workqueue_struct *goro_wq;
 u64 goro_features(void)
 {
 	u64 f = GORO_FEAT_HANDOFF | GORO_FEAT_KSTEAL | GORO_FEAT_PARK_DEADLINE |
-		GORO_FEAT_PARK_FD;
+		GORO_FEAT_PARK_FD | GORO_FEAT_FACTORY;
 
 	if (goro_preempt_ms)
 		f |= GORO_FEAT_PREEMPT;

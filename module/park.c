@@ -28,7 +28,8 @@
 #include "sched.h"
 #include "trace.h"
 
-#define GORO_PARK_FLAGS	(GORO_PARK_DEADLINE | GORO_PARK_FD | GORO_PARK_NOSTEAL)
+#define GORO_PARK_FLAGS	(GORO_PARK_DEADLINE | GORO_PARK_FD | \
+			 GORO_PARK_NOSTEAL | GORO_PARK_FACTORY)
 #define GORO_POLL_IN	(EPOLLIN | EPOLLRDNORM | EPOLLERR | EPOLLHUP)
 #define GORO_POLL_HEADS	2
 
@@ -210,8 +211,9 @@ static int goro_find_work_parked(struct goro_inst *inst,
 	return -EAGAIN;
 }
 
-/* Release our P and go on inst->parked. */
-static void goro_park_enter(struct goro_inst *inst, struct goro_mthread *mt)
+/* Release our P and go on inst->parked (or inst->factory). */
+static void goro_park_enter(struct goro_inst *inst, struct goro_mthread *mt,
+			    bool factory)
 {
 	struct task_struct *t = NULL;
 	struct goro_mthread *w;
@@ -221,8 +223,13 @@ static void goro_park_enter(struct goro_inst *inst, struct goro_mthread *mt)
 	mt->state = GORO_M_PARKED;
 	mt->woke = 0;
 	mt->waiting = true;
-	list_add(&mt->wait_node, &inst->parked);
-	inst->nparked++;
+	mt->factory = factory;
+	if (factory) {
+		list_add_tail(&mt->wait_node, &inst->factory);
+	} else {
+		list_add(&mt->wait_node, &inst->parked);
+		inst->nparked++;
+	}
 	goro_publish_m(inst, mt);
 	goro_publish_counts(inst);
 	if (w)
@@ -273,6 +280,7 @@ static int goro_park(struct goro_inst *inst, struct goro_mthread *mt,
 		     struct goro_park *a, struct file *file)
 {
 	u64 lat, start = ktime_get_ns();
+	u32 flags = a->flags;
 	pid_t from = 0;
 	u32 nstolen = 0;
 	int why = 0, round;
@@ -284,14 +292,17 @@ static int goro_park(struct goro_inst *inst, struct goro_mthread *mt,
 	raw_spin_unlock(&inst->lock);
 	atomic64_inc(&goro_stats.parks);
 
-	if (!(a->flags & GORO_PARK_NOSTEAL) && mt->p != GORO_NONE) {
+	/* The factory M parks for spare requests only: no scan. */
+	if (flags & GORO_PARK_FACTORY)
+		flags |= GORO_PARK_NOSTEAL;
+	if (!(flags & GORO_PARK_NOSTEAL) && mt->p != GORO_NONE) {
 		why = goro_find_work_own(inst, mt->p, &nstolen);
 		if (why)
 			goto out;
 	}
 	for (round = 0;; round++) {
-		goro_park_enter(inst, mt);
-		if ((a->flags & GORO_PARK_NOSTEAL) || round >= 2)
+		goro_park_enter(inst, mt, flags & GORO_PARK_FACTORY);
+		if ((flags & GORO_PARK_NOSTEAL) || round >= 2)
 			break;
 		/* Pairs with the producer's barrier: see the file comment. */
 		smp_mb();
@@ -321,7 +332,10 @@ static int goro_park(struct goro_inst *inst, struct goro_mthread *mt,
 	} else if (mt->waiting) {
 		list_del_init(&mt->wait_node);
 		mt->waiting = false;
-		inst->nparked--;
+		if (mt->factory)
+			mt->factory = false;
+		else
+			inst->nparked--;
 	}
 	mt->state = GORO_M_RUNNING;
 	goro_publish_m(inst, mt);

@@ -120,10 +120,32 @@ static void goro_unwait_locked(struct goro_inst *inst,
 		return;
 	list_del_init(&mt->wait_node);
 	mt->waiting = false;
-	if (mt->state == GORO_M_PARKED)
+	if (mt->factory)
+		mt->factory = false;
+	else if (mt->state == GORO_M_PARKED)
 		inst->nparked--;
 	else
 		inst->nwaitp--;
+}
+
+/*
+ * A P with work found no parked M: count it and wake a factory M, through
+ * its irq_work since this runs in the notifier too.
+ */
+void goro_want_spare_locked(struct goro_inst *inst)
+{
+	struct goro_mthread *f;
+
+	inst->spare_wanted++;
+	goro_publish_counts(inst);
+	if (list_empty(&inst->factory))
+		return;
+	f = list_first_entry(&inst->factory, struct goro_mthread, wait_node);
+	goro_unwait_locked(inst, f);
+	f->state = GORO_M_RUNNING;
+	f->woke = GORO_WOKE_SPARE;
+	goro_publish_m(inst, f);
+	irq_work_queue(&f->wake_iw);
 }
 
 /*
@@ -209,7 +231,7 @@ struct goro_mthread *goro_release_p_locked(struct goro_inst *inst,
 		return w;
 	pp = &inst->procs[p];
 	if (goro_p_has_work(inst, p))
-		inst->spare_wanted++;
+		goro_want_spare_locked(inst);
 	if (pp->status == GORO_P_BLOCKED)
 		inst->nblocked--;
 	pp->status = GORO_P_IDLE;
@@ -447,6 +469,7 @@ static struct goro_inst *goro_inst_alloc(u32 nprocs, u32 max_ms)
 	raw_spin_lock_init(&inst->lock);
 	INIT_LIST_HEAD(&inst->parked);
 	INIT_LIST_HEAD(&inst->waitp);
+	INIT_LIST_HEAD(&inst->factory);
 	INIT_LIST_HEAD(&inst->node);
 	goro_monitor_init(inst);
 	inst->nprocs = nprocs;
@@ -604,6 +627,8 @@ void goro_inst_release(struct goro_inst *inst)
 	list_for_each_entry(mt, &inst->waitp, wait_node)
 		irq_work_queue(&mt->wake_iw);
 	list_for_each_entry(mt, &inst->parked, wait_node)
+		irq_work_queue(&mt->wake_iw);
+	list_for_each_entry(mt, &inst->factory, wait_node)
 		irq_work_queue(&mt->wake_iw);
 	raw_spin_unlock(&inst->lock);
 	goro_inst_put(inst);

@@ -112,7 +112,8 @@ struct goro_mthread {
 	bool gone;			/* no longer an M of inst */
 	bool in_park;			/* inside GORO_IOC_PARK */
 	bool tw_queued;			/* twork is pending */
-	bool waiting;			/* on inst->parked or inst->waitp */
+	bool waiting;			/* on parked, factory or waitp */
+	bool factory;			/* parked as the factory M */
 	struct list_head wait_node;
 	u64 block_ns;			/* when it last blocked with its P */
 	u64 given_ns;			/* block_ns of the M whose P we got */
@@ -152,6 +153,7 @@ struct goro_inst {
 	u32 ms_hint;			/* where to look for a free slot */
 	struct list_head parked;	/* Ms in PARK, most recent first */
 	struct list_head waitp;		/* Ms waiting for a P, oldest first */
+	struct list_head factory;	/* factory Ms parked */
 	u32 nparked;
 	u32 nwaitp;
 	u64 handoffs;
@@ -215,6 +217,7 @@ struct goro_mthread *goro_give_p_locked(struct goro_inst *inst, u32 p,
 					bool need_work);
 struct goro_mthread *goro_m_remove(struct goro_inst *inst,
 				   struct goro_mthread *mt);
+void goro_want_spare_locked(struct goro_inst *inst);
 bool goro_tgid_taken(pid_t tgid, struct goro_inst *self);
 void goro_wake_task(struct task_struct *task);
 

@@ -43,6 +43,7 @@
 #define GORO_FEAT_PARK_DEADLINE	(1ULL << 2) /* GORO_PARK_DEADLINE */
 #define GORO_FEAT_PARK_FD	(1ULL << 3) /* GORO_PARK_FD */
 #define GORO_FEAT_PREEMPT	(1ULL << 4) /* monitor sets goro_p.preempt */
+#define GORO_FEAT_FACTORY	(1ULL << 5) /* GORO_PARK_FACTORY */
 
 /*
  * GORO_IOC_VERSION: what this module speaks. Needs no setup; every field is
@@ -125,6 +126,14 @@ struct goro_attach {
 #define GORO_PARK_DEADLINE	(1U << 0) /* deadline_ns: CLOCK_MONOTONIC */
 #define GORO_PARK_FD		(1U << 1) /* also wake when fd polls in */
 #define GORO_PARK_NOSTEAL	(1U << 2) /* skip the kernel-side steal */
+/*
+ * GORO_PARK_FACTORY: park as a factory M, the one userspace thread that
+ * starts new Ms. It never gets a P from WAKE or a handoff and does not
+ * scan for work; it returns (holding no P) with GORO_WOKE_SPARE when a P
+ * with work found no parked M (hdr.spare_wanted grew). Feature
+ * GORO_FEAT_FACTORY.
+ */
+#define GORO_PARK_FACTORY	(1U << 3)
 
 #define GORO_WOKE_STOLEN	1	/* nstolen handles moved into p */
 #define GORO_WOKE_GLOBAL	2	/* hdr.runqsize != 0: run the global queue */
@@ -133,6 +142,7 @@ struct goro_attach {
 #define GORO_WOKE_DEADLINE	5
 #define GORO_WOKE_FD		6
 #define GORO_WOKE_LOCAL		7	/* our own P still had work */
+#define GORO_WOKE_SPARE		8	/* factory: start a spare M */
 
 struct goro_park {
 	__u32 flags;

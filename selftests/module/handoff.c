@@ -244,6 +244,56 @@ TEST(no_parked_m_asks_for_a_spare)
 	free(b);
 }
 
+struct factory {
+	int fd;
+	volatile int parked;
+	int ret;
+	struct goro_park pk;
+};
+
+static void *factory_m(void *arg)
+{
+	struct factory *f = arg;
+
+	if (goro_attach_m(f->fd, 0, 0, NULL))
+		return NULL;
+	f->parked = 1;
+	f->ret = goro_park_m(f->fd, GORO_PARK_FACTORY, &f->pk);
+	return NULL;
+}
+
+TEST(no_parked_m_wakes_the_factory_m)
+{
+	struct box *b = calloc(1, sizeof(*b));
+	struct factory f = { 0 };
+	pthread_t tf, tb;
+	int fd;
+
+	GORO_OPEN_OR_SKIP(fd);
+	ASSERT_EQ(0, box_init(b, fd, 1));
+	ASSERT_NE(0ULL, b->c.s.features & GORO_FEAT_FACTORY);
+	f.fd = fd;
+	ASSERT_EQ(0, pthread_create(&tf, NULL, factory_m, &f));
+	while (!f.parked)
+		goro_sleep_ms(1);
+	goro_sleep_ms(10);
+	/* a factory M is not a parked M: WAKE does not take it */
+	EXPECT_EQ(0U, b->c.hdr->nmidle);
+	EXPECT_EQ(0, goro_wake_m(fd));
+	b->b_work = 1;
+	ASSERT_EQ(0, pthread_create(&tb, NULL, blocker, b));
+	pthread_join(tf, NULL);
+	EXPECT_EQ(0, f.ret);
+	EXPECT_EQ((__u32)GORO_WOKE_SPARE, f.pk.why);
+	EXPECT_EQ(GORO_NONE, f.pk.p);
+	EXPECT_EQ(1U, b->c.hdr->spare_wanted);
+	ASSERT_EQ(1, write(b->pfd[1], "x", 1));
+	pthread_join(tb, NULL);
+	EXPECT_EQ(0U, b->b_p_after);
+	close(fd);
+	free(b);
+}
+
 /* Handoff latency against the floor: a futex wake between two threads. */
 static volatile __u32 fword;
 static __u64 f_wake_ns, f_woke_ns;

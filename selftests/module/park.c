@@ -305,7 +305,7 @@ TEST(park_bad_args)
 	ASSERT_EQ(0, goro_ctx_init(&c, fd, 1, 4));
 	ASSERT_EQ(0, goro_attach_m(fd, 1, 0, NULL));
 	memset(&pk, 0, sizeof(pk));
-	pk.flags = 1U << 3;
+	pk.flags = 1U << 4;
 	EXPECT_EQ(-EINVAL, goro_ioctl(fd, GORO_IOC_PARK, &pk));
 	pk.flags = 0x80000000;
 	EXPECT_EQ(-EINVAL, goro_ioctl(fd, GORO_IOC_PARK, &pk));
