@@ -46,6 +46,10 @@
 #endif
 #endif
 
+#if defined(__SANITIZE_THREAD__)
+uint32_t goro__fence_word HIDDEN;
+#endif
+
 struct goro_sched goro__sched = {
 	.nexttimer = INT64_MAX,
 };
@@ -295,9 +299,7 @@ NORETURN static void stack_overflow(struct goro_g *g)
 
 static void free_g(struct goro_mach *m, struct goro_g *g)
 {
-#ifdef GORO_TSAN
-	__tsan_destroy_fiber(g->tsan_fiber);
-#endif
+	/* a TSan fiber is expensive to create: it stays with the slot */
 #ifdef GORO_ASAN
 	__asan_unpoison_memory_region(g->stk.lo, g->stk.hi - g->stk.lo);
 #endif
@@ -392,7 +394,8 @@ static void g_prepare(struct goro_g *g)
 	f[7] = (uint64_t)(uintptr_t)goro__ctx_entry;
 	g->sp = f;
 #ifdef GORO_TSAN
-	g->tsan_fiber = __tsan_create_fiber(0);
+	if (!g->tsan_fiber)
+		g->tsan_fiber = __tsan_create_fiber(0);
 #endif
 #ifdef GORO_VALGRIND
 	g->vg_id = VALGRIND_STACK_REGISTER(g->stk.lo, g->stk.hi);

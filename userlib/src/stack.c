@@ -202,10 +202,12 @@ static struct goro_g *reset(struct goro_g *g)
 {
 	struct goro_stack s = g->stk;
 	uint64_t *canary = g->canary;
+	void *fiber = g->tsan_fiber;
 
 	memset(g, 0, sizeof(*g));
 	g->stk = s;
 	g->canary = canary;
+	g->tsan_fiber = fiber;
 	if (canary)
 		*canary = STACK_CANARY;
 	return g;

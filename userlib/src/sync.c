@@ -126,9 +126,8 @@ void goro_mutex_lock(goro_mutex *m)
 			break;
 	}
 	q_push(&m->_head, &m->_tail, &w);
-	/* woken owning the mutex (hand-off) */
+	/* woken owning the mutex (hand-off, ordered by the wake-up) */
 	goro__waiter_park(&w, &m->_lk, "sync.Mutex.Lock");
-	__atomic_thread_fence(__ATOMIC_ACQUIRE);
 }
 
 void goro_mutex_unlock(goro_mutex *m)

@@ -28,9 +28,12 @@ TEST(main_is_goroutine_1)
 	ASSERT_EQ(1, goro_numgoroutine());
 }
 
+static goro_wg ids_wg = GORO_WG_INIT;
+
 static void record_id(void *arg)
 {
 	*(int64_t *)arg = goro_id();
+	goro_wg_done(&ids_wg);
 }
 
 TEST(ids_are_distinct_and_returned)
@@ -41,12 +44,12 @@ TEST(ids_are_distinct_and_returned)
 
 	for (i = 0; i < 16; i++)
 		seen[i] = 0;
+	goro_wg_add(&ids_wg, 16);
 	for (i = 0; i < 16; i++) {
 		ids[i] = goro_go(record_id, &seen[i]);
 		ASSERT_GT(ids[i], 1);
 	}
-	while (goro_numgoroutine() > 1)
-		goro_yield();
+	goro_wg_wait(&ids_wg);
 	(void)wg;
 	for (i = 0; i < 16; i++) {
 		ASSERT_EQ(ids[i], seen[i]);

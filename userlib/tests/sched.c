@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* libgoro: scheduling: scale, run-exactly-once under stealing, handoff. */
 #include <goro.h>
+#include <pthread.h>
 #include <stdatomic.h>
 
 #include "kselftest_harness.h"
@@ -15,20 +16,29 @@ static void count_and_done(void *arg)
 
 TEST(million_goroutines_created_and_joined)
 {
-	/* 10^6 natively; 10^5 under sanitizers (each switch costs ~1 us) */
+	/*
+	 * 10^6 natively; 10^5 under sanitizers (each switch costs ~1 us),
+	 * and under TSan main yields every 64 spawns so that goroutines end
+	 * and their slots (each with a TSan fiber that takes milliseconds
+	 * to create) are reused.
+	 */
 	long n = sanitized() ? 100000 : 1000000, i;
 	goro_wg wg = GORO_WG_INIT;
 
 	goro_wg_add(&wg, n);
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n; i++) {
 		ASSERT_GT(goro_go(count_and_done, &wg), 1);
+		if (tsan() && i % 64 == 63)
+			goro_yield();
+	}
 	goro_wg_wait(&wg);
 	while (goro_numgoroutine() > 1)
 		goro_yield();
 	ASSERT_EQ(1, goro_numgoroutine());
 }
 
-#define NRUN 20000
+#define NRUN 20000	/* 2000 under TSan (see million_goroutines) */
+static int nrun;
 
 struct once_run {
 	atomic_int runs[NRUN];
@@ -53,7 +63,7 @@ static void spawner(void *arg)
 {
 	long base = (long)arg, i;
 
-	for (i = 0; i < NRUN / 10; i++)
+	for (i = 0; i < nrun / 10; i++)
 		goro_go(leaf, (void *)(base + i));
 	goro_wg_done(&R->wg);
 }
@@ -86,15 +96,16 @@ TEST_F(procs, every_goroutine_runs_exactly_once)
 	int round, i;
 
 	R = &r;
+	nrun = tsan() ? NRUN / 10 : NRUN;
 	ASSERT_EQ(variant->nprocs, goro_numprocs());
 	for (round = 0; round < 3; round++) {
-		for (i = 0; i < NRUN; i++)
+		for (i = 0; i < nrun; i++)
 			atomic_store(&r.runs[i], 0);
-		goro_wg_add(&r.wg, NRUN + 10);
+		goro_wg_add(&r.wg, nrun + 10);
 		for (i = 0; i < 10; i++)
-			goro_go(spawner, (void *)(long)(i * (NRUN / 10)));
+			goro_go(spawner, (void *)(long)(i * (nrun / 10)));
 		goro_wg_wait(&r.wg);
-		for (i = 0; i < NRUN; i++)
+		for (i = 0; i < nrun; i++)
 			ASSERT_EQ(1, atomic_load(&r.runs[i]));
 	}
 }
@@ -233,31 +244,39 @@ TEST(monitor_preempts_after_10ms)
 
 static void fairness_spinner(void *arg)
 {
-	atomic_long *n = arg;
-
-	for (;;) {
-		atomic_fetch_add(n, 1);
+	for (;;)
 		goro_yield();
-	}
+}
+
+static goro_wg fair_wg = GORO_WG_INIT;
+
+static void fair_target(void *arg)
+{
+	goro_wg_done(&fair_wg);
+}
+
+static void *foreign_spawn(void *arg)
+{
+	goro_go(fair_target, NULL);	/* from a foreign thread: global queue */
+	return NULL;
 }
 
 TEST(global_queue_is_not_starved)
 {
 	/*
-	 * Two goroutines yielding to each other forever on one P; a
-	 * goroutine readied from a foreign context lands in the global
-	 * queue and must still run (checked every 61 ticks).
+	 * Two goroutines yield to each other forever on one P: the local
+	 * queue is never empty, so only the every-61-ticks look at the
+	 * global queue lets a goroutine queued there run.
 	 */
-	atomic_long a = 0, b = 0;
-	long long t0 = now_ns();
+	pthread_t t;
 
 	goro_setprocs(1);
-	goro_go(fairness_spinner, &a);
-	goro_go(fairness_spinner, &b);
-	while (now_ns() - t0 < 50 * 1000000LL)
-		goro_yield();
-	ASSERT_GT(atomic_load(&a), 0);
-	ASSERT_GT(atomic_load(&b), 0);
+	goro_go(fairness_spinner, NULL);
+	goro_go(fairness_spinner, NULL);
+	goro_wg_add(&fair_wg, 1);
+	ASSERT_EQ(0, pthread_create(&t, NULL, foreign_spawn, NULL));
+	pthread_join(t, NULL);
+	goro_wg_wait(&fair_wg);	/* the harness timeout catches a hang */
 }
 
 TEST_HARNESS_MAIN

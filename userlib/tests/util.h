@@ -30,6 +30,14 @@ static inline int sanitized(void)
 	return v && (strcmp(v, "asan") == 0 || strcmp(v, "tsan") == 0);
 }
 
+/* Running under TSan, where each new goroutine costs milliseconds. */
+static inline int tsan(void)
+{
+	const char *v = getenv("GORO_VARIANT");
+
+	return v && strcmp(v, "tsan") == 0;
+}
+
 /*
  * Run argv as a child with stdout and stderr into out (NUL-terminated,
  * truncated to size), killing it after timeout_s. Returns the wait status,
