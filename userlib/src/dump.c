@@ -68,8 +68,11 @@ static const char *state_name(struct goro_g *g)
 		return "runnable";
 	case G_RUNNING:
 		return "running";
-	case G_WAITING:
-		return g->waitreason ? g->waitreason : "waiting";
+	case G_WAITING: {
+		const char *w = ld_rlx(&g->waitreason);
+
+		return w ? w : "waiting";
+	}
 	case G_SYSCALL:
 		return "syscall";
 	default:

@@ -169,6 +169,8 @@ struct goro_sched {
 	pthread_t sysmon;
 	uint32_t sysmon_futex;
 	uint32_t dumping;
+	uint32_t exiting;		/* exit() has begun: run nothing more */
+	pid_t exit_tid;
 };
 
 extern struct goro_sched goro__sched HIDDEN;

@@ -353,12 +353,35 @@ static void gswitch(struct goro_mach *m, struct goro_g *from, struct goro_g *to,
 	after_switch(m);
 }
 
+/*
+ * The process is exiting (main returned, or exit() was called): like Go,
+ * no goroutine gets to run any more. Ms other than the exiting thread
+ * stop here for good.
+ */
+static void exit_stop(void)
+{
+	uint32_t never = 0;
+
+	if (ld_rlx(&sched.exit_tid) == (pid_t)syscall(SYS_gettid))
+		return;
+	for (;;)
+		goro__futex_wait(&never, 0, 0);
+}
+
+static void on_exit_stop(void)
+{
+	st_rlx(&sched.exit_tid, (pid_t)syscall(SYS_gettid));
+	st_sc(&sched.exiting, 1);
+}
+
 /* Run g on m's P: g is the next goroutine of this M. */
 static void execute(struct goro_mach *m, struct goro_g *from, struct goro_g *g,
 		    int action, uint32_t *lk)
 {
 	struct goro_p *kp = m->p->kp;
 
+	if (unlikely(ld_rlx(&sched.exiting)))
+		exit_stop();
 	st_rlx(&kp->schedtick, kp->schedtick + 1);
 	if (ld_rlx(&kp->preempt))
 		st_rlx(&kp->preempt, 0);
@@ -745,7 +768,7 @@ void goro__park(struct goro_g *g, uint32_t *lk, const char *why)
 	struct goro_mach *m = g->m;
 	struct goro_g *next;
 
-	g->waitreason = why;
+	st_rlx(&g->waitreason, why);
 	st_rlx(&g->status, G_WAITING);
 	next = fast_next(m->p);
 	if (next)
@@ -759,7 +782,7 @@ void goro__ready(struct goro_g *g)
 {
 	struct goro_mach *m = goro__getm();
 
-	g->waitreason = NULL;
+	st_rlx(&g->waitreason, NULL);
 	st_rlx(&g->status, G_RUNNABLE);
 	if (m && m->p)
 		runqput(m->p, g, true);
@@ -1048,6 +1071,7 @@ int goro__init(void)
 		st_sc(&sched.nprocs, sched.nallp);
 	}
 	goro__signals_init();
+	atexit(on_exit_stop);
 	if (!err && main_thread)
 		err = adopt_main();
 	if (!err)
@@ -1266,7 +1290,7 @@ void goro_syscall_enter(void)
 
 	if (m && m->curg && m->p) {
 		st_rlx(&m->curg->status, G_SYSCALL);
-		m->curg->waitreason = "syscall";
+		st_rlx(&m->curg->waitreason, "syscall");
 		m->insyscall = 1;
 		sched.be->syscall_enter(m);
 	}
@@ -1294,13 +1318,13 @@ void goro_syscall_exit(void)
 			acquirep(m, pp);
 		} else {
 			st_rlx(&g->status, G_RUNNABLE);
-			g->waitreason = NULL;
+			st_rlx(&g->waitreason, NULL);
 			gswitch(m, g, &m->g0, AFTER_GLOBAL, NULL);
 			errno = e;
 			return;
 		}
 	}
-	g->waitreason = NULL;
+	st_rlx(&g->waitreason, NULL);
 	st_rlx(&g->status, G_RUNNING);
 	errno = e;
 }
