@@ -8,9 +8,19 @@ static char out[1 << 16];
 static const char *bin(const char *name, char *buf, size_t size)
 {
 	const char *dir = getenv("GORO_EXAMPLES_BIN");
+	char exe[2048];
+	ssize_t n;
 
-	snprintf(buf, size, "%s/%s", dir ? dir : "build/native/examples",
-		 name);
+	if (dir) {
+		snprintf(buf, size, "%s/%s", dir, name);
+		return buf;
+	}
+	/* build/<variant>/tests/examples -> build/<variant>/examples/name */
+	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	exe[n > 0 ? n : 0] = 0;
+	if (strrchr(exe, '/'))
+		*strrchr(exe, '/') = 0;
+	snprintf(buf, size, "%s/../examples/%s", exe, name);
 	return buf;
 }
 
