@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Helpers shared by the C benchmarks: a monotonic clock, result lines,
+ * What the C benchmarks share: a monotonic clock, result lines,
  * latency statistics and the resident set size.
  *
  * Every benchmark prints its figures as lines of the form

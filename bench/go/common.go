@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 
-// Helpers shared by the Go benchmarks; each benchmark is one file with its
+// What the Go benchmarks share; each benchmark is one file with its
 // own main, built together with this file.  Results are printed as
 //
 //	RESULT bench=<id> impl=go value=<number> unit=<unit>
