@@ -52,13 +52,22 @@ TEST(orders_take_100ms_not_10s)
 	char *argv[] = {(char *)bin("orders", path, sizeof(path)), NULL};
 	long long t0 = now_ns(), dt;
 	int st = run_capture(argv, NULL, out, sizeof(out), 30);
+	const char *p;
 
 	dt = now_ns() - t0;
 	ASSERT_TRUE(WIFEXITED(st));
 	ASSERT_EQ(0, WEXITSTATUS(st));
 	ASSERT_NE(NULL, strstr(out, "processed 100 orders, revenue 50500"));
-	/* sequential would be 10 s; generous bound for loaded machines */
-	ASSERT_LT(dt, 2000LL * 1000000);
+	/*
+	 * The program's own measure of the batch (sequential would be 10 s;
+	 * a generous bound for loaded machines), and the whole run including
+	 * process start-up (slow under sanitizers).
+	 */
+	p = strstr(out, ", in ");
+	ASSERT_NE(NULL, p);
+	ASSERT_LT(atol(p + 5), 2000);
+	ASSERT_GE(atol(p + 5), 100);
+	ASSERT_LT(dt, 20000LL * 1000000);
 }
 
 TEST_HARNESS_MAIN
