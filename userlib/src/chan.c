@@ -1,0 +1,634 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * goro: channels and select. Go's runtime/chan.go and select.go, in C.
+ *
+ * A channel is a lock word, a ring buffer of cap elements and two FIFO
+ * wait queues of sudogs (a waiting sender or receiver: who sleeps, where
+ * its element is). A sender that finds a waiting receiver copies its
+ * element straight into the receiver's destination and readies it (direct
+ * handoff); a receiver that finds a waiting sender on a full buffered
+ * channel takes the head of the buffer and puts the sender's element at
+ * the tail, so FIFO order holds. Elements are copied only under the
+ * channel's lock, and a woken waiter finds its operation done.
+ *
+ * Parking. A single channel operation parks under the channel's lock,
+ * released only once the goroutine is off its stack (gopark's unlockf),
+ * so a waker that dequeued the sudog under that lock may ready it at once.
+ * A select waits on several channels: it locks them all in address order
+ * (Go's lockorder; no deadlock between two selects), enqueues one sudog
+ * per case, takes the select's own park word, unlocks the channels and
+ * parks under the park word. A waker claims the select with a CAS on
+ * sel->done (the first of several wakers wins; the others skip its
+ * sudogs), completes the case, and passes through the park word before
+ * readying it, so it never readies a goroutine still on its way out.
+ *
+ * Foreign threads use the same queues: their sudog's waiter has no G and
+ * they sleep on its futex word (goro__waiter_park/wake).
+ */
+#include "internal.h"
+#include "chan.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* One select in progress: shared by the sudogs of its cases. */
+struct selwait {
+	uint32_t done;		/* 0 waiting, 1 claimed by a waker (CAS) */
+	uint32_t lk;		/* park word: held until the selector is off
+				 * its stack */
+	struct sudog *fired;	/* the sudog whose case completed */
+	struct goro_waiter w;
+};
+
+#define ELEM_MAX (1U << 16)	/* Go's limit on element size */
+
+/* ---- helpers --------------------------------------------------------------- */
+
+static inline void elem_copy(const struct goro_chan *c, void *dst,
+			     const void *src)
+{
+	if (!dst || !c->elemsize)
+		return;
+	if (src)
+		memcpy(dst, src, c->elemsize);
+	else
+		memset(dst, 0, c->elemsize);
+}
+
+static inline void *slot(const struct goro_chan *c, size_t i)
+{
+	return c->buf + i * c->elemsize;
+}
+
+NORETURN static void chan_panic(const char *what)
+{
+	struct goro_g *g = goro__curg();
+
+	goro__fatal("panic: %s\n\ngoroutine %lld [running]\n", what,
+		    g ? (long long)g->id : 0LL);
+}
+
+/* The caller's waiter; starts the runtime so main is goroutine 1. */
+static void waiter_init(struct goro_waiter *w)
+{
+	ensure_init();
+	goro__waiter_init(w);
+	if (!w->g && !ld_rlx(&sched.foreign))
+		st_rlx(&sched.foreign, 1);	/* a thread may wake goroutines */
+}
+
+static void enqueue(struct waitq *q, struct sudog *sg)
+{
+	sg->next = NULL;
+	sg->prev = q->last;
+	if (q->last)
+		q->last->next = sg;
+	else
+		st_rlx(&q->first, sg);
+	q->last = sg;
+	sg->queued = 1;
+}
+
+static void unlink_sg(struct waitq *q, struct sudog *sg)
+{
+	if (sg->prev)
+		sg->prev->next = sg->next;
+	else
+		st_rlx(&q->first, sg->next);
+	if (sg->next)
+		sg->next->prev = sg->prev;
+	else
+		q->last = sg->prev;
+	sg->next = sg->prev = NULL;
+	sg->queued = 0;
+}
+
+/*
+ * Channel lock held: the first waiter still waiting, taken off q. A
+ * select's sudog counts only if this caller wins its claim; sudogs of a
+ * select someone else claimed are dropped (Go's waitq.dequeue).
+ */
+static struct sudog *dequeue(struct waitq *q)
+{
+	struct sudog *sg;
+
+	while ((sg = q->first)) {
+		unlink_sg(q, sg);
+		if (!sg->sel)
+			return sg;
+		if (cas(&sg->sel->done, 0, 1)) {
+			sg->sel->fired = sg;
+			return sg;
+		}
+	}
+	return NULL;
+}
+
+/* Ready the owner of sg, whose operation is complete. Channel unlocked. */
+static void wake(struct sudog *sg)
+{
+	struct selwait *sel = sg->sel;
+
+	if (!sel) {
+		goro__waiter_wake(sg->w);
+		return;
+	}
+	/* wait until the selector is off its stack (it holds sel->lk) */
+	lock(&sel->lk);
+	unlock(&sel->lk);
+	goro__waiter_wake(&sel->w);
+}
+
+/* Lock held: hand src to the waiting receiver sg. */
+static inline void send_direct(struct goro_chan *c, struct sudog *sg,
+			       const void *src)
+{
+	elem_copy(c, sg->elem, src);
+	sg->success = true;
+}
+
+/*
+ * Lock held: receive from the waiting sender sg. Unbuffered: straight from
+ * the sender. Buffered (so full): the head of the buffer, and the sender's
+ * element goes to the tail.
+ */
+static inline void recv_direct(struct goro_chan *c, struct sudog *sg,
+			       void *dst)
+{
+	if (c->cap == 0) {
+		elem_copy(c, dst, sg->elem);
+	} else {
+		void *s = slot(c, c->recvx);
+
+		elem_copy(c, dst, s);
+		elem_copy(c, s, sg->elem);
+		if (++c->recvx == c->cap)
+			c->recvx = 0;
+		c->sendx = c->recvx;
+	}
+	sg->success = true;
+}
+
+static inline void buf_put(struct goro_chan *c, const void *src)
+{
+	elem_copy(c, slot(c, c->sendx), src);
+	if (++c->sendx == c->cap)
+		c->sendx = 0;
+	st_rlx(&c->qcount, c->qcount + 1);
+}
+
+static inline void buf_get(struct goro_chan *c, void *dst)
+{
+	elem_copy(c, dst, slot(c, c->recvx));
+	if (++c->recvx == c->cap)
+		c->recvx = 0;
+	st_rlx(&c->qcount, c->qcount - 1);
+}
+
+/* Park forever (an operation on a nil channel, an empty select). */
+NORETURN static void block_forever(const char *why)
+{
+	struct goro_waiter w;
+	uint32_t lk = 1;
+
+	waiter_init(&w);
+	for (;;)
+		goro__waiter_park(&w, &lk, why);
+}
+
+/* ---- channels -------------------------------------------------------------- */
+
+goro_chan *goro_chan_make(size_t elem_size, size_t cap)
+{
+	struct goro_chan *c;
+	size_t hdr = (sizeof(*c) + 15) & ~(size_t)15, bytes;
+
+	if (elem_size >= ELEM_MAX ||
+	    (elem_size && cap > (SIZE_MAX / 2 - hdr) / elem_size) ||
+	    cap > (size_t)INT64_MAX) {
+		errno = EINVAL;
+		return NULL;
+	}
+	ensure_init();
+	bytes = hdr + elem_size * cap;
+	c = aligned_alloc(16, (bytes + 15) & ~(size_t)15);
+	if (!c) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	memset(c, 0, sizeof(*c));
+	c->elemsize = (uint32_t)elem_size;
+	c->cap = cap;
+	c->refs = 1;
+	c->buf = (char *)c + hdr;
+	return c;
+}
+
+void goro__chan_ref(struct goro_chan *c)
+{
+	xadd(&c->refs, 1);
+}
+
+void goro_chan_free(goro_chan *c)
+{
+	if (!c)
+		return;
+	if (xadd(&c->refs, -1) != 1)
+		return;	/* a pending goro_after timer still holds it */
+	lock(&c->lock);
+	if (c->recvq.first || c->sendq.first)
+		goro__throw("goro_chan_free: channel has blocked senders or "
+			    "receivers");
+	unlock(&c->lock);
+	free(c);
+}
+
+size_t goro_chan_len(goro_chan *c)
+{
+	return c ? ld_rlx(&c->qcount) : 0;
+}
+
+size_t goro_chan_cap(goro_chan *c)
+{
+	return c ? c->cap : 0;
+}
+
+/* Go's chansend; block false: -EAGAIN instead of waiting. */
+static int chansend(struct goro_chan *c, const void *elem, bool block)
+{
+	struct goro_waiter w;
+	struct sudog sg, *r;
+
+	if (!c) {
+		if (!block)
+			return -EAGAIN;
+		block_forever("chan send (nil chan)");
+	}
+	/* Go's fast path: not closed and full: would block */
+	if (!block && !ld_rlx(&c->closed) &&
+	    ((c->cap == 0 && !ld_rlx(&c->recvq.first)) ||
+	     (c->cap && ld_rlx(&c->qcount) == c->cap)))
+		return -EAGAIN;
+	lock(&c->lock);
+	if (unlikely(c->closed)) {
+		unlock(&c->lock);
+		chan_panic("send on closed channel");
+	}
+	r = dequeue(&c->recvq);
+	if (r) {
+		send_direct(c, r, elem);
+		unlock(&c->lock);
+		wake(r);
+		return 0;
+	}
+	if (c->qcount < c->cap) {
+		buf_put(c, elem);
+		unlock(&c->lock);
+		return 0;
+	}
+	if (!block) {
+		unlock(&c->lock);
+		return -EAGAIN;
+	}
+	waiter_init(&w);
+	sg.w = &w;
+	sg.sel = NULL;
+	sg.elem = (void *)elem;
+	sg.c = c;
+	sg.success = false;
+	enqueue(&c->sendq, &sg);
+	goro__waiter_park(&w, &c->lock, "chan send");
+	if (!sg.success)
+		chan_panic("send on closed channel");
+	return 0;
+}
+
+/* Go's chanrecv: 1 received, 0 closed and drained, -EAGAIN. */
+static int chanrecv(struct goro_chan *c, void *elem, bool block)
+{
+	struct goro_waiter w;
+	struct sudog sg, *s;
+
+	if (!c) {
+		if (!block)
+			return -EAGAIN;
+		block_forever("chan receive (nil chan)");
+	}
+	if (!block && ((c->cap == 0 && !ld_rlx(&c->sendq.first)) ||
+		       (c->cap && ld_rlx(&c->qcount) == 0))) {
+		/* empty: closed (drained), or would block */
+		if (!ld_acq(&c->closed))
+			return -EAGAIN;
+	}
+	lock(&c->lock);
+	if (c->closed && c->qcount == 0) {
+		unlock(&c->lock);
+		elem_copy(c, elem, NULL);
+		return 0;
+	}
+	s = dequeue(&c->sendq);
+	if (s) {
+		recv_direct(c, s, elem);
+		unlock(&c->lock);
+		wake(s);
+		return 1;
+	}
+	if (c->qcount > 0) {
+		buf_get(c, elem);
+		unlock(&c->lock);
+		return 1;
+	}
+	if (!block) {
+		unlock(&c->lock);
+		return -EAGAIN;
+	}
+	waiter_init(&w);
+	sg.w = &w;
+	sg.sel = NULL;
+	sg.elem = elem;
+	sg.c = c;
+	sg.success = false;
+	enqueue(&c->recvq, &sg);
+	goro__waiter_park(&w, &c->lock, "chan receive");
+	/* closed: the closer zeroed elem */
+	return sg.success ? 1 : 0;
+}
+
+int goro_chan_send(goro_chan *c, const void *elem)
+{
+	return chansend(c, elem, true);
+}
+
+bool goro_chan_recv(goro_chan *c, void *elem)
+{
+	return chanrecv(c, elem, true) == 1;
+}
+
+int goro_chan_trysend(goro_chan *c, const void *elem)
+{
+	return chansend(c, elem, false);
+}
+
+int goro_chan_tryrecv(goro_chan *c, void *elem, bool *ok)
+{
+	int r = chanrecv(c, elem, false);
+
+	if (r < 0)
+		return r;
+	if (ok)
+		*ok = r == 1;
+	return 0;
+}
+
+void goro_chan_close(goro_chan *c)
+{
+	struct sudog *list = NULL, *sg;
+
+	if (!c)
+		chan_panic("close of nil channel");
+	lock(&c->lock);
+	if (c->closed) {
+		unlock(&c->lock);
+		chan_panic("close of closed channel");
+	}
+	st_rel(&c->closed, 1);
+	/* every receiver gets the zero value and ok == false */
+	while ((sg = dequeue(&c->recvq))) {
+		elem_copy(c, sg->elem, NULL);
+		sg->success = false;
+		sg->next = list;
+		list = sg;
+	}
+	/* every sender wakes to panic */
+	while ((sg = dequeue(&c->sendq))) {
+		sg->success = false;
+		sg->next = list;
+		list = sg;
+	}
+	unlock(&c->lock);
+	while (list) {
+		sg = list;
+		list = sg->next;	/* read before wake: sg may vanish */
+		wake(sg);
+	}
+}
+
+/* ---- select ---------------------------------------------------------------- */
+
+struct selent {
+	struct goro_chan *c;
+	int i;
+};
+
+static int selent_cmp(const void *a, const void *b)
+{
+	uintptr_t x = (uintptr_t)((const struct selent *)a)->c;
+	uintptr_t y = (uintptr_t)((const struct selent *)b)->c;
+
+	return x < y ? -1 : x > y;
+}
+
+static void sellock(struct selent *lo, int n)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		if (i == 0 || lo[i].c != lo[i - 1].c)
+			lock(&lo[i].c->lock);
+}
+
+static void selunlock(struct selent *lo, int n)
+{
+	int i;
+
+	for (i = n - 1; i >= 0; i--)
+		if (i == 0 || lo[i].c != lo[i - 1].c)
+			unlock(&lo[i].c->lock);
+}
+
+static uint32_t rand32(void)
+{
+	static __thread uint32_t foreign_rand;
+	struct goro_mach *m = goro__getm();
+	uint32_t *s = m ? &m->fastrand : &foreign_rand;
+
+	if (!*s)
+		*s = (uint32_t)(uintptr_t)&foreign_rand * 2654435761U |
+		     (uint32_t)nanotime() | 1;
+	return fastrand(s);
+}
+
+#define SEL_STACK 8
+
+int goro_select(struct goro_case *cases, int n, bool block)
+{
+	struct selent lo_s[SEL_STACK], *lo = lo_s;
+	int po_s[SEL_STACK], *po = po_s;
+	struct sudog sg_s[SEL_STACK], *sgs = sg_s;
+	struct selwait sel;
+	int i, k, np = 0, ret = -EAGAIN;
+	bool heap = false;
+
+	if (n < 0 || n > 65536 || (n && !cases))
+		return -EINVAL;
+	for (i = 0; i < n; i++)
+		if (cases[i].dir != GORO_SEND && cases[i].dir != GORO_RECV)
+			return -EINVAL;
+	if (n > SEL_STACK) {
+		lo = malloc(n * sizeof(*lo));
+		po = malloc(n * sizeof(*po));
+		sgs = malloc(n * sizeof(*sgs));
+		heap = true;
+		if (!lo || !po || !sgs) {
+			ret = -ENOMEM;
+			goto out;
+		}
+	}
+	/* poll order: a random permutation of the non-nil cases */
+	for (i = 0; i < n; i++) {
+		uint32_t j;
+
+		if (!cases[i].chan)
+			continue;
+		j = np ? rand32() % (uint32_t)(np + 1) : 0;
+		po[np] = po[j];
+		po[j] = i;
+		lo[np].c = cases[i].chan;
+		lo[np].i = i;
+		np++;
+	}
+	if (np == 0) {
+		if (block)
+			block_forever("select (no cases)");
+		goto out;
+	}
+	/* lock order: by channel address */
+	if (np <= 16) {
+		for (i = 1; i < np; i++) {
+			struct selent e = lo[i];
+
+			for (k = i; k > 0 && (uintptr_t)lo[k - 1].c >
+						     (uintptr_t)e.c; k--)
+				lo[k] = lo[k - 1];
+			lo[k] = e;
+		}
+	} else {
+		qsort(lo, np, sizeof(*lo), selent_cmp);
+	}
+	sellock(lo, np);
+
+	/* pass 1: the first ready case in poll order */
+	for (k = 0; k < np; k++) {
+		struct goro_case *cs = &cases[po[k]];
+		struct goro_chan *c = cs->chan;
+		struct sudog *sg;
+
+		if (cs->dir == GORO_RECV) {
+			sg = dequeue(&c->sendq);
+			if (sg) {
+				recv_direct(c, sg, cs->elem);
+				selunlock(lo, np);
+				wake(sg);
+				if (cs->ok)
+					*cs->ok = true;
+				ret = po[k];
+				goto out;
+			}
+			if (c->qcount > 0) {
+				buf_get(c, cs->elem);
+				selunlock(lo, np);
+				if (cs->ok)
+					*cs->ok = true;
+				ret = po[k];
+				goto out;
+			}
+			if (c->closed) {
+				selunlock(lo, np);
+				elem_copy(c, cs->elem, NULL);
+				if (cs->ok)
+					*cs->ok = false;
+				ret = po[k];
+				goto out;
+			}
+		} else {
+			if (c->closed) {
+				selunlock(lo, np);
+				chan_panic("send on closed channel");
+			}
+			sg = dequeue(&c->recvq);
+			if (sg) {
+				send_direct(c, sg, cs->elem);
+				selunlock(lo, np);
+				wake(sg);
+				ret = po[k];
+				goto out;
+			}
+			if (c->qcount < c->cap) {
+				buf_put(c, cs->elem);
+				selunlock(lo, np);
+				ret = po[k];
+				goto out;
+			}
+		}
+	}
+	if (!block) {
+		selunlock(lo, np);
+		goto out;
+	}
+
+	/* pass 2: wait on every channel */
+	waiter_init(&sel.w);
+	sel.done = 0;
+	sel.lk = 0;
+	sel.fired = NULL;
+	for (k = 0; k < np; k++) {
+		struct goro_case *cs = &cases[lo[k].i];
+		struct sudog *sg = &sgs[k];
+
+		sg->w = &sel.w;
+		sg->sel = &sel;
+		sg->elem = cs->elem;
+		sg->c = cs->chan;
+		sg->idx = lo[k].i;
+		sg->success = false;
+		enqueue(cs->dir == GORO_SEND ? &cs->chan->sendq
+					     : &cs->chan->recvq,
+			sg);
+	}
+	lock(&sel.lk);
+	selunlock(lo, np);
+	goro__waiter_park(&sel.w, &sel.lk, "select");
+
+	/* pass 3: off every other queue; the waker took the fired one */
+	sellock(lo, np);
+	for (k = 0; k < np; k++) {
+		struct sudog *sg = &sgs[k];
+
+		if (sg->queued)
+			unlink_sg(cases[sg->idx].dir == GORO_SEND
+					  ? &sg->c->sendq
+					  : &sg->c->recvq,
+				  sg);
+	}
+	selunlock(lo, np);
+	{
+		struct sudog *f = sel.fired;
+		struct goro_case *cs = &cases[f->idx];
+
+		if (cs->dir == GORO_SEND) {
+			if (!f->success)
+				chan_panic("send on closed channel");
+		} else if (cs->ok) {
+			*cs->ok = f->success;	/* false: closed, zeroed */
+		}
+		ret = f->idx;
+	}
+out:
+	if (heap) {
+		free(lo);
+		free(po);
+		free(sgs);
+	}
+	return ret;
+}
