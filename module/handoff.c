@@ -242,6 +242,14 @@ static void goro_m_resume(struct callback_head *cb)
 		goro_m_detach(mt);
 		goto out;
 	}
+	/*
+	 * Only an M that lost its P in a block waits for one here; if it
+	 * went through PARK since (which says whether it holds a P), done.
+	 */
+	if (mt->state != GORO_M_WAITP) {
+		raw_spin_unlock(&inst->lock);
+		goto out;
+	}
 	if (mt->p == GORO_NONE) {
 		p = goro_take_p_locked(inst, GORO_NONE);
 		if (p != GORO_NONE)
