@@ -275,6 +275,148 @@ typedef struct goro_once {
  */
 GORO_API void goro_once_do(goro_once *o, goro_fn fn, void *arg);
 
+/* ---- Channels, select, timers and I/O ------------------------------------ */
+/*
+ * Channels (Go's chan). A channel carries elements of a fixed size, copied
+ * in and out with memcpy. Every call is thread-safe. A goroutine that
+ * blocks parks (its thread runs other goroutines); a foreign thread that
+ * blocks sleeps on a futex, so goroutines and threads may talk through the
+ * same channel. As in Go, a NULL channel is the nil channel: sending to or
+ * receiving from it blocks forever, and a select case on it never fires.
+ * Panics of Go (send on a closed channel, closing a closed or nil channel)
+ * print "panic: <what>" and end the process with status 2.
+ */
+typedef struct goro_chan goro_chan;
+
+/*
+ * A channel of elements of elem_size bytes (0 allowed: a pure signal, like
+ * chan struct{}; below 64 KiB) with a buffer of cap elements; cap 0 is an
+ * unbuffered channel (every send meets a receive). Returns NULL with errno
+ * EINVAL (elem_size too big, cap * elem_size overflows) or ENOMEM.
+ */
+GORO_API goro_chan *goro_chan_make(size_t elem_size, size_t cap);
+
+/*
+ * Send the element at elem (elem_size bytes; NULL sends zeros), waiting
+ * for a receiver or for room in the buffer. Returns 0. Sending on a closed
+ * channel, or being blocked in a send when the channel is closed, aborts
+ * the process with "panic: send on closed channel", as Go panics.
+ */
+GORO_API int goro_chan_send(goro_chan *c, const void *elem);
+
+/*
+ * Receive into elem (may be NULL to discard), waiting for a sender. True
+ * with the element; false when the channel is closed and drained, with
+ * elem zeroed (Go's "v, ok := <-c" with ok == false). Elements buffered
+ * before close are still received, in order.
+ */
+GORO_API bool goro_chan_recv(goro_chan *c, void *elem);
+
+/* Send without waiting: 0 when sent, -EAGAIN when it would block. */
+GORO_API int goro_chan_trysend(goro_chan *c, const void *elem);
+
+/*
+ * Receive without waiting: 0 with *ok as goro_chan_recv would return
+ * (ok may be NULL), or -EAGAIN when it would block (elem untouched).
+ */
+GORO_API int goro_chan_tryrecv(goro_chan *c, void *elem, bool *ok);
+
+/*
+ * Close: every waiting and future receiver gets the buffered elements,
+ * then false; every waiting sender panics. Closing a closed channel aborts
+ * with "panic: close of closed channel", a NULL one with "panic: close of
+ * nil channel".
+ */
+GORO_API void goro_chan_close(goro_chan *c);
+
+/*
+ * Free a channel nobody uses any more. NULL is a no-op. Freeing a channel
+ * with blocked senders or receivers aborts. A channel from goro_after may
+ * be freed before its timer fires: it is freed once the timer is done.
+ */
+GORO_API void goro_chan_free(goro_chan *c);
+
+/* Elements in the buffer (a racy snapshot) and buffer size. 0 for NULL. */
+GORO_API size_t goro_chan_len(goro_chan *c);
+GORO_API size_t goro_chan_cap(goro_chan *c);
+
+/* A select case: send *elem to chan, or receive from chan into elem. */
+#define GORO_SEND 1
+#define GORO_RECV 2
+struct goro_case {
+	int dir;		/* GORO_SEND or GORO_RECV */
+	goro_chan *chan;	/* NULL: a case that never fires */
+	void *elem;		/* send: the element (read only; NULL sends
+				 * zeros); receive: where to put it, or NULL */
+	bool *ok;		/* receive: set as goro_chan_recv's result;
+				 * may be NULL; unused for sends */
+};
+
+/*
+ * Go's select: wait until one of the n cases can proceed, perform it and
+ * return its index. When several are ready, one is chosen uniformly at
+ * random. A receive case on a closed channel is ready (*ok = false); a
+ * send case on a closed channel panics. With block false, returns -EAGAIN
+ * when no case is ready (Go's default branch). n == 0 (or only NULL
+ * channels) with block true waits forever. -EINVAL for n < 0, n > 65536,
+ * cases NULL with n > 0, or a dir other than GORO_SEND/GORO_RECV; -ENOMEM
+ * when n > 8 and the case arrays cannot be allocated.
+ */
+GORO_API int goro_select(struct goro_case *cases, int n, bool block);
+
+/*
+ * Go's time.After: a channel (elements int64_t, cap 1) that receives the
+ * CLOCK_MONOTONIC time in ns once at least ns nanoseconds have passed
+ * (ns <= 0: at once). Free it with goro_chan_free when done (also allowed
+ * before it fires). NULL with errno ENOMEM. Thread-safe.
+ */
+GORO_API goro_chan *goro_after(int64_t ns);
+
+/*
+ * Goroutine-friendly I/O. Each call tries the operation at once; when the
+ * file descriptor is not ready the goroutine parks until the netpoller
+ * (epoll, edge-triggered) says it may be, and its thread runs other
+ * goroutines meanwhile. Sockets are used with MSG_DONTWAIT and keep their
+ * flags; other descriptors (pipes, ttys), listening sockets and sockets
+ * given to goro_connect are switched to O_NONBLOCK, as Go does for the
+ * descriptors it polls. Errors are returned as -errno; EINTR is retried.
+ * Several goroutines may wait on one descriptor. Closing a descriptor
+ * while a goroutine waits on it is not supported (the waiter is not
+ * woken; use a deadline or shutdown(2)). From a foreign thread the calls
+ * work, sleeping the thread in poll(2).
+ *
+ * The _deadline variants take an absolute CLOCK_MONOTONIC time in ns (0 =
+ * none) and return -ETIMEDOUT once it has passed with nothing done, never
+ * before.
+ */
+#include <sys/types.h>
+#include <sys/socket.h>
+
+/* One read: bytes read (0 at end of file), or -errno. */
+GORO_API ssize_t goro_read(int fd, void *buf, size_t n);
+GORO_API ssize_t goro_read_deadline(int fd, void *buf, size_t n,
+				   int64_t deadline);
+
+/*
+ * Write all n bytes (looping over short writes; writing to a socket whose
+ * peer is gone gives -EPIPE, never SIGPIPE). Returns n, or the bytes
+ * written when an error or the deadline stopped it after some, else
+ * -errno.
+ */
+GORO_API ssize_t goro_write(int fd, const void *buf, size_t n);
+GORO_API ssize_t goro_write_deadline(int fd, const void *buf, size_t n,
+				    int64_t deadline);
+
+/* accept4(fd, sa, len, SOCK_CLOEXEC): the new descriptor, or -errno. */
+GORO_API int goro_accept(int fd, struct sockaddr *sa, socklen_t *len);
+GORO_API int goro_accept_deadline(int fd, struct sockaddr *sa, socklen_t *len,
+				  int64_t deadline);
+
+/* connect(2), waiting for it to complete: 0 or -errno (-ECONNREFUSED...). */
+GORO_API int goro_connect(int fd, const struct sockaddr *sa, socklen_t len);
+GORO_API int goro_connect_deadline(int fd, const struct sockaddr *sa,
+				   socklen_t len, int64_t deadline);
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,0 +1,764 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * goro: the netpoller (Go's runtime/netpoll_epoll.go and internal/poll),
+ * goro_after and I/O deadlines.
+ *
+ * A goroutine doing I/O tries the call at once, non-blocking. On EAGAIN it
+ * parks on the descriptor's poll descriptor (struct pd, one per fd number)
+ * and its M runs other goroutines. Descriptors are in one epoll set,
+ * edge-triggered, read and write interest together. Every event bumps a
+ * per-direction sequence number under the pd's lock and wakes every
+ * goroutine waiting in that direction; a waiter samples the sequence
+ * before its attempt and does not park if it moved since, so an edge that
+ * fires between the attempt and the park is never lost (Go's pdReady).
+ * Every wake-up is a hint: the woken goroutine retries the call.
+ *
+ * The descriptor is (re-)armed with EPOLL_CTL_MOD (ADD when new) before
+ * each park: epoll forgets a descriptor when its file is closed, and a
+ * new file may get the same number; arming per park finds that out, and
+ * MOD re-reports a readiness that is already there. It costs one system
+ * call per park, not per I/O call.
+ *
+ * This step runs epoll_wait in a dedicated poller thread (started at the
+ * first park or goro_after) that readies goroutines with goro__ready, as
+ * a foreign thread would. Go instead polls from findrunnable and lets an
+ * idle M sleep in epoll_wait until the nearest timer; the hook for that is
+ * goro__netpoll(): it takes what is ready and readies it, so the
+ * scheduler can call it (non-blocking from findrunnable, blocking in
+ * place of m_park) once the idle path learns to wait on the epoll fd.
+ *
+ * Timers. goro_after and I/O deadlines are timer objects (struct ptimer)
+ * in a heap kept here, fired by the poller thread through a timerfd armed
+ * at the earliest one (absolute CLOCK_MONOTONIC, so never early). A timer
+ * function runs under the heap lock, so a timer removed with ptimer_del()
+ * is guaranteed not to be running afterwards. goro_sleep keeps using the
+ * scheduler's own heap; both are to move to per-P heaps (Go 1.14) when the
+ * poller joins the scheduler.
+ */
+#include "internal.h"
+#include "chan.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/timerfd.h>
+#include <unistd.h>
+
+/* ---- timers ---------------------------------------------------------------- */
+
+struct ptimer {
+	int64_t when;
+	int32_t idx;			/* heap slot, -1 when not in the heap */
+	void (*fn)(struct ptimer *t);	/* poller thread, heap lock held */
+};
+
+/* ---- poll descriptors ------------------------------------------------------ */
+
+enum { RD, WR };
+
+struct iowait {
+	struct iowait *next;
+	struct goro_waiter w;
+	struct ptimer t;		/* the deadline */
+	struct pd *pd;
+	int mode;
+	int state;			/* W_* under pd->lock */
+};
+
+enum { W_NEW, W_QUEUED, W_WOKEN, W_TIMEDOUT };
+
+struct pd {
+	uint32_t lock;
+	uint32_t seq[2];	/* events seen, per direction (atomic) */
+	uint32_t notsock;	/* recv gave ENOTSOCK: use read/write */
+	struct iowait *q[2];	/* waiters per direction */
+};
+
+#define PD_CHUNK 1024
+#define PD_TOP 4096		/* fds below 4 Mi */
+
+#define KEY_TIMER UINT64_MAX
+
+static struct {
+	uint32_t lock;		/* start-up */
+	uint32_t state;		/* 0 not started, 1 running, 2 failed */
+	int epfd;
+	int tfd;
+	uint32_t tlock;		/* the heap */
+	uint32_t n, cap;
+	struct ptimer **heap;
+	struct pd *pds[PD_TOP];
+} np;
+
+static struct pd *pd_get(int fd)
+{
+	struct pd *ch;
+	unsigned hi;
+
+	if (fd < 0)
+		return NULL;
+	hi = (unsigned)fd / PD_CHUNK;
+	if (hi >= PD_TOP)
+		return NULL;
+	ch = ld_acq(&np.pds[hi]);
+	if (!ch) {
+		struct pd *nc = calloc(PD_CHUNK, sizeof(*nc));
+
+		if (!nc)
+			return NULL;
+		if (!__atomic_compare_exchange_n(&np.pds[hi], &ch, nc, false,
+						 __ATOMIC_ACQ_REL,
+						 __ATOMIC_ACQUIRE))
+			free(nc);	/* lost the race; ch is the winner's */
+		else
+			ch = nc;
+	}
+	return &ch[(unsigned)fd % PD_CHUNK];
+}
+
+/* ---- the timer heap (np.tlock held) -------------------------------------------- */
+
+static void hswap(uint32_t a, uint32_t b)
+{
+	struct ptimer *t = np.heap[a];
+
+	np.heap[a] = np.heap[b];
+	np.heap[b] = t;
+	np.heap[a]->idx = (int32_t)a;
+	np.heap[b]->idx = (int32_t)b;
+}
+
+static void hup(uint32_t i)
+{
+	while (i > 0 && np.heap[(i - 1) / 2]->when > np.heap[i]->when) {
+		hswap(i, (i - 1) / 2);
+		i = (i - 1) / 2;
+	}
+}
+
+static void hdown(uint32_t i)
+{
+	for (;;) {
+		uint32_t l = 2 * i + 1, s = i;
+
+		if (l < np.n && np.heap[l]->when < np.heap[s]->when)
+			s = l;
+		if (l + 1 < np.n && np.heap[l + 1]->when < np.heap[s]->when)
+			s = l + 1;
+		if (s == i)
+			return;
+		hswap(i, s);
+		i = s;
+	}
+}
+
+static void hremove(struct ptimer *t)
+{
+	uint32_t i = (uint32_t)t->idx, last = --np.n;
+
+	if (i != last) {
+		np.heap[i] = np.heap[last];
+		np.heap[i]->idx = (int32_t)i;
+		hdown(i);
+		hup(i);
+	}
+	t->idx = -1;
+}
+
+static void arm(int64_t when)
+{
+	struct itimerspec its;
+
+	memset(&its, 0, sizeof(its));
+	if (when <= 0)
+		when = 1;
+	its.it_value.tv_sec = when / 1000000000;
+	its.it_value.tv_nsec = when % 1000000000;
+	timerfd_settime(np.tfd, TFD_TIMER_ABSTIME, &its, NULL);
+}
+
+/* Add t (t->when, t->fn set). 0 or -ENOMEM. */
+static int ptimer_add(struct ptimer *t)
+{
+	lock(&np.tlock);
+	if (np.n == np.cap) {
+		uint32_t cap = np.cap ? 2 * np.cap : 64;
+		struct ptimer **h = realloc(np.heap, cap * sizeof(*h));
+
+		if (!h) {
+			unlock(&np.tlock);
+			return -ENOMEM;
+		}
+		np.heap = h;
+		np.cap = cap;
+	}
+	t->idx = (int32_t)np.n;
+	np.heap[np.n++] = t;
+	hup((uint32_t)t->idx);
+	if (t->idx == 0)
+		arm(t->when);
+	unlock(&np.tlock);
+	return 0;
+}
+
+/* Remove t if pending; once this returns t->fn is not running. */
+static void ptimer_del(struct ptimer *t)
+{
+	lock(&np.tlock);
+	if (t->idx >= 0)
+		hremove(t);
+	unlock(&np.tlock);
+}
+
+static void timers_run(void)
+{
+	uint64_t x;
+	int64_t now;
+
+	while (read(np.tfd, &x, sizeof(x)) > 0)
+		;
+	lock(&np.tlock);
+	now = nanotime();
+	while (np.n && np.heap[0]->when <= now) {
+		struct ptimer *t = np.heap[0];
+
+		hremove(t);
+		t->fn(t);
+	}
+	if (np.n)
+		arm(np.heap[0]->when);
+	unlock(&np.tlock);
+}
+
+/* ---- the poller ------------------------------------------------------------------ */
+
+static void pd_event(struct pd *pd, uint32_t ev)
+{
+	struct iowait *list = NULL, *w;
+	int mode;
+
+	lock(&pd->lock);
+	for (mode = RD; mode <= WR; mode++) {
+		uint32_t want = mode == RD ? EPOLLIN | EPOLLRDHUP | EPOLLPRI
+					   : EPOLLOUT;
+
+		if (!(ev & (want | EPOLLHUP | EPOLLERR)))
+			continue;
+		st_rel(&pd->seq[mode], pd->seq[mode] + 1);
+		while ((w = pd->q[mode])) {
+			pd->q[mode] = w->next;
+			w->state = W_WOKEN;
+			w->next = list;
+			list = w;
+		}
+	}
+	unlock(&pd->lock);
+	while (list) {
+		w = list;
+		list = w->next;		/* before the wake: w may vanish */
+		goro__waiter_wake(&w->w);
+	}
+}
+
+/*
+ * Take the ready descriptors and timers and ready their goroutines; waits
+ * up to timeout_ms (-1: until something happens). The integration hook:
+ * callable from any thread. Returns the number of events handled.
+ */
+int goro__netpoll(int timeout_ms) HIDDEN;
+int goro__netpoll(int timeout_ms)
+{
+	struct epoll_event ev[128];
+	int n, i;
+
+	n = epoll_wait(np.epfd, ev, 128, timeout_ms);
+	for (i = 0; i < n; i++) {
+		if (ev[i].data.u64 == KEY_TIMER) {
+			timers_run();
+			continue;
+		}
+		pd_event(pd_get((int)ev[i].data.u64), ev[i].events);
+	}
+	return n < 0 ? 0 : n;
+}
+
+static void *poller_main(void *arg)
+{
+	(void)arg;
+	for (;;)
+		goro__netpoll(-1);
+	return NULL;
+}
+
+/* Start the poller once: 0 or -errno. */
+static int np_init(void)
+{
+	struct epoll_event ev;
+	pthread_attr_t a;
+	pthread_t t;
+	sigset_t all, old;
+	int err = 0;
+
+	if (likely(ld_acq(&np.state) == 1))
+		return 0;
+	lock(&np.lock);
+	if (np.state) {
+		err = np.state == 1 ? 0 : -EAGAIN;
+		unlock(&np.lock);
+		return err;
+	}
+	np.epfd = epoll_create1(EPOLL_CLOEXEC);
+	np.tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	if (np.epfd < 0 || np.tfd < 0) {
+		err = -errno;
+		goto fail;
+	}
+	memset(&ev, 0, sizeof(ev));
+	ev.events = EPOLLIN;
+	ev.data.u64 = KEY_TIMER;
+	if (epoll_ctl(np.epfd, EPOLL_CTL_ADD, np.tfd, &ev)) {
+		err = -errno;
+		goto fail;
+	}
+	pthread_attr_init(&a);
+	pthread_attr_setstacksize(&a, 256 << 10);
+	pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	err = -pthread_create(&t, &a, poller_main, NULL);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	pthread_attr_destroy(&a);
+	if (err)
+		goto fail;
+	st_rel(&np.state, 1);
+	unlock(&np.lock);
+	return 0;
+fail:
+	if (np.epfd >= 0)
+		close(np.epfd);
+	if (np.tfd >= 0)
+		close(np.tfd);
+	st_rel(&np.state, 2);
+	unlock(&np.lock);
+	return err;
+}
+
+/* ---- goro_after ------------------------------------------------------------------- */
+
+struct after {
+	struct ptimer t;
+	struct goro_chan *c;
+};
+
+static void after_fire(struct ptimer *t)
+{
+	struct after *a = (struct after *)t;
+	int64_t now = nanotime();
+
+	goro_chan_trysend(a->c, &now);	/* cap 1, only sender: never full */
+	goro_chan_free(a->c);		/* the timer's reference */
+	free(a);
+}
+
+goro_chan *goro_after(int64_t ns)
+{
+	goro_chan *c = goro_chan_make(sizeof(int64_t), 1);
+	struct after *a;
+	int err;
+
+	if (!c)
+		return NULL;
+	if (ns <= 0) {
+		int64_t now = nanotime();
+
+		goro_chan_trysend(c, &now);
+		return c;
+	}
+	a = malloc(sizeof(*a));
+	err = a ? np_init() : -ENOMEM;
+	if (err) {
+		free(a);
+		goro_chan_free(c);
+		errno = -err;
+		return NULL;
+	}
+	a->t.when = nanotime() + ns;
+	a->t.fn = after_fire;
+	a->c = c;
+	goro__chan_ref(c);
+	if (ptimer_add(&a->t)) {
+		goro_chan_free(c);
+		goro_chan_free(c);
+		free(a);
+		errno = ENOMEM;
+		return NULL;
+	}
+	return c;
+}
+
+/* ---- waiting for a descriptor ------------------------------------------------- */
+
+static void io_timeout(struct ptimer *t)
+{
+	struct iowait *w = (struct iowait *)((char *)t -
+					     offsetof(struct iowait, t));
+	struct pd *pd = w->pd;
+	struct iowait **pl;
+	bool wake = false;
+
+	lock(&pd->lock);
+	if (w->state == W_QUEUED) {
+		for (pl = &pd->q[w->mode]; *pl; pl = &(*pl)->next)
+			if (*pl == w) {
+				*pl = w->next;
+				break;
+			}
+		wake = true;
+		w->state = W_TIMEDOUT;
+	} else if (w->state == W_NEW) {
+		w->state = W_TIMEDOUT;	/* it will not park */
+	}
+	unlock(&pd->lock);
+	if (wake)
+		goro__waiter_wake(&w->w);
+}
+
+/* (Re-)arm fd in the epoll set. 0 or -errno. */
+static int np_arm(int fd)
+{
+	struct epoll_event ev;
+
+	memset(&ev, 0, sizeof(ev));
+	ev.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLPRI | EPOLLET;
+	ev.data.u64 = (uint64_t)fd;
+	if (epoll_ctl(np.epfd, EPOLL_CTL_MOD, fd, &ev) == 0)
+		return 0;
+	if (errno != ENOENT)
+		return -errno;
+	if (epoll_ctl(np.epfd, EPOLL_CTL_ADD, fd, &ev) == 0 ||
+	    errno == EEXIST)
+		return 0;
+	return -errno;
+}
+
+/*
+ * The calling goroutine waits until fd may be ready for mode (an event
+ * since seq was sampled) or the deadline. 0: retry the call; -ETIMEDOUT;
+ * -errno when fd cannot be polled.
+ */
+static int netwait(int fd, struct pd *pd, int mode, uint32_t seq,
+		   int64_t deadline)
+{
+	struct iowait w;
+	int err;
+
+	if (deadline && nanotime() >= deadline)
+		return -ETIMEDOUT;
+	err = np_init();
+	if (!err)
+		err = np_arm(fd);
+	if (err)
+		return err;
+	goro__waiter_init(&w.w);
+	w.pd = pd;
+	w.mode = mode;
+	w.state = W_NEW;
+	w.next = NULL;
+	if (deadline) {
+		w.t.when = deadline;
+		w.t.fn = io_timeout;
+		if (ptimer_add(&w.t))
+			return -ENOMEM;
+	}
+	lock(&pd->lock);
+	if (w.state == W_TIMEDOUT || ld_rlx(&pd->seq[mode]) != seq) {
+		unlock(&pd->lock);
+	} else {
+		w.state = W_QUEUED;
+		w.next = pd->q[mode];
+		pd->q[mode] = &w;
+		goro__waiter_park(&w.w, &pd->lock, "IO wait");
+	}
+	if (deadline)
+		ptimer_del(&w.t);
+	/* the timer ran and cannot run again: state is settled */
+	return w.state == W_TIMEDOUT ? -ETIMEDOUT : 0;
+}
+
+/* A foreign thread waits in poll(2). 0: retry; -ETIMEDOUT. */
+static int foreign_wait(int fd, int mode, int64_t deadline)
+{
+	struct pollfd p = {fd, mode == RD ? POLLIN | POLLPRI : POLLOUT, 0};
+	int ms = -1;
+
+	if (deadline) {
+		int64_t left = deadline - nanotime();
+
+		if (left <= 0)
+			return -ETIMEDOUT;
+		ms = (int)((left + 999999) / 1000000);
+	}
+	poll(&p, 1, ms);
+	return 0;
+}
+
+/* Wait by whichever means the caller has. */
+static int io_wait(bool gor, int fd, struct pd *pd, int mode, uint32_t seq,
+		   int64_t deadline)
+{
+	if (gor)
+		return netwait(fd, pd, mode, seq, deadline);
+	return foreign_wait(fd, mode, deadline);
+}
+
+/*
+ * The system calls, each in a function of its own that returns -errno:
+ * errno is thread-local and the compiler may keep its address across the
+ * park in the retry loops, where the goroutine can change threads.
+ */
+__attribute__((noinline)) static ssize_t sys_recv(int fd, void *b, size_t n)
+{
+	ssize_t r = recv(fd, b, n, MSG_DONTWAIT);
+
+	return r < 0 ? -errno : r;
+}
+
+__attribute__((noinline)) static ssize_t sys_send(int fd, const void *b,
+						  size_t n)
+{
+	ssize_t r = send(fd, b, n, MSG_DONTWAIT | MSG_NOSIGNAL);
+
+	return r < 0 ? -errno : r;
+}
+
+__attribute__((noinline)) static int sys_nonblock(int fd)
+{
+	int fl = fcntl(fd, F_GETFL);
+
+	if (fl < 0)
+		return -errno;
+	if (!(fl & O_NONBLOCK) && fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0)
+		return -errno;
+	return 0;
+}
+
+__attribute__((noinline)) static ssize_t sys_read(int fd, void *b, size_t n)
+{
+	ssize_t r = sys_nonblock(fd);
+
+	if (r)
+		return r;
+	r = read(fd, b, n);
+	return r < 0 ? -errno : r;
+}
+
+__attribute__((noinline)) static ssize_t sys_write(int fd, const void *b,
+						   size_t n)
+{
+	ssize_t r = sys_nonblock(fd);
+
+	if (r)
+		return r;
+	r = write(fd, b, n);
+	return r < 0 ? -errno : r;
+}
+
+__attribute__((noinline)) static int sys_accept(int fd, struct sockaddr *sa,
+						socklen_t *len)
+{
+	int r = sys_nonblock(fd);
+
+	if (r)
+		return r;
+	r = accept4(fd, sa, len, SOCK_CLOEXEC);
+	return r < 0 ? -errno : r;
+}
+
+__attribute__((noinline)) static int sys_connect(int fd,
+						 const struct sockaddr *sa,
+						 socklen_t len)
+{
+	int r = sys_nonblock(fd);
+
+	if (r)
+		return r;
+	return connect(fd, sa, len) < 0 ? -errno : 0;
+}
+
+/* 0 connected, > 0 still connecting, < 0 -errno */
+__attribute__((noinline)) static int sys_connected(int fd)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+	int e = 0;
+	socklen_t el = sizeof(e);
+
+	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &e, &el) < 0)
+		return -errno;
+	if (e == EINPROGRESS || e == EALREADY || e == EINTR)
+		return 1;
+	if (e)
+		return -e;
+	if (getpeername(fd, (struct sockaddr *)&ss, &sl) == 0)
+		return 0;
+	return errno == ENOTCONN ? 1 : -errno;
+}
+
+/* A goroutine (true) or a foreign thread; starts the runtime. */
+static bool is_goroutine(void)
+{
+	ensure_init();
+	return goro__curg() != NULL;
+}
+
+static inline uint32_t seq_of(struct pd *pd, int mode)
+{
+	return ld_acq(&pd->seq[mode]);	/* pairs with st_rel in pd_event */
+}
+
+/* ---- the calls ---------------------------------------------------------------------- */
+
+ssize_t goro_read_deadline(int fd, void *buf, size_t n, int64_t deadline)
+{
+	struct pd *pd = pd_get(fd);
+	bool gor = is_goroutine();
+	ssize_t r;
+
+	if (!pd)
+		return fd < 0 ? -EBADF : -ENOMEM;
+	for (;;) {
+		uint32_t seq = seq_of(pd, RD);
+
+		r = -ENOTSOCK;
+		if (!ld_rlx(&pd->notsock)) {
+			r = sys_recv(fd, buf, n);
+			if (r == -ENOTSOCK)
+				st_rlx(&pd->notsock, 1);
+		}
+		if (r == -ENOTSOCK)
+			r = sys_read(fd, buf, n);
+		if (r >= 0)
+			return r;
+		if (r == -EINTR)
+			continue;
+		if (r != -EAGAIN && r != -EWOULDBLOCK)
+			return r;
+		r = io_wait(gor, fd, pd, RD, seq, deadline);
+		if (r)
+			return r;
+	}
+}
+
+ssize_t goro_read(int fd, void *buf, size_t n)
+{
+	return goro_read_deadline(fd, buf, n, 0);
+}
+
+ssize_t goro_write_deadline(int fd, const void *buf, size_t n,
+			    int64_t deadline)
+{
+	struct pd *pd = pd_get(fd);
+	bool gor = is_goroutine();
+	size_t done = 0;
+	ssize_t r;
+
+	if (!pd)
+		return fd < 0 ? -EBADF : -ENOMEM;
+	for (;;) {
+		uint32_t seq = seq_of(pd, WR);
+		const char *p = (const char *)buf + done;
+
+		r = -ENOTSOCK;
+		if (!ld_rlx(&pd->notsock)) {
+			r = sys_send(fd, p, n - done);
+			if (r == -ENOTSOCK)
+				st_rlx(&pd->notsock, 1);
+		}
+		if (r == -ENOTSOCK)
+			r = sys_write(fd, p, n - done);
+		if (r >= 0) {
+			done += (size_t)r;
+			if (done == n)
+				return (ssize_t)n;
+			continue;
+		}
+		if (r == -EINTR)
+			continue;
+		if (r == -EAGAIN || r == -EWOULDBLOCK)
+			r = io_wait(gor, fd, pd, WR, seq, deadline);
+		if (r)
+			return done ? (ssize_t)done : r;
+	}
+}
+
+ssize_t goro_write(int fd, const void *buf, size_t n)
+{
+	return goro_write_deadline(fd, buf, n, 0);
+}
+
+int goro_accept_deadline(int fd, struct sockaddr *sa, socklen_t *len,
+			 int64_t deadline)
+{
+	struct pd *pd = pd_get(fd);
+	bool gor = is_goroutine();
+	int r;
+
+	if (!pd)
+		return fd < 0 ? -EBADF : -ENOMEM;
+	for (;;) {
+		uint32_t seq = seq_of(pd, RD);
+
+		r = sys_accept(fd, sa, len);
+		if (r >= 0)
+			return r;
+		if (r == -EINTR || r == -ECONNABORTED)
+			continue;
+		if (r != -EAGAIN && r != -EWOULDBLOCK)
+			return r;
+		r = io_wait(gor, fd, pd, RD, seq, deadline);
+		if (r)
+			return r;
+	}
+}
+
+int goro_accept(int fd, struct sockaddr *sa, socklen_t *len)
+{
+	return goro_accept_deadline(fd, sa, len, 0);
+}
+
+int goro_connect_deadline(int fd, const struct sockaddr *sa, socklen_t len,
+			  int64_t deadline)
+{
+	struct pd *pd = pd_get(fd);
+	bool gor = is_goroutine();
+	uint32_t seq;
+	int r;
+
+	if (!pd)
+		return fd < 0 ? -EBADF : -ENOMEM;
+	seq = seq_of(pd, WR);
+	r = sys_connect(fd, sa, len);
+	if (r == 0 || r == -EISCONN)
+		return 0;
+	if (r != -EINPROGRESS && r != -EALREADY && r != -EINTR)
+		return r;
+	for (;;) {
+		r = io_wait(gor, fd, pd, WR, seq, deadline);
+		if (r)
+			return r;
+		seq = seq_of(pd, WR);
+		r = sys_connected(fd);
+		if (r <= 0)
+			return r;
+	}
+}
+
+int goro_connect(int fd, const struct sockaddr *sa, socklen_t len)
+{
+	return goro_connect_deadline(fd, sa, len, 0);
+}
