@@ -51,16 +51,23 @@ int main(int argc, char **argv)
 		struct filter *f = malloc(sizeof(*f));
 		int prime;
 
+		goro_chan *next = goro_chan_make(sizeof(int), 0);
+
 		goro_chan_recv(ch, &prime);
 		printf("%d\n", prime);
-		f->in = ch;
-		f->out = goro_chan_make(sizeof(int), 0);
-		f->prime = prime;
-		if (!f->out || goro_go(filter, f) < 0) {
+		if (!f || !next) {
 			fprintf(stderr, "sieve: out of memory\n");
 			return 1;
 		}
-		ch = f->out;
+		f->in = ch;
+		f->out = next;
+		f->prime = prime;
+		/* f is the filter's now (it frees it): keep next ourselves */
+		if (goro_go(filter, f) < 0) {
+			fprintf(stderr, "sieve: out of memory\n");
+			return 1;
+		}
+		ch = next;
 	}
 	return 0;	/* main returns: the filters end with the process */
 }
