@@ -123,27 +123,8 @@ install-module: module
 	@$(KDIRS) $(MAKE) -C "$$KDIR" M=$(TOP) modules_install
 
 # --- style -----------------------------------------------------------------
-# checkpatch --strict on the kernel side; uapi headers cannot use BIT()
-# and keep _Static_assert, TRACE_EVENT() has its own layout. Userspace C
-# follows the same kernel style, without the kernel-only rules.
-CHECKPATCH = $$ksrc/scripts/checkpatch.pl --no-tree --quiet --terse --show-types \
-	--ignore SPDX_LICENSE_TAG
-USER_IGNORE = VOLATILE,UNSPECIFIED_INT,PREFER_DEFINED_ATTRIBUTE_MACRO,$\
-	ARRAY_SIZE,NEW_TYPEDEFS,STATIC_CONST_CHAR_ARRAY,SPLIT_STRING,$\
-	EMBEDDED_FUNCTION_NAME,MACRO_WITH_FLOW_CONTROL,PREFER_KERNEL_TYPES,$\
-	AVOID_EXTERNS,LINUX_VERSION_CODE,PREFER_PACKED,PREFER_ALIGNED,$\
-	PREFER_PRINTF,PREFER_SCANF,SSCANF_TO_KSTRTO,CONSTANT_COMPARISON
 style: deps
-	@ksrc=$$(scripts/ksrc) && st=0 && \
-	$(CHECKPATCH) --strict -f $$(ls module/*.c module/*.h | \
-		grep -v -e '\.mod\.c$$' -e 'trace\.h$$') || st=1; \
-	$(CHECKPATCH) --strict --ignore OPEN_ENDED_LINE,PARENTHESIS_ALIGNMENT \
-		-f module/trace.h || st=1; \
-	$(CHECKPATCH) --strict --ignore BIT_MACRO,CAMELCASE -f uapi/*.h || st=1; \
-	$(CHECKPATCH) --ignore $(USER_IGNORE) -f $$(git ls-files \
-		'userlib/*.[ch]' 'tools/*.[ch]' 'selftests/*.c' 'examples/*.c' \
-		'bench/*.c') || st=1; \
-	exit $$st
+	@scripts/style
 
 clean:
 	@$(KDIRS) $(MAKE) -C "$$KDIR" M=$(TOP) clean
