@@ -189,7 +189,13 @@ typedef struct goro_wg {
 /*
  * Add delta (may be negative) to the counter; at zero every waiter is
  * released. A counter going negative aborts the process with
- * "fatal error: sync: negative WaitGroup counter", as Go panics.
+ * "fatal error: sync: negative WaitGroup counter", as Go panics. The
+ * counter is 32-bit as in Go: a delta outside int32_t aborts. As in Go, a
+ * positive delta while the counter is zero and goroutines are still being
+ * released by the previous zero aborts ("WaitGroup misuse").
+ * Once the counter is zero, neither the add that made it so nor a
+ * returning goro_wg_wait touches the WaitGroup again: the waiter may free
+ * it (or return from the frame that holds it) as soon as wait returns.
  */
 GORO_API void goro_wg_add(goro_wg *wg, int64_t delta);
 /* goro_wg_add(wg, -1). */

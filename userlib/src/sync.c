@@ -38,20 +38,53 @@ static void init_rt(void)
 
 /* ---- WaitGroup ------------------------------------------------------------ */
 
+/*
+ * Go's layout: one 64-bit word (wg->_n) holds the counter in its high 32
+ * bits (signed) and the number of registered waiters in its low 32 bits.
+ * A waiter registers (waiters + 1) under wg->_lk and queues itself in the
+ * same critical section, so while the counter is zero and the waiter
+ * count is not, every counted waiter is queued and none can return: the
+ * WaitGroup stays alive until the last Done wakes them. A Done that finds
+ * no waiters touches nothing after its atomic add: a Wait that sees zero
+ * returns without taking the lock, and its caller may free the WaitGroup
+ * (typically its own stack frame) at once.
+ */
+#define WG_CNT(s) ((int32_t)((uint64_t)(s) >> 32))
+#define WG_WAITERS(s) ((uint32_t)(s))
+
+static uint64_t *wg_state(goro_wg *wg)
+{
+	return (uint64_t *)&wg->_n;
+}
+
 void goro_wg_add(goro_wg *wg, int64_t delta)
 {
-	int64_t v = __atomic_add_fetch(&wg->_n, delta, __ATOMIC_SEQ_CST);
+	uint64_t *st = wg_state(wg);
 	struct goro_waiter *list;
+	uint64_t s;
+	int32_t v;
 
+	if (delta > INT32_MAX || delta < INT32_MIN)
+		goro__throw("sync: WaitGroup delta out of range");
+	s = __atomic_add_fetch(st, (uint64_t)delta << 32, __ATOMIC_SEQ_CST);
+	v = WG_CNT(s);
 	if (v < 0)
 		goro__throw("sync: negative WaitGroup counter");
-	if (v > 0 || delta == 0)
-		return;
-	/* zero: release every waiter (they check _n under the lock) */
+	if (v > 0 || WG_WAITERS(s) == 0)
+		return;	/* after the add, nothing of wg is touched */
+	/*
+	 * Zero with waiters: they are all queued (registration and queueing
+	 * share wg->_lk) and stay parked until woken below, so wg is alive.
+	 */
 	lock(&wg->_lk);
+	if (ld_sc(st) != s)
+		goro__throw("sync: WaitGroup misuse: Add called concurrently "
+			    "with Wait");
 	list = wg->_head;
 	wg->_head = wg->_tail = NULL;
+	st_sc(st, 0);
 	unlock(&wg->_lk);
+	/* from here on only the waiters (their own stacks) are touched */
 	while (list) {
 		struct goro_waiter *next = list->next;
 
@@ -67,18 +100,26 @@ void goro_wg_done(goro_wg *wg)
 
 void goro_wg_wait(goro_wg *wg)
 {
+	uint64_t *st = wg_state(wg);
 	struct goro_waiter w;
+	uint64_t s;
 
-	if (ld_sc(&wg->_n) == 0)
+	if (WG_CNT(ld_sc(st)) == 0)
 		return;
 	init_rt();
 	goro__waiter_init(&w);
 	lock(&wg->_lk);
-	if (ld_sc(&wg->_n) == 0) {
-		unlock(&wg->_lk);
-		return;
-	}
+	s = ld_sc(st);
+	do {
+		if (WG_CNT(s) == 0) {
+			unlock(&wg->_lk);
+			return;
+		}
+	} while (!__atomic_compare_exchange_n(st, &s, s + 1, false,
+					      __ATOMIC_SEQ_CST,
+					      __ATOMIC_SEQ_CST));
 	q_push(&wg->_head, &wg->_tail, &w);
+	/* woken by the last Done; wg is not touched again */
 	goro__waiter_park(&w, &wg->_lk, "sync.WaitGroup.Wait");
 }
 

@@ -7,6 +7,14 @@
 #include "kselftest_harness.h"
 #include "util.h"
 
+#if defined(__SANITIZE_ADDRESS__)
+/* frames on fake stacks: a use after return is reported */
+const char *__asan_default_options(void)
+{
+	return "detect_stack_use_after_return=1";
+}
+#endif
+
 FIXTURE(procs) {
 	int dummy;
 };
@@ -104,6 +112,85 @@ TEST(waitgroup_negative_counter_aborts)
 	ASSERT_EQ(2, WEXITSTATUS(st));
 	ASSERT_NE(NULL, strstr(out, "sync: negative WaitGroup counter"));
 	ASSERT_EQ(NULL, strstr(out, "not reached"));
+}
+
+/*
+ * The last Done must not touch a WaitGroup whose waiter may already have
+ * returned: the usual WaitGroup lives in the waiter's frame. Each round a
+ * fresh frame holds the group; a goroutine spinning on the other P calls
+ * Done at the moment the waiter enters Wait (both sides released by one
+ * flag, the waiter after a varying delay to sweep the interleavings), and
+ * the waiter returns and reuses the frame's stack at once. Under ASan
+ * (frames on fake stacks, see __asan_default_options below) any access
+ * after the return is reported; natively the reused frame turns it into
+ * a crash. The window is narrow, so this is probabilistic: thousands of
+ * rounds catch the old bug in practice.
+ */
+struct wg_uaf {
+	_Atomic(goro_wg *) slot;
+	atomic_int stop;
+	atomic_long dones;
+};
+
+static void wg_uaf_doner(void *arg)
+{
+	struct wg_uaf *u = arg;
+
+	while (!atomic_load(&u->stop)) {
+		goro_wg *wg = atomic_exchange(&u->slot, NULL);
+
+		if (!wg) {
+			goro_yield();
+			continue;
+		}
+		goro_wg_done(wg);
+		atomic_fetch_add(&u->dones, 1);
+	}
+}
+
+static __attribute__((noinline)) void wg_uaf_round(struct wg_uaf *u,
+						   unsigned delay)
+{
+	goro_wg wg = GORO_WG_INIT;
+	unsigned i;
+
+	goro_wg_add(&wg, 1);
+	atomic_store(&u->slot, &wg);
+	/* start with the doner: it has taken the group, Done is next */
+	for (i = 1; atomic_load(&u->slot); i++)
+		if (i % 64 == 0)
+			goro_yield();	/* the doner may share our P */
+	for (i = 0; i < delay; i++)
+		__asm__ __volatile__("" ::: "memory");
+	goro_wg_wait(&wg);
+}
+
+static __attribute__((noinline)) void wg_uaf_scribble(void)
+{
+	volatile unsigned char junk[512];
+	size_t i;
+
+	for (i = 0; i < sizeof(junk); i++)
+		junk[i] = (unsigned char)(0x5a ^ i);
+}
+
+TEST(waitgroup_waiter_frame_gone_after_wait)
+{
+	struct wg_uaf u = {NULL, 0, 0};
+	int rounds = tsan() ? 1000 : sanitized() ? 5000 : 50000, r;
+	int old = goro_setprocs(2);
+
+	goro_go(wg_uaf_doner, &u);
+	for (r = 0; r < rounds; r++) {
+		wg_uaf_round(&u, (unsigned)(r * 7) % 64);
+		wg_uaf_scribble();
+	}
+	/* the last Done may still be on its way out */
+	for (r = 0; r < 10000 && atomic_load(&u.dones) < rounds; r++)
+		goro_sleep(1000000);
+	atomic_store(&u.stop, 1);
+	ASSERT_EQ(rounds, atomic_load(&u.dones));
+	goro_setprocs(old);
 }
 
 /* ---- Mutex ---- */
