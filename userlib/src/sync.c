@@ -38,17 +38,36 @@ static void init_rt(void)
 
 /* ---- WaitGroup ------------------------------------------------------------ */
 
+/*
+ * The add that brings the counter to zero (the last Done) holds _lk from
+ * before its decrement until after its last touch of wg, and a waiter that
+ * sees zero takes _lk once before returning: so when Wait returns, no Done
+ * still uses the WaitGroup, which may then be reused or freed (Go's rule).
+ */
 void goro_wg_add(goro_wg *wg, int64_t delta)
 {
-	int64_t v = __atomic_add_fetch(&wg->_n, delta, __ATOMIC_SEQ_CST);
+	int64_t v = ld_sc(&wg->_n);
 	struct goro_waiter *list;
 
-	if (v < 0)
-		goro__throw("sync: negative WaitGroup counter");
-	if (v > 0 || delta == 0)
+	if (delta == 0)
 		return;
-	/* zero: release every waiter (they check _n under the lock) */
+	while (v + delta > 0) {
+		if (__atomic_compare_exchange_n(&wg->_n, &v, v + delta, false,
+						__ATOMIC_SEQ_CST,
+						__ATOMIC_SEQ_CST))
+			return;
+	}
 	lock(&wg->_lk);
+	v = __atomic_add_fetch(&wg->_n, delta, __ATOMIC_SEQ_CST);
+	if (v < 0) {
+		unlock(&wg->_lk);
+		goro__throw("sync: negative WaitGroup counter");
+	}
+	if (v > 0) {
+		unlock(&wg->_lk);
+		return;
+	}
+	/* zero: release every waiter (they check _n under the lock) */
 	list = wg->_head;
 	wg->_head = wg->_tail = NULL;
 	unlock(&wg->_lk);
@@ -69,8 +88,12 @@ void goro_wg_wait(goro_wg *wg)
 {
 	struct goro_waiter w;
 
-	if (ld_sc(&wg->_n) == 0)
+	if (ld_sc(&wg->_n) == 0) {
+		/* wait for a last Done still inside goro_wg_add */
+		lock(&wg->_lk);
+		unlock(&wg->_lk);
 		return;
+	}
 	init_rt();
 	goro__waiter_init(&w);
 	lock(&wg->_lk);
