@@ -228,7 +228,7 @@ static void kid_run(struct progress *pr, __u64 seed)
 		pause();
 }
 
-TEST_F_TIMEOUT(chaos, sigkill_at_random_points, 600)
+TEST_F_TIMEOUT(chaos, sigkill_at_random_points, 3600)
 {
 	__u64 seed = chaos_seed(), s = seed;
 	__u64 end = goro_now_ns() + chaos_secs() * 1000000000ull;
@@ -446,7 +446,7 @@ static void one_exit(struct __test_metadata *_metadata, enum exit_point at,
 	free(x);
 }
 
-TEST_F_TIMEOUT(chaos, m_exits_at_each_point, 600)
+TEST_F_TIMEOUT(chaos, m_exits_at_each_point, 3600)
 {
 	__u64 seed = chaos_seed() ^ 0x5a5a, s = seed;
 	__u64 end = goro_now_ns() + chaos_secs() * 1000000000ull;
@@ -553,7 +553,7 @@ static void *parked_m(void *arg)
 	return NULL;
 }
 
-TEST_F_TIMEOUT(chaos, fork_from_an_m, 600)
+TEST_F_TIMEOUT(chaos, fork_from_an_m, 3600)
 {
 	__u64 s = chaos_seed() ^ 0xf0f0;
 	__u64 end = goro_now_ns() + chaos_secs() * 1000000000ull;
@@ -681,7 +681,7 @@ static void *exec_m(void *arg)
 	_exit(99);
 }
 
-TEST_F_TIMEOUT(chaos, exec_from_an_m, 600)
+TEST_F_TIMEOUT(chaos, exec_from_an_m, 3600)
 {
 	__u64 s = chaos_seed() ^ 0xe0e0;
 	__u64 end = goro_now_ns() + chaos_secs() * 1000000000ull;
@@ -764,7 +764,7 @@ static void *busy_m(void *arg)
 	return NULL;
 }
 
-TEST_F_TIMEOUT(chaos, munmap_and_mremap_under_busy_ms, 600)
+TEST_F_TIMEOUT(chaos, munmap_and_mremap_under_busy_ms, 3600)
 {
 	__u64 s = chaos_seed() ^ 0xaaaa;
 	__u64 end = goro_now_ns() + chaos_secs() * 1000000000ull;
@@ -891,7 +891,7 @@ static void *close_blocker(void *arg)
 	return NULL;
 }
 
-TEST_F_TIMEOUT(chaos, close_while_ms_parked, 600)
+TEST_F_TIMEOUT(chaos, close_while_ms_parked, 3600)
 {
 	__u64 s = chaos_seed() ^ 0xc1c1;
 	__u64 end = goro_now_ns() + chaos_secs() * 1000000000ull;
