@@ -82,7 +82,7 @@ check-vm: deps vm-module selftests tools
 	scripts/tap-summary $(RESULTS)/vm$(SMP) && exit $$st
 
 # the fuzzer and the chaos tests alone, FUZZ_SECS seconds per test (three
-# fuzz tests, six timed chaos scenarios)
+# fuzz tests, seven timed chaos scenarios)
 FUZZ_SECS ?= 120
 fuzz: deps vm-module selftests tools
 	@mkdir -p $(RESULTS) && rm -f $(RESULTS)/fuzz

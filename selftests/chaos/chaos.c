@@ -12,7 +12,8 @@
  *    instance works) and exec from an M (the M leaves; the instance goes
  *    with the file, or stays while an inherited fd keeps it);
  *  - munmap and mremap of the shared region while Ms park, wake and hand
- *    off;
+ *    off; the region inherited by a forked child (MADV_DOFORK) that
+ *    scribbles over it and may outlive its parent's use of it;
  *  - close of the fd while Ms are parked in it.
  *
  * After each scenario no instance and no M is left (/proc/goro/stats).
@@ -846,13 +847,120 @@ TEST_F_TIMEOUT(chaos, munmap_and_mremap_under_busy_ms, 3600)
 	EXPECT_NOTHING_LEFT();
 }
 
-/* ---- 5. close of the fd while Ms are parked ---------------------------- */
+/*
+ * The region given to a forked child after all (MADV_DOFORK undoes
+ * VM_DONTCOPY): the child scribbles over the parent's Ps and Ms while
+ * they park, wake and hand off, and may outlive the parent. The mapping
+ * keeps the file (so the instance) until the child is gone too; nothing
+ * else may happen. Also: an executable mapping is refused, and after
+ * MADV_DONTNEED the mapping has nothing to fault in (SIGBUS), never a
+ * private page.
+ */
+static void scribble(char *map, size_t size, __u64 seed, unsigned int ms)
+{
+	__u64 end = goro_now_ns() + ms * 1000000ull;
+
+	while (goro_now_ns() < end) {
+		size_t off = (rnd(&seed) % 2 ? rnd(&seed) % 512 :
+					       rnd(&seed) % size) & ~(size_t)3;
+
+		__atomic_store_n((__u32 *)(map + off), (__u32)rnd(&seed),
+				 __ATOMIC_RELAXED);
+	}
+}
+
+static void on_sigbus(int sig)
+{
+	(void)sig;
+	_exit(42);
+}
+
+TEST_F_TIMEOUT(chaos, region_inherited_by_madv_dofork, 3600)
+{
+	__u64 s = chaos_seed() ^ 0xdddd;
+	__u64 end = goro_now_ns() + chaos_secs() * 1000000000ull;
+	unsigned int n = 0, child_last = 0;
+
+	while (n < 4 || goro_now_ns() < end) {
+		struct busy b = { 0 };
+		pthread_t t[3];
+		pid_t kid, bus;
+		char *m;
+		int i, st;
+
+		GORO_OPEN_OR_SKIP(b.fd);
+		b.seed = rnd(&s);
+		ASSERT_EQ(0, pipe2(b.pfd, O_NONBLOCK));
+		ASSERT_EQ(0, goro_ctx_init(&b.c, b.fd, 2, 8));
+		/* no executable mapping, not even by mprotect */
+		EXPECT_EQ(-1, mprotect(b.c.map, b.c.s.map_size,
+				       PROT_READ | PROT_EXEC));
+		EXPECT_EQ(EACCES, errno);
+		/* a zapped mapping faults SIGBUS (checked in a child) */
+		m = mmap(NULL, b.c.s.map_size, PROT_READ | PROT_WRITE,
+			 MAP_SHARED, b.fd, 0);
+		ASSERT_NE(MAP_FAILED, m);
+		ASSERT_EQ(0, madvise(m, b.c.s.map_size, MADV_DONTNEED));
+		ASSERT_EQ(0, madvise(m, b.c.s.map_size, MADV_DOFORK));
+		bus = fork();
+		ASSERT_LE(0, bus);
+		if (!bus) {
+			signal(SIGBUS, on_sigbus);
+			_exit(((volatile struct goro_shared_hdr *)m)->magic ==
+					      GORO_MAGIC ?
+				      0 :
+				      1);
+		}
+		ASSERT_EQ(bus, waitpid(bus, &st, 0));
+		EXPECT_TRUE(WIFEXITED(st) && (WEXITSTATUS(st) == 42 ||
+					       WEXITSTATUS(st) == 0))
+			TH_LOG("touching a zapped region: status %#x", st);
+		munmap(m, b.c.s.map_size);
+
+		/* the Ms' mapping goes to the child */
+		ASSERT_EQ(0, madvise(b.c.map, b.c.s.map_size, MADV_DOFORK));
+		for (i = 0; i < 3; i++)
+			ASSERT_EQ(0, pthread_create(&t[i], NULL, busy_m, &b));
+		kid = fork();
+		ASSERT_LE(0, kid);
+		if (!kid) {
+			/* our copy of the parent's region: no instance here */
+			if (goro_wake_m(b.fd) != -EPERM)
+				_exit(2);
+			scribble(b.c.map, b.c.s.map_size, b.seed,
+				 50 + (unsigned int)(b.seed % 200));
+			_exit(0);
+		}
+		goro_sleep_ms(20 + (unsigned int)(rnd(&s) % 100));
+		b.stop = 1;
+		for (i = 0; i < 3; i++)
+			pthread_join(t[i], NULL);
+		munmap(b.c.map, b.c.s.map_size);
+		close(b.fd);
+		close(b.pfd[0]);
+		close(b.pfd[1]);
+		/* the child's mapping alone may keep the instance alive */
+		if (!waitpid(kid, &st, WNOHANG)) {
+			child_last++;
+			ASSERT_EQ(kid, waitpid(kid, &st, 0));
+		}
+		EXPECT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0)
+			TH_LOG("scribbling child: status %#x", st);
+		ASSERT_EQ(0, goro_stat_wait("instances", 0, WAIT_MS));
+		ASSERT_EQ(0, goro_stat_wait("ms", 0, WAIT_MS));
+		n++;
+	}
+	TH_LOG("%u regions inherited by a scribbling child (%u still mapped it after the parent closed it)",
+	       n, child_last);
+}
+
+/* ---- 6. close of the fd while Ms are parked ---------------------------- */
 
 struct closer {
 	struct goro_ctx c;
 	int fd;
 	int pfd[2];
-	volatile int go_block, p_done;
+	volatile int go_block, p_done, b_ready;
 	int p_ret, p_again;
 	struct goro_park p_pk;
 };
@@ -883,6 +991,7 @@ static void *close_blocker(void *arg)
 	if (goro_attach_m(x->fd, 1, 0, NULL))
 		return NULL;
 	goro_runq_put_batch(goro_p_of(&x->c, 0), (__u64[]){ 9 }, 1);
+	x->b_ready = 1;	/* done with the mapping */
 	/* wait without blocking: a block would hand P0 off now */
 	while (!x->go_block)
 		sched_yield();
@@ -918,8 +1027,7 @@ TEST_F_TIMEOUT(chaos, close_while_ms_parked, 3600)
 		ASSERT_EQ(0, pthread_create(&tp, NULL, close_parker, &x));
 		ASSERT_EQ(0, goro_wait_u32(&x.c.hdr->nmidle, 1, WAIT_MS));
 		ASSERT_EQ(0, pthread_create(&tb, NULL, close_blocker, &x));
-		ASSERT_EQ(0, goro_wait_u32(&goro_p_of(&x.c, 0)->status,
-					   GORO_P_RUNNING, WAIT_MS));
+		ASSERT_EQ(0, goro_wait_u32((__u32 *)&x.b_ready, 1, WAIT_MS));
 		munmap(x.c.map, x.c.s.map_size);
 		close(x.fd);
 		/* the parked M's PARK holds the file: the instance lives */
