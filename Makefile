@@ -7,7 +7,9 @@
 #                   selftests in the test box; ends "N passed, N failed"
 #   make run        build, boot the test box, load goro.ko, run the demo
 #   make bench      benchmarks side by side with Go, pthreads, Boost, TBB
-#   make fuzz       the kernel interface fuzzer in the box (FUZZ_SECS=120)
+#   make fuzz       the kernel interface fuzzer and the chaos tests in the
+#                   box (FUZZ_SECS=120 per test)
+#   make soak       libgoro's mixed workload in the box (SOAK_SECS=300)
 #   make install    libgoro, goro.h, goro.pc, the module (modules_install)
 #   make style      checkpatch: --strict on module/ and uapi/, kernel style elsewhere
 #
@@ -79,14 +81,28 @@ check-vm: deps vm-module selftests tools
 	@selftests/vm/check --smp $(SMP) --results $(RESULTS)/vm$(SMP); st=$$?; \
 	scripts/tap-summary $(RESULTS)/vm$(SMP) && exit $$st
 
-# the fuzzer alone, for FUZZ_SECS seconds per test (three tests)
+# the fuzzer and the chaos tests alone, FUZZ_SECS seconds per test (three
+# fuzz tests, seven timed chaos scenarios)
 FUZZ_SECS ?= 120
 fuzz: deps vm-module selftests tools
 	@mkdir -p $(RESULTS) && rm -f $(RESULTS)/fuzz
-	@selftests/vm/check --smp 4 --timeout $$(( $(FUZZ_SECS) * 3 + 60 )) \
-		--env GORO_FUZZ_SECS=$(FUZZ_SECS) --results $(RESULTS)/fuzz \
-		build/selftests/fuzz/fuzz; st=$$?; \
+	@GORO_VM_WALL=$$(( $(FUZZ_SECS) * 12 + 600 )) \
+	selftests/vm/check --smp 4 --timeout $$(( $(FUZZ_SECS) * 8 + 120 )) \
+		--env GORO_FUZZ_SECS=$(FUZZ_SECS) \
+		--env GORO_CHAOS_SECS=$(FUZZ_SECS) --results $(RESULTS)/fuzz \
+		build/selftests/fuzz/fuzz build/selftests/chaos/chaos; st=$$?; \
 	scripts/tap-summary $(RESULTS)/fuzz && exit $$st
+
+# the soak alone: SOAK_SECS of libgoro's mixed workload in the box, with
+# /proc readers and gorotrace attached
+SOAK_SECS ?= 300
+soak: deps vm-module selftests tools
+	@mkdir -p $(RESULTS) && rm -f $(RESULTS)/soak
+	@GORO_VM_WALL=$$(( $(SOAK_SECS) * 2 + 600 )) \
+	selftests/vm/check --smp 4 --timeout $$(( $(SOAK_SECS) * 2 + 120 )) \
+		--env GORO_SOAK_SECS=$(SOAK_SECS) --results $(RESULTS)/soak \
+		build/selftests/soak/soak.sh; st=$$?; \
+	scripts/tap-summary $(RESULTS)/soak && exit $$st
 
 # --- the demo --------------------------------------------------------------
 DEMO_BINS := $(patsubst examples/%.c,build/demo/%,$(wildcard examples/*.c))
@@ -135,4 +151,4 @@ clean:
 	rm -rf build goro.pc
 
 .PHONY: all deps module vm-module userlib tools selftests check check-tsan \
-	check-vm fuzz run bench install install-module style clean
+	check-vm fuzz soak run bench install install-module style clean
