@@ -141,8 +141,8 @@ TEST(ps_and_ms_show_running_parked_and_blocked)
 	struct goro_ctx c;
 	pthread_t tp, tr;
 	unsigned int m0;
+	int fd, i, gone = 0;
 	char *buf;
-	int fd;
 
 	GORO_OPEN_OR_SKIP(fd);
 	ASSERT_EQ(0, goro_ctx_init(&c, fd, 2, 8));
@@ -205,12 +205,19 @@ TEST(ps_and_ms_show_running_parked_and_blocked)
 	ASSERT_EQ(0, find_p(buf, 1, &pl));
 	EXPECT_LE(1ULL, pl.syscalltick);
 	free(buf);
-	/* the reader thread exited: its M is gone from ms */
-	buf = read_proc(getpid(), "ms");
-	ASSERT_NE(NULL, buf);
-	EXPECT_NE(0, find_m(buf, rd.m, &ml));
-	free(buf);
+	/* the reader thread exited: its M leaves ms (once its death is seen) */
+	for (i = 0; i < 5000; i++) {
+		buf = read_proc(getpid(), "ms");
+		ASSERT_NE(NULL, buf);
+		gone = find_m(buf, rd.m, &ml) != 0;
+		free(buf);
+		if (gone)
+			break;
+		goro_sleep_ms(1);
+	}
+	EXPECT_TRUE(gone);
 
+	/* P1 is idle again: WAKE gives it to the parked M */
 	EXPECT_EQ(1, goro_wake_m(fd));
 	pthread_join(tp, NULL);
 	EXPECT_EQ(0, pk.ret);
