@@ -252,6 +252,7 @@ TEST(ps_counts_preempt_requests)
 {
 	struct goro_ctx c;
 	struct pline pl;
+	__u64 end;
 	char *buf;
 	int fd;
 
@@ -259,9 +260,16 @@ TEST(ps_counts_preempt_requests)
 	ASSERT_EQ(0, goro_ctx_init(&c, fd, 1, 4));
 	if (!(c.s.features & GORO_FEAT_PREEMPT))
 		SKIP(return, "preempt_ms=0");
-	/* an M holding P0 whose schedtick never moves gets asked to yield */
+	/*
+	 * An M holding P0 whose schedtick never moves gets asked to yield.
+	 * It spins (a sleep would block, and a blocked P is not preempted).
+	 */
 	ASSERT_EQ(0, goro_attach_m(fd, 1, 0, NULL));
-	ASSERT_EQ(0, goro_wait_u32(&goro_p_of(&c, 0)->preempt, 1, 10000));
+	end = goro_now_ns() + 30 * 1000000000ull;
+	while (!__atomic_load_n(&goro_p_of(&c, 0)->preempt, __ATOMIC_ACQUIRE) &&
+	       goro_now_ns() < end)
+		;
+	ASSERT_EQ(1U, goro_p_of(&c, 0)->preempt);
 	buf = read_proc(getpid(), "ps");
 	ASSERT_NE(NULL, buf);
 	TH_LOG("\n%s", buf);
