@@ -115,7 +115,7 @@ int goro__greg_register(int devfd)
 
 int goro_setname(const char *name)
 {
-	struct goro_g *g = goro__curg();
+	struct goro_g *g = ensure_init() ? NULL : goro__curg();
 
 	if (!g) {
 		errno = EPERM;

@@ -153,6 +153,16 @@ TEST(setname_from_a_foreign_thread_is_eperm)
 	EXPECT_STREQ("", (char *)find(1, &ret)->name);
 }
 
+/* Each test runs in a fresh child: here naming is the first call. */
+TEST(setname_first_starts_the_runtime)
+{
+	int n;
+
+	ASSERT_EQ(0, goro_setname("first"));
+	ASSERT_NE(NULL, find(1, &n));
+	EXPECT_STREQ("first", (char *)find(1, &n)->name);
+}
+
 TEST(register_with_something_else_than_goro_fails)
 {
 	int fd = open("/dev/null", O_RDWR);
