@@ -49,6 +49,7 @@ static enum hrtimer_restart goro_monitor_fn(struct hrtimer *timer)
 		trace_goro_preempt(inst->tgid, p, now - pp->mon_since);
 		pp->mon_since = now;
 		WRITE_ONCE(shp->preempt, 1);
+		WRITE_ONCE(pp->preempt_reqs, pp->preempt_reqs + 1);
 		WRITE_ONCE(inst->preempt_reqs, inst->preempt_reqs + 1);
 		WRITE_ONCE(inst->shdr->preempt_reqs, inst->preempt_reqs);
 		atomic64_inc(&goro_stats.preempt_reqs);

@@ -1,7 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * /proc/goro: version, global stats, and per instance <pid>/sched (Go's
- * schedtrace line, then scheddetail-like P and M lines and counters).
+ * /proc/goro: version, global stats, and per instance <pid>/:
+ *  sched       Go's schedtrace line, then scheddetail-like P and M lines
+ *  ps          one line per P
+ *  ms          one line per M, with the wait channel of a blocked one
+ *  goroutines  the goroutine registry the process published (GREGISTER)
  *
  * Readers never take inst->lock: they read the kernel's copies and the
  * shared region with READ_ONCE, so a reader can neither stall the
@@ -9,8 +12,15 @@
  * goes away (proc_remove waits for readers) before the instance can be
  * freed.
  */
+#include <linux/highmem.h>
+#include <linux/mm.h>
+#include <linux/pid.h>
 #include <linux/proc_fs.h>
+#include <linux/sched/mm.h>
+#include <linux/sched/task.h>
 #include <linux/seq_file.h>
+#include <linux/uaccess.h>
+#include <asm/unwind.h>
 
 #include "sched.h"
 
@@ -111,6 +121,316 @@ static int goro_sched_show(struct seq_file *m, void *v)
 	return 0;
 }
 
+/* <pid>/ps: one line per P. */
+static int goro_ps_show(struct seq_file *m, void *v)
+{
+	struct goro_inst *inst = m->private;
+	u32 p;
+
+	seq_puts(m, "P    STATUS     M   RUNQ    SCHEDTICK  SYSCALLTICK   HANDOFFS     STEALS   PREEMPTS\n");
+	for (p = 0; p < inst->nprocs; p++) {
+		struct goro_proc *pp = &inst->procs[p];
+		struct goro_p *shp = goro_shp(inst, p);
+		u32 st = READ_ONCE(pp->status);
+		u32 owner = READ_ONCE(pp->owner);
+
+		seq_printf(m, "%-4u %-8s %3d %6u %12llu %12llu %10llu %10llu %10llu\n",
+			   p, st < ARRAY_SIZE(goro_p_status) ?
+			   goro_p_status[st] : "?",
+			   owner == GORO_NONE ? -1 : (int)owner,
+			   goro_runq_len(shp), READ_ONCE(shp->schedtick),
+			   READ_ONCE(pp->syscalltick), READ_ONCE(pp->handoffs),
+			   READ_ONCE(pp->ksteals), READ_ONCE(pp->preempt_reqs));
+	}
+	return 0;
+}
+
+/* Is addr in a scheduler function (__sched: schedule(), its helpers)? */
+static bool goro_sched_fn(unsigned long addr)
+{
+	static const char *const skip[] = {
+		"__schedule", "schedule", "io_schedule", "preempt_schedule",
+		"__cond_resched", "do_nanosleep",
+		"__wait_for_common", "wait_for_completion",
+		"__mutex_lock", "__down", "rwsem_down",
+	};
+	char sym[KSYM_SYMBOL_LEN];
+	size_t i;
+
+	sprint_symbol_no_offset(sym, addr);
+	for (i = 0; i < ARRAY_SIZE(skip); i++)
+		if (!strncmp(sym, skip[i], strlen(skip[i])))
+			return true;
+	return false;
+}
+
+/*
+ * The kernel function task t sleeps in, as /proc/PID/wchan finds it: the
+ * first return address outside the scheduler, or 0 when t is not asleep.
+ * t's pi_lock keeps it asleep (a wake-up takes it) and so its stack alive
+ * while we walk it; a dying task (TASK_DEAD) is never walked.
+ */
+static unsigned long goro_wchan(struct task_struct *t)
+{
+	struct unwind_state state;
+	unsigned long flags, addr = 0;
+	unsigned int st;
+	int n = 0;
+
+	raw_spin_lock_irqsave(&t->pi_lock, flags);
+	st = READ_ONCE(t->__state);
+	if (st == TASK_RUNNING || (st & TASK_DEAD) || READ_ONCE(t->on_rq) ||
+	    t->exit_state)
+		goto out;
+	for (unwind_start(&state, t, NULL, NULL);
+	     !unwind_done(&state) && n < 16; unwind_next_frame(&state), n++) {
+		addr = unwind_get_return_address(&state);
+		if (!addr || !goro_sched_fn(addr))
+			break;
+		addr = 0;
+	}
+out:
+	raw_spin_unlock_irqrestore(&t->pi_lock, flags);
+	return addr;
+}
+
+/* <pid>/ms: one line per attached M. */
+static int goro_ms_show(struct seq_file *m, void *v)
+{
+	struct goro_inst *inst = m->private;
+	u64 now = ktime_get_ns();
+	u32 i;
+
+	seq_puts(m, "M         TID     P STATE    STATE_MS WCHAN\n");
+	for (i = 0; i < inst->max_ms; i++) {
+		struct goro_mview *mv = &inst->mview[i];
+		u32 st = READ_ONCE(mv->state);
+		u32 mp = READ_ONCE(mv->p);
+		u32 tid = READ_ONCE(mv->tid);
+		u64 since = READ_ONCE(mv->since);
+		unsigned long wchan = 0;
+
+		if (st == GORO_M_FREE)
+			continue;
+		if (st == GORO_M_BLOCKED) {
+			struct task_struct *t;
+
+			/* by tid, checked to be a thread of the instance */
+			rcu_read_lock();
+			t = pid_task(find_pid_ns(tid, &init_pid_ns),
+				     PIDTYPE_PID);
+			if (t && (t->tgid != inst->tgid || t->mm != inst->mm))
+				t = NULL;
+			if (t)
+				get_task_struct(t);
+			rcu_read_unlock();
+			if (t) {
+				wchan = goro_wchan(t);
+				put_task_struct(t);
+			}
+		}
+		seq_printf(m, "%-4u %8u %5d %-8s %8llu ", i, tid,
+			   mp == GORO_NONE ? -1 : (int)mp,
+			   st < ARRAY_SIZE(goro_m_state) ?
+			   goro_m_state[st] : "?",
+			   now > since ? (now - since) / NSEC_PER_MSEC : 0);
+		if (wchan)
+			seq_printf(m, "%ps\n", (void *)wchan);
+		else
+			seq_puts(m, "-\n");
+	}
+	return 0;
+}
+
+/* --- the goroutine registry ---------------------------------------------- */
+
+long goro_ioc_gregister(struct goro_inst *inst,
+			struct goro_gregister __user *uarg)
+{
+	struct goro_gregister r;
+	struct goro_greg h;
+	u32 i;
+
+	if (copy_from_user(&r, uarg, sizeof(r)))
+		return -EFAULT;
+	if (r.flags)
+		return -EINVAL;
+	for (i = 0; i < ARRAY_SIZE(r.resv); i++)
+		if (r.resv[i])
+			return -EINVAL;
+	if (r.addr) {
+		if (r.addr & 7)
+			return -EINVAL;
+		if (copy_from_user(&h, u64_to_user_ptr(r.addr), sizeof(h)))
+			return -EFAULT;
+		if (h.magic != GORO_GREG_MAGIC ||
+		    h.version != GORO_GREG_VERSION)
+			return -EINVAL;
+	}
+	WRITE_ONCE(inst->greg, r.addr);
+	return 0;
+}
+
+/*
+ * Copy len bytes at user address addr of mm (a reference held) into buf:
+ * 0, or -EFAULT when any byte is not mapped readable. Sleeps.
+ */
+static int goro_read_user(struct mm_struct *mm, u64 addr, void *buf,
+			  size_t len)
+{
+	if (addr >= TASK_SIZE_MAX || len > TASK_SIZE_MAX - addr)
+		return -EFAULT;
+	while (len) {
+		size_t off = offset_in_page(addr);
+		size_t n = min_t(size_t, len, PAGE_SIZE - off);
+		struct page *page;
+		void *kaddr;
+		long got;
+
+		if (mmap_read_lock_killable(mm))
+			return -EINTR;
+		got = get_user_pages_remote(mm, addr, 1, 0, &page, NULL, NULL);
+		mmap_read_unlock(mm);
+		if (got != 1)
+			return -EFAULT;
+		kaddr = kmap_local_page(page);
+		memcpy(buf, kaddr + off, n);
+		kunmap_local(kaddr);
+		put_page(page);
+		buf += n;
+		addr += n;
+		len -= n;
+	}
+	return 0;
+}
+
+static const char *const goro_g_state[] = {
+	[GORO_G_IDLE] = "idle",
+	[GORO_G_RUNNABLE] = "runnable",
+	[GORO_G_RUNNING] = "running",
+	[GORO_G_WAITING] = "waiting",
+	[GORO_G_SYSCALL] = "syscall",
+	[GORO_G_DEAD] = "dead",
+};
+
+static const char *const goro_g_wait[GORO_WAIT_MAX + 1] = {
+	[GORO_WAIT_NONE] = "-",
+	[GORO_WAIT_OTHER] = "other",
+	[GORO_WAIT_CHAN_SEND] = "chan_send",
+	[GORO_WAIT_CHAN_RECV] = "chan_receive",
+	[GORO_WAIT_SELECT] = "select",
+	[GORO_WAIT_SLEEP] = "sleep",
+	[GORO_WAIT_IO] = "io_wait",
+	[GORO_WAIT_WAITGROUP] = "waitgroup",
+	[GORO_WAIT_MUTEX] = "mutex",
+	[GORO_WAIT_RWMUTEX_R] = "rwmutex_rlock",
+	[GORO_WAIT_RWMUTEX_W] = "rwmutex_lock",
+	[GORO_WAIT_COND] = "cond",
+	[GORO_WAIT_SYSCALL] = "syscall",
+	[GORO_WAIT_NIL_CHAN] = "forever",
+};
+
+static void goro_ginfo_show(struct seq_file *m, struct goro_ginfo *g)
+{
+	char name[GORO_GNAME_LEN];
+	size_t i;
+
+	for (i = 0; i < sizeof(name) - 1 && g->name[i]; i++)
+		name[i] = g->name[i] >= 0x20 && g->name[i] < 0x7f ?
+			  g->name[i] : '?';
+	name[i] = 0;
+	seq_printf(m, "%-8llu %-8s %-13s %#-18llx %s\n", g->id,
+		   goro_g_state[g->state], goro_g_wait[g->waitreason],
+		   g->entry, name);
+}
+
+/*
+ * <pid>/goroutines: walk the registry in the process's memory, trusting
+ * nothing: at most GORO_GREG_MAX entries, stop at a misaligned or
+ * unreadable pointer and at a loop (Brent's: the tortoise jumps to the
+ * hare at every power of two), skip entries with unknown values. The last
+ * line says how the walk ended. No lock is held while user memory is read.
+ */
+static int goro_goroutines_show(struct seq_file *m, void *v)
+{
+	struct goro_inst *inst = m->private;
+	struct mm_struct *mm = inst->mm;
+	u64 addr = READ_ONCE(inst->greg);
+	u64 tortoise = 0, power = 1, lam = 0;
+	u32 n = 0, skipped = 0;
+	const char *end = "end";
+	struct goro_ginfo g;
+	struct goro_greg h;
+
+	seq_puts(m, "ID       STATE    WAIT          ENTRY              NAME\n");
+	if (!addr) {
+		seq_puts(m, "# no registry\n");
+		return 0;
+	}
+	if (!mmget_not_zero(mm)) {
+		seq_puts(m, "# process gone\n");
+		return 0;
+	}
+	if (goro_read_user(mm, addr, &h, sizeof(h)) ||
+	    h.magic != GORO_GREG_MAGIC || h.version != GORO_GREG_VERSION) {
+		end = "bad header";
+		goto out;
+	}
+	for (addr = h.first; addr; addr = g.next) {
+		if (n >= GORO_GREG_MAX) {
+			end = "truncated";
+			break;
+		}
+		if (addr & 7) {
+			end = "bad pointer";
+			break;
+		}
+		if (addr == tortoise) {
+			end = "loop";
+			break;
+		}
+		if (lam == power) {
+			tortoise = addr;
+			power <<= 1;
+			lam = 0;
+		}
+		lam++;
+		if (goro_read_user(mm, addr, &g, sizeof(g))) {
+			end = "bad pointer";
+			break;
+		}
+		n++;
+		if (g.state >= ARRAY_SIZE(goro_g_state) ||
+		    g.waitreason > GORO_WAIT_MAX)
+			skipped++;
+		else
+			goro_ginfo_show(m, &g);
+		if (fatal_signal_pending(current)) {
+			end = "interrupted";
+			break;
+		}
+		cond_resched();
+	}
+out:
+	mmput(mm);
+	seq_printf(m, "# %u entries, %u skipped, %s\n", n, skipped, end);
+	return 0;
+}
+
+static int goro_goroutines_open(struct inode *inode, struct file *file)
+{
+	/* most registries fit: a bigger one restarts the walk, bounded */
+	return single_open_size(file, goro_goroutines_show, pde_data(inode),
+				4 * PAGE_SIZE);
+}
+
+static const struct proc_ops goro_goroutines_ops = {
+	.proc_open = goro_goroutines_open,
+	.proc_read = seq_read,
+	.proc_lseek = seq_lseek,
+	.proc_release = single_release,
+};
+
 /* Called with goro_instances_lock held. */
 int goro_proc_add(struct goro_inst *inst)
 {
@@ -124,7 +444,13 @@ int goro_proc_add(struct goro_inst *inst)
 	if (!inst->proc)
 		return -ENOMEM;
 	if (!proc_create_single_data("sched", 0444, inst->proc,
-				     goro_sched_show, inst)) {
+				     goro_sched_show, inst) ||
+	    !proc_create_single_data("ps", 0444, inst->proc,
+				     goro_ps_show, inst) ||
+	    !proc_create_single_data("ms", 0444, inst->proc,
+				     goro_ms_show, inst) ||
+	    !proc_create_data("goroutines", 0400, inst->proc,
+			      &goro_goroutines_ops, inst)) {
 		proc_remove(inst->proc);
 		inst->proc = NULL;
 		return -ENOMEM;

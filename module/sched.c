@@ -57,6 +57,8 @@ void goro_publish_m(struct goro_inst *inst, struct goro_mthread *mt)
 	WRITE_ONCE(shm->state, state);
 	WRITE_ONCE(shm->p, p);
 	WRITE_ONCE(shm->tid, tid);
+	if (v->state != state || v->tid != tid)
+		WRITE_ONCE(v->since, ktime_get_ns());
 	WRITE_ONCE(v->state, state);
 	WRITE_ONCE(v->p, p);
 	WRITE_ONCE(v->tid, tid);

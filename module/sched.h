@@ -84,6 +84,7 @@ struct goro_proc {
 	u64 syscalltick;	/* blocks of the owner */
 	u64 handoffs;		/* handed to another M while its owner blocked */
 	u64 ksteals;		/* handles the kernel stole from this P */
+	u64 preempt_reqs;	/* preemption requests (monitor) */
 	/* monitor (monitor.c), touched only by the monitor timer */
 	u64 mon_tick;		/* schedtick seen last */
 	u64 mon_since;		/* ns when mon_tick was first seen */
@@ -94,6 +95,7 @@ struct goro_mview {
 	u32 state;
 	u32 p;
 	u32 tid;
+	u64 since;		/* ns when state last changed */
 };
 
 struct goro_inst;
@@ -165,6 +167,7 @@ struct goro_inst {
 	u64 ksteals;
 	u64 spare_wanted;
 	u64 preempt_reqs;		/* monitor only */
+	u64 greg;			/* user address of struct goro_greg */
 
 	struct hrtimer monitor;
 	struct proc_dir_entry *proc;
@@ -236,6 +239,8 @@ void goro_monitor_start(struct goro_inst *inst);
 void goro_monitor_stop(struct goro_inst *inst);
 
 /* proc.c */
+long goro_ioc_gregister(struct goro_inst *inst,
+			struct goro_gregister __user *uarg);
 int goro_proc_init(void);
 void goro_proc_exit(void);
 int goro_proc_add(struct goro_inst *inst);

@@ -259,6 +259,80 @@ struct goro_m {
 	__u64 resv[5];
 };
 
+/*
+ * The goroutine registry: where the process publishes its goroutines for
+ * /proc/goro/<pid>/goroutines. Userspace owns it entirely; the kernel
+ * only reads it, from the /proc reader, never trusts it, and shows what
+ * it can: the walk stops at a bad pointer, a loop, GORO_GREG_MAX entries
+ * or a bad header, and skips entries it cannot read.
+ *
+ * GORO_IOC_GREGISTER: register (addr != 0) or forget (addr == 0) the
+ * registry header at user address addr (8-byte aligned). The header is
+ * read once at registration: -EFAULT if it cannot be, -EINVAL on a bad
+ * magic or version, a misaligned addr, flags or resv non-zero.
+ * Feature GORO_FEAT_GREG.
+ */
+#define GORO_FEAT_GREG		(1ULL << 6)
+
+struct goro_gregister {
+	__u64 addr;		/* struct goro_greg, or 0 */
+	__u32 flags;		/* none defined: 0 */
+	__u32 resv[5];
+};
+
+#define GORO_IOC_GREGISTER	_IOW('G', 0x06, struct goro_gregister)
+
+#define GORO_GREG_MAGIC		0x67657267U	/* "greg" little-endian */
+#define GORO_GREG_VERSION	1
+#define GORO_GREG_MAX		10000	/* entries /proc shows at most */
+
+/* The registry header; userspace writes every field. */
+struct goro_greg {
+	__u32 magic;		/* GORO_GREG_MAGIC */
+	__u32 version;		/* GORO_GREG_VERSION */
+	__u32 count;		/* entries on the list (informational) */
+	__u32 resv0;
+	__u64 first;		/* user address of the first goro_ginfo, 0 */
+	__u64 resv;
+};
+
+/* Goroutine state (goro_ginfo.state). */
+#define GORO_G_IDLE		0	/* being set up */
+#define GORO_G_RUNNABLE		1	/* on a run queue */
+#define GORO_G_RUNNING		2
+#define GORO_G_WAITING		3	/* parked: waitreason says on what */
+#define GORO_G_SYSCALL		4	/* in a blocking call */
+#define GORO_G_DEAD		5
+
+/* What a waiting goroutine waits for (goro_ginfo.waitreason). */
+#define GORO_WAIT_NONE		0
+#define GORO_WAIT_OTHER		1
+#define GORO_WAIT_CHAN_SEND	2
+#define GORO_WAIT_CHAN_RECV	3
+#define GORO_WAIT_SELECT	4
+#define GORO_WAIT_SLEEP		5
+#define GORO_WAIT_IO		6
+#define GORO_WAIT_WAITGROUP	7
+#define GORO_WAIT_MUTEX		8
+#define GORO_WAIT_RWMUTEX_R	9
+#define GORO_WAIT_RWMUTEX_W	10
+#define GORO_WAIT_COND		11
+#define GORO_WAIT_SYSCALL	12
+#define GORO_WAIT_NIL_CHAN	13	/* nil channel, empty select: forever */
+#define GORO_WAIT_MAX		13
+
+#define GORO_GNAME_LEN		32
+
+/* One goroutine; userspace writes every field. */
+struct goro_ginfo {
+	__u64 id;
+	__u32 state;		/* GORO_G_* */
+	__u32 waitreason;	/* GORO_WAIT_* */
+	__u64 entry;		/* address of the entry function */
+	__u64 next;		/* user address of the next entry, 0 ends */
+	__u8 name[GORO_GNAME_LEN];	/* NUL-terminated, or empty */
+};
+
 #ifndef __KERNEL__
 #ifdef __cplusplus
 #define GORO_STATIC_ASSERT(c, m) static_assert(c, m)
@@ -274,6 +348,9 @@ GORO_STATIC_ASSERT(sizeof(struct goro_wake) == 16, "goro_wake");
 GORO_STATIC_ASSERT(sizeof(struct goro_shared_hdr) == 128, "goro_shared_hdr");
 GORO_STATIC_ASSERT(sizeof(struct goro_p) == 128 + 8 * GORO_RUNQ_ENTRIES, "goro_p");
 GORO_STATIC_ASSERT(sizeof(struct goro_m) == 64, "goro_m");
+GORO_STATIC_ASSERT(sizeof(struct goro_gregister) == 32, "goro_gregister");
+GORO_STATIC_ASSERT(sizeof(struct goro_greg) == 32, "goro_greg");
+GORO_STATIC_ASSERT(sizeof(struct goro_ginfo) == 64, "goro_ginfo");
 #undef GORO_STATIC_ASSERT
 #endif
 

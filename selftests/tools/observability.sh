@@ -11,7 +11,7 @@ t() { # NAME CMD...: the command's output goes to /tmp/o
 	if "$@" >/tmp/o 2>&1; then ok "$name"; else nok "$name"; fi
 }
 echo "TAP version 13"
-echo "1..8"
+echo "1..10"
 
 t "bpftool dumps the module BTF" sh -c \
 	'bpftool btf dump file /sys/kernel/btf/goro | grep -q "STRUCT .goro_inst"'
@@ -49,4 +49,34 @@ kill $hold
 wait $hold 2>/dev/null
 t "gorostat forgets an ended instance" sh -c \
 	"! gorostat $hold 2>/dev/null && ! gorostat | grep -Eq '^ +$hold '"
+
+# handoffs the test provokes: gorotrace counts every one of them
+rm -f /tmp/go /tmp/hs /tmp/gt
+goro_handoffs 20 /tmp/go >/tmp/hs 2>&1 &
+hpid=$!
+i=0
+while ! grep -qs ready /tmp/hs && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+gorotrace -p "$hpid" -c 1 -i 15 >/tmp/gt 2>&1 &
+gpid=$!
+i=0
+while ! grep -qs "^Tracing goro" /tmp/gt && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
+touch /tmp/go
+wait $hpid
+hst=$?
+wait $gpid
+gst=$?
+have=$(sed -n 's/^handoffs \([0-9]*\)$/\1/p' /tmp/hs)
+seen=$(sed -n "/^pid $hpid: P handoff latency/{n;s/^ *count \([0-9]*\) .*/\1/p;}" /tmp/gt)
+cat /tmp/hs /tmp/gt >/tmp/o
+echo "# helper: ${have:-?} handoffs, gorotrace: ${seen:-?}"
+if [ $hst -eq 0 ] && [ "${have:-0}" -ge 20 ] && [ "${seen:-0}" -ge 20 ]; then
+	ok "gorotrace counts the 20 handoffs a process provoked"
+else
+	nok "gorotrace counts the 20 handoffs a process provoked"
+fi
+if [ $gst -eq 0 ] && [ -n "$seen" ] && [ "$seen" = "$have" ]; then
+	ok "gorotrace's count agrees with the instance's counter, and it exits cleanly"
+else
+	nok "gorotrace's count agrees with the instance's counter, and it exits cleanly"
+fi
 exit $st

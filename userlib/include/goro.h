@@ -103,6 +103,13 @@ GORO_API void goro_yield(void);
 GORO_API int64_t goro_id(void);
 
 /*
+ * Name the calling goroutine, for goro_dump(), debuggers and
+ * /proc/goro/<pid>/goroutines. name is copied (its first 31 bytes) and may
+ * be NULL (no name). 0, or -EPERM (errno EPERM) from a foreign thread.
+ */
+GORO_API int goro_setname(const char *name);
+
+/*
  * End the calling goroutine, like Go's runtime.Goexit (no unwinding, no
  * cleanup of C frames). Never returns when called by a goroutine. If main
  * calls it, the program keeps running the other goroutines; when none is

@@ -74,6 +74,8 @@ struct goro_g {
 	void *tsan_fiber;
 	unsigned vg_id;			/* valgrind stack id */
 	uint32_t inuse;			/* slot holds a live G (for the dump) */
+	struct goro_ginfo gi;		/* its registry entry (registry.c) */
+	struct goro_g *allprev, *allnext;	/* the registry's list */
 };
 
 /* A waiter on a sync primitive: a goroutine or a foreign thread. */
@@ -224,6 +226,33 @@ void goro__signals_init(void) HIDDEN;
 void goro__altstack_init(struct goro_mach *m) HIDDEN;
 void goro__dump_all(int fd) HIDDEN;
 const char *goro__fn_name(void *fn, char *buf, size_t size) HIDDEN;
+
+/* goroutine registry (registry.c); G_* are the uapi's GORO_G_* */
+extern struct goro_greg goro__greg HIDDEN;
+void goro__greg_add(struct goro_g *g) HIDDEN;
+void goro__greg_del(struct goro_g *g) HIDDEN;
+uint32_t goro__greg_reason(const char *why) HIDDEN;
+/* Publish the registry to goro.ko: 0 or -errno (-ENOTTY: an old module). */
+int goro__greg_register(int devfd) HIDDEN;
+_Static_assert(G_IDLE == GORO_G_IDLE && G_RUNNABLE == GORO_G_RUNNABLE &&
+		       G_RUNNING == GORO_G_RUNNING &&
+		       G_WAITING == GORO_G_WAITING &&
+		       G_SYSCALL == GORO_G_SYSCALL && G_DEAD == GORO_G_DEAD,
+	       "G states are the uapi's");
+
+/* Set g's status (and its registry entry's). */
+static inline void g_setstatus(struct goro_g *g, uint32_t status)
+{
+	st_rlx(&g->status, status);
+	st_rlx(&g->gi.state, status);
+}
+
+/* Set g's wait reason (and its registry entry's). */
+static inline void g_setwait(struct goro_g *g, const char *why)
+{
+	st_rlx(&g->waitreason, why);
+	st_rlx(&g->gi.waitreason, why ? goro__greg_reason(why) : 0);
+}
 
 /* context switch (switch_x86_64.S) */
 struct goro_mach *goro__ctx_swap(void **save_sp, void *new_sp, struct goro_mach *m) HIDDEN;

@@ -385,7 +385,7 @@ static void execute(struct goro_mach *m, struct goro_g *from, struct goro_g *g,
 	st_rlx(&kp->schedtick, kp->schedtick + 1);
 	if (ld_rlx(&kp->preempt))
 		st_rlx(&kp->preempt, 0);
-	st_rlx(&g->status, G_RUNNING);
+	g_setstatus(g, G_RUNNING);
 	gswitch(m, from, g, action, lk);
 }
 
@@ -768,8 +768,8 @@ void goro__park(struct goro_g *g, uint32_t *lk, const char *why)
 	struct goro_mach *m = g->m;
 	struct goro_g *next;
 
-	st_rlx(&g->waitreason, why);
-	st_rlx(&g->status, G_WAITING);
+	g_setwait(g, why);
+	g_setstatus(g, G_WAITING);
 	next = fast_next(m->p);
 	if (next)
 		execute(m, g, next, AFTER_UNLOCK, lk);
@@ -782,8 +782,8 @@ void goro__ready(struct goro_g *g)
 {
 	struct goro_mach *m = goro__getm();
 
-	st_rlx(&g->waitreason, NULL);
-	st_rlx(&g->status, G_RUNNABLE);
+	g_setwait(g, NULL);
+	g_setstatus(g, G_RUNNABLE);
 	if (m && m->p)
 		runqput(m->p, g, true);
 	else
@@ -796,7 +796,8 @@ NORETURN static void goexit1(struct goro_g *g)
 	struct goro_mach *m = g->m;
 	struct goro_g *next;
 
-	st_rlx(&g->status, G_DEAD);
+	g_setstatus(g, G_DEAD);
+	goro__greg_del(g);
 	if (g == &sched.g1) {
 		st_rlx(&sched.main_exited, 1);
 	}
@@ -1023,6 +1024,7 @@ static int adopt_main(void)
 	sched.g1.tsan_fiber = __tsan_get_current_fiber();
 #endif
 	sched.ngoroutines = 1;
+	goro__greg_add(&sched.g1);
 	sched.be->m_attach(m);
 	goro__setm(m);
 	goro__altstack_init(m);
@@ -1125,6 +1127,7 @@ int64_t goro_go_opts(goro_fn fn, void *arg, const struct goro_spawn_opts *o)
 	g_prepare(g);
 	g->status = G_RUNNABLE;
 	st_rel(&g->inuse, 1);
+	goro__greg_add(g);
 	xadd(&sched.ngoroutines, 1);
 	if (m && m->p)
 		runqput(m->p, g, true);
@@ -1153,7 +1156,7 @@ void goro_yield(void)
 	pp = m->p;
 	if (unlikely(ld_rlx(&pp->retired))) {
 		/* our P is being given up: requeue globally, via g0 */
-		st_rlx(&g->status, G_RUNNABLE);
+		g_setstatus(g, G_RUNNABLE);
 		gswitch(m, g, &m->g0, AFTER_GLOBAL, NULL);
 		return;
 	}
@@ -1175,7 +1178,7 @@ void goro_yield(void)
 		goro__timers_run();
 	if (!next)
 		return;	/* nothing else to run here: keep going */
-	st_rlx(&g->status, G_RUNNABLE);
+	g_setstatus(g, G_RUNNABLE);
 	execute(m, g, next, AFTER_RUNQ, NULL);
 }
 
@@ -1271,7 +1274,7 @@ void goro_preempt_point(void)
 	{
 		struct goro_g *g = m->curg, *next = fast_next(m->p);
 
-		st_rlx(&g->status, G_RUNNABLE);
+		g_setstatus(g, G_RUNNABLE);
 		if (ld_rlx(&m->p->retired))
 			gswitch(m, g, &m->g0, AFTER_GLOBAL, NULL);
 		else if (next)
@@ -1279,7 +1282,7 @@ void goro_preempt_point(void)
 		else if (ld_rlx(&sched.runqsize))
 			gswitch(m, g, &m->g0, AFTER_GLOBAL, NULL);
 		else
-			st_rlx(&g->status, G_RUNNING);
+			g_setstatus(g, G_RUNNING);
 	}
 }
 
@@ -1289,8 +1292,8 @@ void goro_syscall_enter(void)
 	int e = errno;
 
 	if (m && m->curg && m->p) {
-		st_rlx(&m->curg->status, G_SYSCALL);
-		st_rlx(&m->curg->waitreason, "syscall");
+		g_setstatus(m->curg, G_SYSCALL);
+		g_setwait(m->curg, "syscall");
 		m->insyscall = 1;
 		sched.be->syscall_enter(m);
 	}
@@ -1317,15 +1320,15 @@ void goro_syscall_exit(void)
 		if (pp) {
 			acquirep(m, pp);
 		} else {
-			st_rlx(&g->status, G_RUNNABLE);
-			st_rlx(&g->waitreason, NULL);
+			g_setstatus(g, G_RUNNABLE);
+			g_setwait(g, NULL);
 			gswitch(m, g, &m->g0, AFTER_GLOBAL, NULL);
 			errno = e;
 			return;
 		}
 	}
-	st_rlx(&g->waitreason, NULL);
-	st_rlx(&g->status, G_RUNNING);
+	g_setwait(g, NULL);
+	g_setstatus(g, G_RUNNING);
 	errno = e;
 }
 

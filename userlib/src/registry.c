@@ -1,0 +1,127 @@
+// SPDX-License-Identifier: MIT
+/*
+ * goro: the goroutine registry, the list of every live goroutine that the
+ * process publishes for debuggers and for /proc/goro/<pid>/goroutines
+ * (uapi struct goro_greg). Each G embeds its struct goro_ginfo; the list
+ * runs through ginfo.next in creation order and is changed under one lock.
+ * Readers (the kernel, gdb) take no lock: they may see a goroutine that is
+ * just leaving or miss one just born, and the kernel copes with a list
+ * that changes under it.
+ */
+#include <errno.h>
+#include <string.h>
+#include <sys/ioctl.h>
+
+#include "internal.h"
+
+struct goro_greg goro__greg HIDDEN = {
+	.magic = GORO_GREG_MAGIC,
+	.version = GORO_GREG_VERSION,
+};
+
+static uint32_t greg_lock;
+static struct goro_g *greg_tail;	/* last on the list */
+
+static void copy_name(struct goro_g *g, const char *name)
+{
+	size_t i;
+
+	for (i = 0; name && i < GORO_GNAME_LEN - 1 && name[i]; i++)
+		st_rlx(&g->gi.name[i], (uint8_t)name[i]);
+	st_rlx(&g->gi.name[i], 0);
+}
+
+void goro__greg_add(struct goro_g *g)
+{
+	g->gi.id = (uint64_t)g->id;
+	st_rlx(&g->gi.state, ld_rlx(&g->status));
+	st_rlx(&g->gi.waitreason, GORO_WAIT_NONE);
+	g->gi.entry = g == &sched.g1 ? 0 : (uint64_t)(uintptr_t)g->fn;
+	g->gi.next = 0;
+	copy_name(g, g->name);
+	g->allnext = NULL;
+	lock(&greg_lock);
+	g->allprev = greg_tail;
+	/* the entry is complete before it is reachable */
+	if (greg_tail)
+		st_rel(&greg_tail->gi.next, (uint64_t)(uintptr_t)&g->gi);
+	else
+		st_rel(&goro__greg.first, (uint64_t)(uintptr_t)&g->gi);
+	if (greg_tail)
+		greg_tail->allnext = g;
+	greg_tail = g;
+	st_rlx(&goro__greg.count, goro__greg.count + 1);
+	unlock(&greg_lock);
+}
+
+void goro__greg_del(struct goro_g *g)
+{
+	uint64_t next = ld_rlx(&g->gi.next);
+
+	lock(&greg_lock);
+	if (g->allprev)
+		st_rel(&g->allprev->gi.next, next);
+	else
+		st_rel(&goro__greg.first, next);
+	if (g->allnext)
+		g->allnext->allprev = g->allprev;
+	else
+		greg_tail = g->allprev;
+	if (g->allprev)
+		g->allprev->allnext = g->allnext;
+	st_rlx(&goro__greg.count, goro__greg.count - 1);
+	unlock(&greg_lock);
+	st_rlx(&g->gi.state, GORO_G_DEAD);
+}
+
+static const struct {
+	const char *why;
+	uint32_t code;
+} reasons[] = {
+	{ "chan send", GORO_WAIT_CHAN_SEND },
+	{ "chan receive", GORO_WAIT_CHAN_RECV },
+	{ "select", GORO_WAIT_SELECT },
+	{ "sleep", GORO_WAIT_SLEEP },
+	{ "IO wait", GORO_WAIT_IO },
+	{ "sync.WaitGroup.Wait", GORO_WAIT_WAITGROUP },
+	{ "sync.Mutex.Lock", GORO_WAIT_MUTEX },
+	{ "sync.RWMutex.RLock", GORO_WAIT_RWMUTEX_R },
+	{ "sync.RWMutex.Lock", GORO_WAIT_RWMUTEX_W },
+	{ "sync.Cond.Wait", GORO_WAIT_COND },
+	{ "syscall", GORO_WAIT_SYSCALL },
+	{ "chan send (nil chan)", GORO_WAIT_NIL_CHAN },
+	{ "chan receive (nil chan)", GORO_WAIT_NIL_CHAN },
+	{ "select (no cases)", GORO_WAIT_NIL_CHAN },
+};
+
+uint32_t goro__greg_reason(const char *why)
+{
+	size_t i;
+
+	if (!why)
+		return GORO_WAIT_NONE;
+	for (i = 0; i < sizeof(reasons) / sizeof(reasons[0]); i++)
+		if (why == reasons[i].why || !strcmp(why, reasons[i].why))
+			return reasons[i].code;
+	return GORO_WAIT_OTHER;
+}
+
+int goro__greg_register(int devfd)
+{
+	struct goro_gregister r = { .addr = (uint64_t)(uintptr_t)&goro__greg };
+
+	return ioctl(devfd, GORO_IOC_GREGISTER, &r) < 0 ? -errno : 0;
+}
+
+int goro_setname(const char *name)
+{
+	struct goro_g *g = ensure_init() ? NULL : goro__curg();
+
+	if (!g) {
+		errno = EPERM;
+		return -EPERM;
+	}
+	copy_name(g, name);
+	st_rlx(&g->name, (const char *)g->gi.name);
+	return 0;
+}

@@ -1,0 +1,175 @@
+/* SPDX-License-Identifier: MIT */
+/* libgoro: the goroutine registry published for debuggers and goro.ko. */
+#include <goro.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+
+#include "kselftest_harness.h"
+#include "util.h"
+#include "../../uapi/goro.h"
+
+/* The registry header, a hidden symbol of the static library. */
+extern struct goro_greg goro__greg;
+int goro__greg_register(int devfd);
+
+static struct goro_ginfo *find(int64_t id, int *n)
+{
+	struct goro_ginfo *gi, *found = NULL;
+
+	*n = 0;
+	for (gi = (void *)(uintptr_t)__atomic_load_n(&goro__greg.first,
+						     __ATOMIC_ACQUIRE);
+	     gi; gi = (void *)(uintptr_t)gi->next) {
+		(*n)++;
+		if ((int64_t)gi->id == id)
+			found = gi;
+	}
+	return found;
+}
+
+static goro_chan *ch;
+static goro_mutex mu = GORO_MUTEX_INIT;
+static goro_wg wg = GORO_WG_INIT;
+
+static void receiver(void *arg)
+{
+	int v;
+
+	goro_setname("receiver");
+	goro_chan_recv(ch, &v);
+}
+
+static void locker(void *arg)
+{
+	goro_mutex_lock(&mu);
+	goro_mutex_unlock(&mu);
+}
+
+static void waiter(void *arg)
+{
+	goro_wg_wait(&wg);
+}
+
+/* Yield until goroutine id is published as waiting; its entry or NULL. */
+static struct goro_ginfo *wait_waiting(int64_t id)
+{
+	struct goro_ginfo *gi = NULL;
+	int i, n;
+
+	for (i = 0; i < 100000; i++) {
+		gi = find(id, &n);
+		if (gi && __atomic_load_n(&gi->state, __ATOMIC_RELAXED) ==
+				  GORO_G_WAITING)
+			return gi;
+		goro_yield();
+		if (i > 1000)
+			usleep(100);
+	}
+	return NULL;
+}
+
+TEST(registry_lists_every_goroutine)
+{
+	struct goro_spawn_opts o = { .name = "waiter" };
+	int64_t r, l, w;
+	struct goro_ginfo *gi;
+	int n, v = 1, i;
+
+	ASSERT_EQ(1, goro_id());
+	ASSERT_EQ(0, goro_setname("main goroutine"));
+	ch = goro_chan_make(sizeof(int), 0);
+	ASSERT_NE(NULL, ch);
+	goro_mutex_lock(&mu);
+	goro_wg_add(&wg, 1);
+	r = goro_go(receiver, NULL);
+	l = goro_go(locker, NULL);
+	w = goro_go_opts(waiter, NULL, &o);
+	ASSERT_GT(w, 0);
+
+	gi = find(1, &n);
+	ASSERT_NE(NULL, gi);
+	EXPECT_EQ((unsigned)GORO_G_RUNNING, gi->state);
+	EXPECT_STREQ("main goroutine", (char *)gi->name);
+	EXPECT_EQ(4, n);
+	EXPECT_EQ(4U, goro__greg.count);
+	EXPECT_EQ(GORO_GREG_MAGIC, goro__greg.magic);
+	EXPECT_EQ((unsigned)GORO_GREG_VERSION, goro__greg.version);
+
+	gi = wait_waiting(r);
+	ASSERT_NE(NULL, gi);
+	EXPECT_EQ((unsigned)GORO_WAIT_CHAN_RECV, gi->waitreason);
+	EXPECT_EQ((uint64_t)(uintptr_t)receiver, gi->entry);
+	EXPECT_STREQ("receiver", (char *)gi->name);
+	gi = wait_waiting(l);
+	ASSERT_NE(NULL, gi);
+	EXPECT_EQ((unsigned)GORO_WAIT_MUTEX, gi->waitreason);
+	EXPECT_EQ((uint64_t)(uintptr_t)locker, gi->entry);
+	EXPECT_STREQ("", (char *)gi->name);
+	gi = wait_waiting(w);
+	ASSERT_NE(NULL, gi);
+	EXPECT_EQ((unsigned)GORO_WAIT_WAITGROUP, gi->waitreason);
+	EXPECT_STREQ("waiter", (char *)gi->name);
+
+	/* released, they run and leave the list */
+	EXPECT_EQ(0, goro_chan_send(ch, &v));
+	goro_mutex_unlock(&mu);
+	goro_wg_done(&wg);
+	for (i = 0; i < 100000 && goro_numgoroutine() > 1; i++) {
+		goro_yield();
+		if (i > 1000)
+			usleep(100);
+	}
+	ASSERT_EQ(1, goro_numgoroutine());
+	EXPECT_EQ(NULL, find(r, &n));
+	EXPECT_EQ(NULL, find(l, &n));
+	EXPECT_EQ(NULL, find(w, &n));
+	EXPECT_NE(NULL, find(1, &n));
+	EXPECT_EQ(1, n);
+	EXPECT_EQ(1U, goro__greg.count);
+	goro_chan_free(ch);
+}
+
+static void *foreign(void *arg)
+{
+	*(int *)arg = goro_setname("x");
+	return NULL;
+}
+
+TEST(setname_from_a_foreign_thread_is_eperm)
+{
+	pthread_t t;
+	int ret = 0;
+
+	ASSERT_EQ(1, goro_id());
+	ASSERT_EQ(0, pthread_create(&t, NULL, foreign, &ret));
+	pthread_join(t, NULL);
+	EXPECT_EQ(-EPERM, ret);
+	/* a long name is cut to fit */
+	ASSERT_EQ(0, goro_setname("0123456789012345678901234567890123456789"));
+	EXPECT_STREQ("0123456789012345678901234567890",
+		     (char *)find(1, &ret)->name);
+	ASSERT_EQ(0, goro_setname(NULL));
+	EXPECT_STREQ("", (char *)find(1, &ret)->name);
+}
+
+/* Each test runs in a fresh child: here naming is the first call. */
+TEST(setname_first_starts_the_runtime)
+{
+	int n;
+
+	ASSERT_EQ(0, goro_setname("first"));
+	ASSERT_NE(NULL, find(1, &n));
+	EXPECT_STREQ("first", (char *)find(1, &n)->name);
+}
+
+TEST(register_with_something_else_than_goro_fails)
+{
+	int fd = open("/dev/null", O_RDWR);
+
+	ASSERT_LE(0, fd);
+	EXPECT_EQ(-ENOTTY, goro__greg_register(fd));
+	close(fd);
+}
+
+TEST_HARNESS_MAIN
