@@ -82,12 +82,12 @@ check-vm: deps vm-module selftests tools
 	scripts/tap-summary $(RESULTS)/vm$(SMP) && exit $$st
 
 # the fuzzer and the chaos tests alone, FUZZ_SECS seconds per test (three
-# fuzz tests, seven timed chaos scenarios)
+# fuzz tests, eight timed chaos scenarios)
 FUZZ_SECS ?= 120
 fuzz: deps vm-module selftests tools
 	@mkdir -p $(RESULTS) && rm -f $(RESULTS)/fuzz
-	@GORO_VM_WALL=$$(( $(FUZZ_SECS) * 12 + 600 )) \
-	selftests/vm/check --smp 4 --timeout $$(( $(FUZZ_SECS) * 8 + 120 )) \
+	@GORO_VM_WALL=$$(( $(FUZZ_SECS) * 14 + 600 )) \
+	selftests/vm/check --smp 4 --timeout $$(( $(FUZZ_SECS) * 10 + 120 )) \
 		--env GORO_FUZZ_SECS=$(FUZZ_SECS) \
 		--env GORO_CHAOS_SECS=$(FUZZ_SECS) --results $(RESULTS)/fuzz \
 		build/selftests/fuzz/fuzz build/selftests/chaos/chaos; st=$$?; \

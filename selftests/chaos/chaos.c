@@ -3,14 +3,16 @@
  * Chaos for goro.ko: processes and threads leave in the middle of every
  * scheduler path, and the shared region and the file change under the Ms.
  *
- *  - a whole process SIGKILLed while its Ms attach, park, wake, hand a P
- *    off (an M blocked in read() with work on its P, another M parked) or
- *    come back from a block;
+ *  - a whole process SIGKILLed (some first stopped and continued, some
+ *    killed by a core-dumping signal instead) while its Ms attach, park,
+ *    wake, hand a P off (an M blocked in read() with work on its P,
+ *    another M parked) or come back from a block;
  *  - a single M leaving by pthread_exit() or a raw SYS_exit at those
  *    points: its P must come back (another M gets it);
  *  - fork() from an M (the child: -EPERM on the parent's instance, its own
- *    instance works) and exec from an M (the M leaves; the instance goes
- *    with the file, or stays while an inherited fd keeps it);
+ *    instance works), vfork() from an M (it blocks: its P moves on, and it
+ *    comes back with one) and exec from an M (the M leaves; the instance
+ *    goes with the file, or stays while an inherited fd keeps it);
  *  - munmap and mremap of the shared region while Ms park, wake and hand
  *    off; the region inherited by a forked child (MADV_DOFORK) that
  *    scribbles over it and may outlive its parent's use of it;
@@ -25,6 +27,7 @@
 
 #include <signal.h>
 #include <stdint.h>
+#include <sys/resource.h>
 
 #define WAIT_MS 5000
 
@@ -205,6 +208,7 @@ static void *kid_unblocker(void *arg)
 
 static void kid_run(struct progress *pr, __u64 seed)
 {
+	struct rlimit core = { 64 << 20, 64 << 20 };
 	struct kid *k = calloc(1, sizeof(*k));
 	void *(*fn[])(void *) = { kid_blocker, kid_attacher, kid_parker,
 				  kid_parker,  kid_waker,    kid_unblocker };
@@ -213,6 +217,10 @@ static void kid_run(struct progress *pr, __u64 seed)
 
 	if (!k)
 		_exit(1);
+	/* a core-dumping signal really dumps (into /tmp) */
+	setrlimit(RLIMIT_CORE, &core);
+	if (chdir("/tmp"))
+		(void)0;
 	k->pr = pr;
 	k->seed = seed;
 	k->fd = open(GORO_DEVICE, O_RDWR | O_CLOEXEC);
@@ -233,7 +241,7 @@ TEST_F_TIMEOUT(chaos, sigkill_at_random_points, 3600)
 {
 	__u64 seed = chaos_seed(), s = seed;
 	__u64 end = goro_now_ns() + chaos_secs() * 1000000000ull;
-	unsigned int kills[ST_N] = { 0 }, n = 0;
+	unsigned int kills[ST_N] = { 0 }, n = 0, stops = 0, cores = 0;
 	struct progress *pr;
 	int fd;
 
@@ -246,8 +254,8 @@ TEST_F_TIMEOUT(chaos, sigkill_at_random_points, 3600)
 	while (n < 2 * ST_N || goro_now_ns() < end) {
 		enum stage want = (enum stage)(n % ST_N);
 		__u64 kseed = rnd(&s);
+		int st, reached, sig;
 		__u32 target;
-		int st, reached;
 		pid_t pid;
 
 		memset((void *)pr, 0, sizeof(*pr));
@@ -260,12 +268,29 @@ TEST_F_TIMEOUT(chaos, sigkill_at_random_points, 3600)
 		reached = !wait_ge(&pr->seen[want], target, WAIT_MS);
 		if (reached)
 			sleep_us((unsigned int)(rnd(&s) % 1000));
-		kill(pid, SIGKILL);
+		switch (rnd(&s) % 4) {
+		case 0:	/* stopped and continued first, then killed */
+			kill(pid, SIGSTOP);
+			sleep_us((unsigned int)(rnd(&s) % 2000));
+			kill(pid, SIGCONT);
+			sleep_us((unsigned int)(rnd(&s) % 1000));
+			stops++;
+			sig = SIGKILL;
+			break;
+		case 1:	/* a fatal signal that dumps core: threads zapped */
+			sig = rnd(&s) % 2 ? SIGSEGV : SIGABRT;
+			cores++;
+			break;
+		default:
+			sig = SIGKILL;
+		}
+		kill(pid, reached ? sig : SIGKILL);
 		EXPECT_TRUE(reached)
 			TH_LOG("child never reached %s", stage_name[want]);
 		ASSERT_EQ(pid, waitpid(pid, &st, 0));
-		EXPECT_TRUE(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL)
-			TH_LOG("child status %#x", st);
+		EXPECT_TRUE(WIFSIGNALED(st) && WTERMSIG(st) == sig)
+			TH_LOG("child status %#x, signal %d sent", st, sig);
+		unlink("/tmp/core");
 		ASSERT_EQ(0, goro_stat_wait("instances", 0, WAIT_MS))
 			TH_LOG("instance left after a kill at %s",
 			       stage_name[want]);
@@ -274,9 +299,9 @@ TEST_F_TIMEOUT(chaos, sigkill_at_random_points, 3600)
 		kills[want]++;
 		n++;
 	}
-	TH_LOG("%u kills: attach %u park %u wake %u handoff %u return %u", n,
-	       kills[ST_ATTACH], kills[ST_PARK], kills[ST_WAKE],
-	       kills[ST_HANDOFF], kills[ST_RETURN]);
+	TH_LOG("%u deaths: attach %u park %u wake %u handoff %u return %u; %u stopped and continued first, %u by a core-dumping signal",
+	       n, kills[ST_ATTACH], kills[ST_PARK], kills[ST_WAKE],
+	       kills[ST_HANDOFF], kills[ST_RETURN], stops, cores);
 	munmap(pr, sizeof(*pr));
 }
 
@@ -722,6 +747,104 @@ TEST_F_TIMEOUT(chaos, exec_from_an_m, 3600)
 	TH_LOG("%u execs from an M (%u with the fd inherited)", n, inherited);
 }
 
+/*
+ * vfork from an M (what posix_spawn and system() do): the M blocks until
+ * the child execs or exits, so its P (with work) goes to the parked M;
+ * back from vfork it waits for a P, and holds one when it returns to user
+ * mode. The child shares the mm but is no M.
+ */
+struct vforker {
+	struct goro_ctx c;
+	int fd;
+	unsigned int m;
+	int exec;
+	volatile int parked_done;
+	int ret, p_after, child_ok;
+	struct goro_park pk;
+};
+
+static void *vfork_parked(void *arg)
+{
+	struct vforker *v = arg;
+	struct goro_park pk = { 0 };
+
+	if (goro_attach_m(v->fd, 0, 0, NULL))
+		return NULL;
+	v->pk.deadline_ns = goro_now_ns() + WAIT_MS * 1000000ull;
+	goro_park_m(v->fd, GORO_PARK_DEADLINE, &v->pk);
+	v->parked_done = 1;
+	if (v->pk.p < v->c.s.nprocs)
+		while (goro_runq_get(goro_p_of(&v->c, v->pk.p), 4))
+			;
+	/* give the P back: to the vforking M if it waits for one */
+	pk.deadline_ns = goro_now_ns() + 1000000ull;
+	goro_park_m(v->fd, GORO_PARK_DEADLINE | GORO_PARK_NOSTEAL, &pk);
+	return NULL;
+}
+
+static void *vforking_m(void *arg)
+{
+	struct vforker *v = arg;
+	char *argv[] = { "/proc/self/exe", "--vfork-child", NULL };
+	int st;
+	pid_t pid;
+
+	v->ret = goro_attach_m(v->fd, 1, 0, &v->m);
+	if (v->ret)
+		return NULL;
+	goro_runq_put_batch(goro_p_of(&v->c, 0), (__u64[]){ 3 }, 1);
+	pid = vfork();
+	if (pid == 0) {
+		if (v->exec)
+			execv(argv[0], argv);
+		_exit(7);
+	}
+	/* back in user mode after the block: an M with a P again */
+	v->p_after = (int)goro_m_of(&v->c, v->m)->p;
+	v->child_ok = pid > 0 && waitpid(pid, &st, 0) == pid &&
+		      WIFEXITED(st) && WEXITSTATUS(st) == 7;
+	ioctl(v->fd, GORO_IOC_DETACH_M);
+	return NULL;
+}
+
+TEST_F_TIMEOUT(chaos, vfork_from_an_m, 3600)
+{
+	__u64 s = chaos_seed() ^ 0xbbbb;
+	__u64 end = goro_now_ns() + chaos_secs() * 1000000000ull;
+	unsigned int n = 0, handed = 0;
+	int fd;
+
+	GORO_OPEN_OR_SKIP(fd);
+	close(fd);
+	while (n < 4 || goro_now_ns() < end) {
+		struct vforker v = { 0 };
+		pthread_t tp, tv;
+
+		v.exec = (int)(rnd(&s) % 2);
+		v.fd = open(GORO_DEVICE, O_RDWR | O_CLOEXEC);
+		ASSERT_LE(0, v.fd);
+		ASSERT_EQ(0, goro_ctx_init(&v.c, v.fd, 1, 8));
+		ASSERT_EQ(0, pthread_create(&tp, NULL, vfork_parked, &v));
+		ASSERT_EQ(0, goro_wait_u32(&v.c.hdr->nmidle, 1, WAIT_MS));
+		ASSERT_EQ(0, pthread_create(&tv, NULL, vforking_m, &v));
+		pthread_join(tv, NULL);
+		pthread_join(tp, NULL);
+		ASSERT_EQ(0, v.ret);
+		EXPECT_TRUE(v.child_ok);
+		EXPECT_EQ(0, v.p_after)
+			TH_LOG("vfork %u (exec %d): the M came back without P0",
+			       n, v.exec);
+		handed += v.pk.why == GORO_WOKE_HANDOFF;
+		munmap(v.c.map, v.c.s.map_size);
+		close(v.fd);
+		ASSERT_EQ(0, goro_stat_wait("instances", 0, WAIT_MS));
+		ASSERT_EQ(0, goro_stat_wait("ms", 0, WAIT_MS));
+		n++;
+	}
+	TH_LOG("%u vforks from an M (%u handed its P to the parked M)", n,
+	       handed);
+}
+
 /* ---- 4. munmap and mremap of the region under busy Ms ----------------- */
 
 struct busy {
@@ -1081,5 +1204,7 @@ int main(int argc, char **argv)
 {
 	if (argc == 4 && !strcmp(argv[1], "--exec-child"))
 		return exec_child(atoi(argv[2]), atoi(argv[3]));
+	if (argc == 2 && !strcmp(argv[1], "--vfork-child"))
+		return 7;
 	return chaos_harness_main(argc, argv);
 }

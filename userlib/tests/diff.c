@@ -695,6 +695,35 @@ TEST_F(procs, try_ops_match_the_model)
 		       (unsigned long long)(seed + (uint64_t)i - 1), fail_msg);
 }
 
+/*
+ * Go allows freeing (or reusing) a WaitGroup once Wait returns: no Done
+ * may still touch it then. A regression test for a last Done that used
+ * the WaitGroup after the counter reached zero; ASan and TSan see it.
+ */
+static void wg_done_fn(void *arg)
+{
+	goro_wg_done(arg);
+}
+
+TEST_F(procs, wait_group_freed_right_after_wait)
+{
+	int i, n = tsan() ? 2000 : 20000;
+
+	for (i = 0; i < n; i++) {
+		goro_wg *wg = malloc(sizeof(*wg));
+
+		ASSERT_NE(NULL, wg);
+		memset(wg, 0, sizeof(*wg));
+		goro_wg_add(wg, 2);
+		goro_go(wg_done_fn, wg);
+		goro_go(wg_done_fn, wg);
+		goro_wg_wait(wg);
+		/* scribble, then free: a Done still inside would notice */
+		memset(wg, 0xa5, sizeof(*wg));
+		free(wg);
+	}
+}
+
 /* The checker itself: a wrong model must be caught. */
 TEST(a_wrong_model_is_caught)
 {
