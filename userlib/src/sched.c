@@ -94,12 +94,16 @@ int64_t nanotime(void)
 	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
+static void on_exit_stop(void);
+
 void goro__fatal(const char *fmt, ...)
 {
 	char buf[512];
 	va_list ap;
 	int n;
 
+	/* a fatal error stops the world: no goroutine runs while we exit */
+	on_exit_stop();
 	va_start(ap, fmt);
 	n = vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
