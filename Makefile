@@ -130,6 +130,7 @@ goro.pc: Makefile
 install: userlib goro.pc
 	install -d $(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(INCLUDEDIR)
 	install -m 644 userlib/build/libgoro.a $(DESTDIR)$(LIBDIR)/
+	install -m 644 userlib/build/libgoro_instrument.a $(DESTDIR)$(LIBDIR)/
 	install -m 755 userlib/build/libgoro.so.1 $(DESTDIR)$(LIBDIR)/
 	ln -sf libgoro.so.1 $(DESTDIR)$(LIBDIR)/libgoro.so
 	install -m 644 userlib/include/goro.h $(DESTDIR)$(INCLUDEDIR)/

@@ -81,14 +81,39 @@ struct goro_spawn_opts {
 				 * 1 GiB */
 	const char *name;	/* shown by goro_dump(); not copied: must stay
 				 * valid while the goroutine lives; may be NULL */
-	uint32_t flags;		/* none defined: must be 0 */
+	uint32_t flags;		/* GORO_SPAWN_*; others must be 0 */
 	uint32_t resv[3];	/* must be 0 */
 };
 
 /*
+ * GORO_SPAWN_ASYNC_PREEMPT: the goroutine may be preempted anywhere in its
+ * own code, not only at preempt points (Go's asynchronous preemption). When
+ * it has run 10 ms and still ignores its P's preempt flag ~1 ms later, the
+ * monitor sends SIGURG to its thread; the handler makes it yield at the
+ * interrupted instruction, every register (vector state included) kept.
+ * It acts only while the goroutine runs code of the executable or shared
+ * library that holds fn: never inside libgoro, libc or other libraries
+ * (calls into them are left to finish), and never between
+ * goro_syscall_enter and goro_syscall_exit. Opt-in, because the goroutine's
+ * own code must then tolerate a switch at any instruction:
+ *   - it must not spin on, or hold across a long loop, a lock that another
+ *     goroutine of the same P needs (a hand-written spin lock would spin
+ *     forever with 1 P), and it must not run inside a signal handler;
+ *   - it may resume on another thread: it must not keep the address of a
+ *     thread-local variable (errno included) across instructions;
+ *   - SIGURG with SA_RESTART may still end some system calls of other code
+ *     early with EINTR (as in Go); a SIGURG handler the program installed
+ *     before is still called for SIGURGs the runtime did not send.
+ * Needs x86-64 and a dynamically linked libc (goro_go_opts returns
+ * -EOPNOTSUPP otherwise, e.g. in a -static program).
+ */
+#define GORO_SPAWN_ASYNC_PREEMPT 0x1U
+
+/*
  * goro_go() with options. opts may be NULL (same as goro_go). Errors as
  * goro_go(), plus -EINVAL for unknown flags, non-zero resv or a stack size
- * above 1 GiB.
+ * above 1 GiB, -EOPNOTSUPP for GORO_SPAWN_ASYNC_PREEMPT where it is not
+ * supported.
  */
 GORO_API int64_t goro_go_opts(goro_fn fn, void *arg,
 			      const struct goro_spawn_opts *opts);
@@ -144,6 +169,14 @@ GORO_API int64_t goro_numgoroutine(void);
  * Cheap check (one load) of the calling P's preempt flag, set by the
  * monitor when the goroutine ran for more than 10 ms without giving up its
  * P; yields when set. Put it in long loops. No-op on a foreign thread.
+ *
+ * Compiler-inserted preempt points: code built with -finstrument-functions
+ * and linked with -lgoro_instrument (before -lgoro) makes this check at the
+ * entry of every function it compiles (libgoro_instrument.a provides
+ * __cyg_profile_func_enter/exit). Programs that do not use the option pay
+ * nothing. Functions marked __attribute__((no_instrument_function)) are
+ * left out; mark so any signal handler in instrumented code, since a
+ * handler must not switch goroutines.
  */
 GORO_API void goro_preempt_point(void);
 

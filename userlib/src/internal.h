@@ -76,6 +76,8 @@ struct goro_g {
 	uint32_t inuse;			/* slot holds a live G (for the dump) */
 	struct goro_ginfo gi;		/* its registry entry (registry.c) */
 	struct goro_g *allprev, *allnext;	/* the registry's list */
+	uint32_t async_preempt;		/* GORO_SPAWN_ASYNC_PREEMPT (preempt.c) */
+	uintptr_t apc_lo, apc_hi;	/* its code: where a signal may preempt */
 };
 
 /* A waiter on a sync primitive: a goroutine or a foreign thread. */
@@ -108,6 +110,7 @@ struct goro_pp {
 	uint32_t resv;
 	uint64_t syscalltick;
 	uint32_t fastrand;
+	uint32_t async;		/* its goroutine opted in to async preemption */
 };
 
 struct goro_mach {
@@ -211,6 +214,11 @@ int64_t goro__timers_next(void) HIDDEN;
 void goro__startm(struct goro_pp *pp, bool spinning) HIDDEN;
 void goro__handoffp(struct goro_pp *pp) HIDDEN;
 void goro__preempt_pp(struct goro_pp *pp) HIDDEN;
+
+/* asynchronous preemption (preempt.c) */
+int goro__async_preempt_range(goro_fn fn, uintptr_t *lo, uintptr_t *hi) HIDDEN;
+void goro__async_preempt_tick(struct goro_pp *pp, int64_t now,
+			      int64_t since) HIDDEN;
 
 /* stacks (stack.c) */
 struct goro_g *goro__stack_alloc(struct goro_pp *pp, size_t size) HIDDEN;

@@ -389,6 +389,8 @@ static void execute(struct goro_mach *m, struct goro_g *from, struct goro_g *g,
 	st_rlx(&kp->schedtick, kp->schedtick + 1);
 	if (ld_rlx(&kp->preempt))
 		st_rlx(&kp->preempt, 0);
+	if (unlikely(m->p->async != g->async_preempt))
+		st_rlx(&m->p->async, g->async_preempt);	/* for sysmon */
 	g_setstatus(g, G_RUNNING);
 	gswitch(m, from, g, action, lk);
 }
@@ -1107,16 +1109,23 @@ int64_t goro_go_opts(goro_fn fn, void *arg, const struct goro_spawn_opts *o)
 {
 	struct goro_g *cur, *g;
 	struct goro_mach *m;
+	uintptr_t apc_lo = 0, apc_hi = 0;
 	size_t size;
 	int64_t id;
 
 	if (!fn)
 		return -EINVAL;
-	if (o && (o->flags || o->resv[0] || o->resv[1] || o->resv[2] ||
-		  o->stack_size > MAX_STACK))
+	if (o && ((o->flags & ~GORO_SPAWN_ASYNC_PREEMPT) || o->resv[0] ||
+		  o->resv[1] || o->resv[2] || o->stack_size > MAX_STACK))
 		return -EINVAL;
 	if (ensure_init())
 		return -EAGAIN;
+	if (o && (o->flags & GORO_SPAWN_ASYNC_PREEMPT)) {
+		int err = goro__async_preempt_range(fn, &apc_lo, &apc_hi);
+
+		if (err)
+			return err;
+	}
 	cur = self();
 	m = cur ? cur->m : NULL;
 	size = o && o->stack_size ? o->stack_size : sched.default_stack;
@@ -1126,6 +1135,9 @@ int64_t goro_go_opts(goro_fn fn, void *arg, const struct goro_spawn_opts *o)
 	g->fn = fn;
 	g->arg = arg;
 	g->name = o ? o->name : NULL;
+	g->async_preempt = apc_hi != 0;
+	g->apc_lo = apc_lo;
+	g->apc_hi = apc_hi;
 	id = xadd(&sched.goidgen, 1) + 1;
 	g->id = id;
 	g_prepare(g);

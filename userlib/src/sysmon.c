@@ -5,7 +5,9 @@
  * needs it, and
  *  - retakes Ps from Ms stuck in a blocking call (goro_syscall_enter)
  *    for more than one of its ticks, handing them to other Ms;
- *  - sets the preempt flag of a P whose goroutine has run 10 ms;
+ *  - sets the preempt flag of a P whose goroutine has run 10 ms, and
+ *    signals its M when that goroutine opted in to asynchronous
+ *    preemption and does not yield (preempt.c);
  *  - wakes an M when a sleeping goroutine is due and no M will notice;
  *  - returns the memory of long-idle stacks (goro__stack_scavenge).
  */
@@ -66,6 +68,10 @@ static void *sysmon_main(void *arg)
 			} else if (now - pp->sm_schedwhen >= PREEMPT_NS) {
 				st_rlx(&kp->preempt, 1);
 				pp->sm_schedwhen = now;
+			} else if (ld_rlx(&pp->async) && ld_rlx(&kp->preempt)) {
+				/* opted in, and ignoring the flag: signal */
+				goro__async_preempt_tick(pp, now,
+							 pp->sm_schedwhen);
 			}
 		}
 		if (ld_rlx(&sched.nexttimer) <= now) {

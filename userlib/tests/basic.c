@@ -67,7 +67,7 @@ TEST(go_opts_validates)
 {
 	struct goro_spawn_opts o = {0};
 
-	o.flags = 1;
+	o.flags = 0x80000000U;	/* not a GORO_SPAWN_* flag */
 	ASSERT_EQ(-EINVAL, goro_go_opts(set_flag, NULL, &o));
 	o.flags = 0;
 	o.resv[1] = 1;
