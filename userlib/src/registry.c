@@ -56,9 +56,11 @@ void goro__greg_add(struct goro_g *g)
 
 void goro__greg_del(struct goro_g *g)
 {
-	uint64_t next = ld_rlx(&g->gi.next);
+	uint64_t next;
 
 	lock(&greg_lock);
+	/* under the lock: an add may just have linked a G after g */
+	next = ld_rlx(&g->gi.next);
 	if (g->allprev)
 		st_rel(&g->allprev->gi.next, next);
 	else
