@@ -102,8 +102,12 @@ uint32_t goro__greg_reason(const char *why)
 
 	if (!why)
 		return GORO_WAIT_NONE;
+	/* the linker merges equal literals: the pointer usually matches */
 	for (i = 0; i < sizeof(reasons) / sizeof(reasons[0]); i++)
-		if (why == reasons[i].why || !strcmp(why, reasons[i].why))
+		if (why == reasons[i].why)
+			return reasons[i].code;
+	for (i = 0; i < sizeof(reasons) / sizeof(reasons[0]); i++)
+		if (!strcmp(why, reasons[i].why))
 			return reasons[i].code;
 	return GORO_WAIT_OTHER;
 }
