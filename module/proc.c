@@ -145,7 +145,11 @@ static int goro_ps_show(struct seq_file *m, void *v)
 	return 0;
 }
 
-/* Is addr in a scheduler function (__sched: schedule(), its helpers)? */
+/*
+ * Is addr in a scheduler function, one /proc/PID/wchan skips? The kernel
+ * asks in_sched_functions() (the __sched text), which modules cannot: the
+ * names of the __sched functions a sleeping task's stack starts with do.
+ */
 static bool goro_sched_fn(unsigned long addr)
 {
 	static const char *const skip[] = {
@@ -165,7 +169,7 @@ static bool goro_sched_fn(unsigned long addr)
 }
 
 /*
- * The kernel function task t sleeps in, as /proc/PID/wchan finds it: the
+ * The kernel function task t sleeps in, as get_wchan() finds it: the
  * first return address outside the scheduler, or 0 when t is not asleep.
  * t's pi_lock keeps it asleep (a wake-up takes it) and so its stack alive
  * while we walk it; a dying task (TASK_DEAD) is never walked.
@@ -179,8 +183,9 @@ static unsigned long goro_wchan(struct task_struct *t)
 
 	raw_spin_lock_irqsave(&t->pi_lock, flags);
 	st = READ_ONCE(t->__state);
-	if (st == TASK_RUNNING || (st & TASK_DEAD) || READ_ONCE(t->on_rq) ||
-	    t->exit_state)
+	smp_rmb(); /* as get_wchan(): see try_to_wake_up() */
+	if (st == TASK_RUNNING || st == TASK_WAKING || (st & TASK_DEAD) ||
+	    READ_ONCE(t->on_rq) || t->exit_state)
 		goto out;
 	for (unwind_start(&state, t, NULL, NULL);
 	     !unwind_done(&state) && n < 16; unwind_next_frame(&state), n++) {

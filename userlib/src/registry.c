@@ -56,9 +56,11 @@ void goro__greg_add(struct goro_g *g)
 
 void goro__greg_del(struct goro_g *g)
 {
-	uint64_t next = ld_rlx(&g->gi.next);
+	uint64_t next;
 
 	lock(&greg_lock);
+	/* under the lock: an add may just have linked a G after g */
+	next = ld_rlx(&g->gi.next);
 	if (g->allprev)
 		st_rel(&g->allprev->gi.next, next);
 	else
@@ -100,8 +102,12 @@ uint32_t goro__greg_reason(const char *why)
 
 	if (!why)
 		return GORO_WAIT_NONE;
+	/* the linker merges equal literals: the pointer usually matches */
 	for (i = 0; i < sizeof(reasons) / sizeof(reasons[0]); i++)
-		if (why == reasons[i].why || !strcmp(why, reasons[i].why))
+		if (why == reasons[i].why)
+			return reasons[i].code;
+	for (i = 0; i < sizeof(reasons) / sizeof(reasons[0]); i++)
+		if (!strcmp(why, reasons[i].why))
 			return reasons[i].code;
 	return GORO_WAIT_OTHER;
 }

@@ -20,12 +20,27 @@ static struct goro_ginfo *find(int64_t id, int *n)
 	*n = 0;
 	for (gi = (void *)(uintptr_t)__atomic_load_n(&goro__greg.first,
 						     __ATOMIC_ACQUIRE);
-	     gi; gi = (void *)(uintptr_t)gi->next) {
+	     gi; gi = (void *)(uintptr_t)__atomic_load_n(&gi->next,
+							  __ATOMIC_ACQUIRE)) {
 		(*n)++;
 		if ((int64_t)gi->id == id)
 			found = gi;
 	}
 	return found;
+}
+
+/* The fields a goroutine changes while we look: read like a debugger. */
+#define LD(x) __atomic_load_n(&(x), __ATOMIC_RELAXED)
+
+static const char *gname(struct goro_ginfo *gi)
+{
+	static char buf[GORO_GNAME_LEN];
+	int i;
+
+	for (i = 0; i < GORO_GNAME_LEN; i++)
+		buf[i] = (char)LD(gi->name[i]);
+	buf[GORO_GNAME_LEN - 1] = 0;
+	return buf;
 }
 
 static goro_chan *ch;
@@ -89,27 +104,27 @@ TEST(registry_lists_every_goroutine)
 
 	gi = find(1, &n);
 	ASSERT_NE(NULL, gi);
-	EXPECT_EQ((unsigned)GORO_G_RUNNING, gi->state);
-	EXPECT_STREQ("main goroutine", (char *)gi->name);
+	EXPECT_EQ((unsigned)GORO_G_RUNNING, LD(gi->state));
+	EXPECT_STREQ("main goroutine", gname(gi));
 	EXPECT_EQ(4, n);
-	EXPECT_EQ(4U, goro__greg.count);
+	EXPECT_EQ(4U, LD(goro__greg.count));
 	EXPECT_EQ(GORO_GREG_MAGIC, goro__greg.magic);
 	EXPECT_EQ((unsigned)GORO_GREG_VERSION, goro__greg.version);
 
 	gi = wait_waiting(r);
 	ASSERT_NE(NULL, gi);
-	EXPECT_EQ((unsigned)GORO_WAIT_CHAN_RECV, gi->waitreason);
+	EXPECT_EQ((unsigned)GORO_WAIT_CHAN_RECV, LD(gi->waitreason));
 	EXPECT_EQ((uint64_t)(uintptr_t)receiver, gi->entry);
-	EXPECT_STREQ("receiver", (char *)gi->name);
+	EXPECT_STREQ("receiver", gname(gi));
 	gi = wait_waiting(l);
 	ASSERT_NE(NULL, gi);
-	EXPECT_EQ((unsigned)GORO_WAIT_MUTEX, gi->waitreason);
+	EXPECT_EQ((unsigned)GORO_WAIT_MUTEX, LD(gi->waitreason));
 	EXPECT_EQ((uint64_t)(uintptr_t)locker, gi->entry);
-	EXPECT_STREQ("", (char *)gi->name);
+	EXPECT_STREQ("", gname(gi));
 	gi = wait_waiting(w);
 	ASSERT_NE(NULL, gi);
-	EXPECT_EQ((unsigned)GORO_WAIT_WAITGROUP, gi->waitreason);
-	EXPECT_STREQ("waiter", (char *)gi->name);
+	EXPECT_EQ((unsigned)GORO_WAIT_WAITGROUP, LD(gi->waitreason));
+	EXPECT_STREQ("waiter", gname(gi));
 
 	/* released, they run and leave the list */
 	EXPECT_EQ(0, goro_chan_send(ch, &v));
@@ -126,8 +141,72 @@ TEST(registry_lists_every_goroutine)
 	EXPECT_EQ(NULL, find(w, &n));
 	EXPECT_NE(NULL, find(1, &n));
 	EXPECT_EQ(1, n);
-	EXPECT_EQ(1U, goro__greg.count);
+	EXPECT_EQ(1U, LD(goro__greg.count));
 	goro_chan_free(ch);
+}
+
+static goro_chan *gate;
+static goro_wg shorts = GORO_WG_INIT, spawners = GORO_WG_INIT;
+static int per_spawner;
+
+static void short_lived(void *arg)
+{
+	goro_wg_done(&shorts);
+}
+
+static void parker(void *arg)
+{
+	int v;
+
+	goro_chan_recv(gate, &v);
+}
+
+static void spawner(void *arg)
+{
+	int i;
+
+	for (i = 0; i < per_spawner; i++) {
+		goro_wg_add(&shorts, 1);
+		goro_go(short_lived, NULL);
+		goro_go(parker, NULL);
+	}
+	goro_wg_done(&spawners);
+}
+
+TEST(registry_stays_whole_under_churn)
+{
+	int i, n;
+
+	ASSERT_LE(0, goro_setprocs(4));
+	per_spawner = tsan() ? 50 : 500;
+	gate = goro_chan_make(sizeof(int), 0);
+	ASSERT_NE(NULL, gate);
+	goro_wg_add(&spawners, 4);
+	for (i = 0; i < 4; i++)
+		ASSERT_GT(goro_go(spawner, NULL), 0);
+	goro_wg_wait(&spawners);
+	goro_wg_wait(&shorts);
+	/* short-lived ones may still be on their way out: settle */
+	for (i = 0; i < 100000 && goro_numgoroutine() != 1 + 4 * per_spawner;
+	     i++) {
+		goro_yield();
+		if (i > 1000)
+			usleep(100);
+	}
+	ASSERT_EQ(1 + 4 * per_spawner, goro_numgoroutine());
+	/* every live goroutine is on the list, and nothing else */
+	EXPECT_NE(NULL, find(1, &n));
+	EXPECT_EQ(1 + 4 * per_spawner, n);
+	EXPECT_EQ((unsigned)n, LD(goro__greg.count));
+	goro_chan_close(gate);
+	for (i = 0; i < 100000 && goro_numgoroutine() > 1; i++) {
+		goro_yield();
+		if (i > 1000)
+			usleep(100);
+	}
+	ASSERT_EQ(1, goro_numgoroutine());
+	EXPECT_NE(NULL, find(1, &n));
+	EXPECT_EQ(1, n);
 }
 
 static void *foreign(void *arg)
@@ -148,9 +227,9 @@ TEST(setname_from_a_foreign_thread_is_eperm)
 	/* a long name is cut to fit */
 	ASSERT_EQ(0, goro_setname("0123456789012345678901234567890123456789"));
 	EXPECT_STREQ("0123456789012345678901234567890",
-		     (char *)find(1, &ret)->name);
+		     gname(find(1, &ret)));
 	ASSERT_EQ(0, goro_setname(NULL));
-	EXPECT_STREQ("", (char *)find(1, &ret)->name);
+	EXPECT_STREQ("", gname(find(1, &ret)));
 }
 
 /* Each test runs in a fresh child: here naming is the first call. */
@@ -160,7 +239,7 @@ TEST(setname_first_starts_the_runtime)
 
 	ASSERT_EQ(0, goro_setname("first"));
 	ASSERT_NE(NULL, find(1, &n));
-	EXPECT_STREQ("first", (char *)find(1, &n)->name);
+	EXPECT_STREQ("first", gname(find(1, &n)));
 }
 
 TEST(register_with_something_else_than_goro_fails)
