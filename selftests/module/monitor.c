@@ -6,23 +6,19 @@
  */
 #include "goro_test.h"
 
-static void spin_ms(unsigned int ms, volatile __u64 *tick)
-{
-	__u64 end = goro_now_ns() + ms * 1000000ull;
-	__u64 next = 0;
-
-	while (goro_now_ns() < end) {
-		if (tick && goro_now_ns() >= next) {
-			(*tick)++;
-			next = goro_now_ns() + 1000000ull;
-		}
-	}
-}
+/*
+ * The test box is an emulator sharing a busy host: its vCPU threads can
+ * lose the host CPU for longer than preempt_ms, and then the monitor
+ * rightly sees a schedtick that did not move. The loops below measure
+ * those gaps themselves, and no test counts on a deadline.
+ */
+#define GAP_NS	(5 * 1000000ull)	/* half the 10 ms limit */
 
 TEST(preempt_flag_set_when_schedtick_stalls)
 {
 	struct goro_ctx c;
 	struct goro_p *p;
+	__u64 end;
 	int fd;
 
 	GORO_OPEN_OR_SKIP(fd);
@@ -31,16 +27,28 @@ TEST(preempt_flag_set_when_schedtick_stalls)
 		SKIP(return, "monitor disabled (preempt_ms=0)");
 	ASSERT_EQ(0, goro_attach_m(fd, 1, 0, NULL));
 	p = goro_p_of(&c, 0);
-	spin_ms(100, NULL);
+	/* a goroutine that never yields: the request comes (bounded wait) */
+	end = goro_now_ns() + 5000 * 1000000ull;
+	while (!__atomic_load_n(&p->preempt, __ATOMIC_RELAXED) &&
+	       goro_now_ns() < end)
+		;
 	EXPECT_EQ(1U, p->preempt);
 	EXPECT_LE(1ULL, c.hdr->preempt_reqs);
 	close(fd);
 }
 
+/*
+ * A P that keeps scheduling (schedtick bumped all the time) is not asked
+ * to yield. Each request is cleared as the library does on a yield, and
+ * counted; a request is explained only by a gap in the loop itself (the
+ * vCPU was not running), so requests <= gaps. A monitor that ignored
+ * schedtick would ask about every 10 ms: ~20 times, with no gap.
+ */
 TEST(no_preempt_while_schedtick_moves)
 {
 	struct goro_ctx c;
 	struct goro_p *p;
+	__u64 now, prev, end, reqs = 0, gaps = 0;
 	int fd;
 
 	GORO_OPEN_OR_SKIP(fd);
@@ -49,9 +57,23 @@ TEST(no_preempt_while_schedtick_moves)
 		SKIP(return, "monitor disabled (preempt_ms=0)");
 	ASSERT_EQ(0, goro_attach_m(fd, 1, 0, NULL));
 	p = goro_p_of(&c, 0);
-	spin_ms(100, &p->schedtick);
-	EXPECT_EQ(0U, p->preempt);
-	EXPECT_EQ(0ULL, c.hdr->preempt_reqs);
+	prev = goro_now_ns();
+	end = prev + 200 * 1000000ull;
+	do {
+		__atomic_store_n(&p->schedtick, p->schedtick + 1,
+				 __ATOMIC_RELAXED);
+		if (__atomic_load_n(&p->preempt, __ATOMIC_RELAXED)) {
+			__atomic_store_n(&p->preempt, 0, __ATOMIC_RELAXED);
+			reqs++;
+		}
+		now = goro_now_ns();
+		if (now - prev > GAP_NS)
+			gaps++;
+		prev = now;
+	} while (now < end);
+	TH_LOG("%llu requests, %llu gaps of the loop over 5 ms",
+	       (unsigned long long)reqs, (unsigned long long)gaps);
+	EXPECT_LE(reqs, gaps);
 	close(fd);
 }
 
