@@ -113,20 +113,26 @@ TEST_F(procs, every_goroutine_runs_exactly_once)
 struct par {
 	atomic_int running;
 	atomic_int maxrunning;
+	int seconds;
 	goro_wg wg;
 };
 
 /*
- * Spin 20 ms in 100 us slices; `running` counts goroutines inside a slice,
+ * Spin in 100 us slices; `running` counts goroutines inside a slice,
  * where no scheduling point is, so it counts goroutines running at the
- * same instant (on different threads), not merely started ones.
+ * same instant (on different threads), not merely started ones. Spin until
+ * two ran at once, or 20 ms when p->seconds is 0; a busy host may keep
+ * one of the threads off its CPU for a while, so that is bounded by
+ * p->seconds instead of a fixed short time.
  */
 static void busy(void *arg)
 {
 	struct par *p = arg;
 	long long t0 = now_ns();
+	long long limit = p->seconds ? p->seconds * 1000000000LL : 20000000LL;
 
-	while (now_ns() - t0 < 20 * 1000000LL) {
+	while (now_ns() - t0 < limit &&
+	       !(p->seconds && atomic_load(&p->maxrunning) >= 2)) {
 		int now = atomic_fetch_add(&p->running, 1) + 1, m;
 		long long s0 = now_ns();
 
@@ -143,7 +149,7 @@ static void busy(void *arg)
 
 TEST(two_ps_run_goroutines_in_parallel)
 {
-	struct par p = {0};
+	struct par p = {.seconds = 10};
 	int i;
 
 	goro_setprocs(2);
