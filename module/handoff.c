@@ -132,9 +132,14 @@ static void goro_m_block(struct goro_mthread *mt)
 	}
 	goro_publish_m(inst, mt);
 out:
-	raw_spin_unlock(&inst->lock);
+	/*
+	 * Queue w's wake-up before unlocking: once unlocked, w (no longer
+	 * waiting) may wake by itself, detach or die, and be freed; its
+	 * removal takes inst->lock, and its free syncs the irq_work.
+	 */
 	if (w)
 		irq_work_queue(&w->wake_iw);
+	raw_spin_unlock(&inst->lock);
 }
 
 /* Final sched_out of a dead task: see "Lifetime of the notifier". */
@@ -145,9 +150,10 @@ static void goro_m_dead(struct goro_mthread *mt)
 
 	raw_spin_lock(&inst->lock);
 	w = goro_m_remove(inst, mt);
-	raw_spin_unlock(&inst->lock);
+	/* under the lock, as in goro_m_block(): w may leave once unlocked */
 	if (w)
 		irq_work_queue(&w->wake_iw);
+	raw_spin_unlock(&inst->lock);
 	mt->registered = false;
 	irq_work_queue(&mt->dead_iw);
 }

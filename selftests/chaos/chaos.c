@@ -845,6 +845,88 @@ TEST_F_TIMEOUT(chaos, vfork_from_an_m, 3600)
 	       handed);
 }
 
+/*
+ * An M handed a P while it leaves: the parked M's deadline is about to
+ * pass, and as soon as PARK returns it detaches or its thread exits,
+ * while another M keeps blocking with work on its P (each block hands the
+ * P to the parked M from the context switch). The wake-up queued for the
+ * leaving M must not outlive it (it did: a freed M's irq_work queued
+ * after the lock was dropped corrupted the slab).
+ */
+struct leaver {
+	struct goro_ctx c;
+	int fd;
+	volatile int stop;
+	__u64 seed;
+};
+
+static void *leaver_blocker(void *arg)
+{
+	struct leaver *l = arg;
+	__u64 s = l->seed, g = 1;
+	unsigned int m;
+
+	if (goro_attach_m(l->fd, 1, 0, &m))
+		return NULL;
+	while (!l->stop) {
+		__u32 p = goro_m_of(&l->c, m)->p;
+
+		if (p < l->c.s.nprocs && goro_runq_room(goro_p_of(&l->c, p)))
+			goro_runq_put_batch(goro_p_of(&l->c, p), &g, 1);
+		g++;
+		sleep_us((unsigned int)(rnd(&s) % 30));	/* a block */
+	}
+	return NULL;
+}
+
+static void *leaver_m(void *arg)
+{
+	struct leaver *l = arg;
+	struct goro_park pk = { 0 };
+	__u64 s = l->seed ^ (__u64)goro_gettid();
+
+	if (goro_attach_m(l->fd, 0, 0, NULL))
+		return NULL;
+	pk.deadline_ns = goro_now_ns() + rnd(&s) % 60000;
+	goro_park_m(l->fd, GORO_PARK_DEADLINE, &pk);
+	switch (rnd(&s) % 3) {
+	case 0:
+		ioctl(l->fd, GORO_IOC_DETACH_M);
+		break;
+	case 1:
+		syscall(SYS_exit, 0);
+		break;
+	}
+	return NULL;	/* pthread_exit: leaves holding what it got */
+}
+
+TEST_F_TIMEOUT(chaos, handoff_to_an_m_that_leaves, 3600)
+{
+	__u64 s = chaos_seed() ^ 0x1eae;
+	__u64 end = goro_now_ns() + chaos_secs() * 1000000000ull;
+	struct leaver l = { 0 };
+	unsigned int n = 0;
+	pthread_t tb, t;
+
+	GORO_OPEN_OR_SKIP(l.fd);
+	l.seed = s;
+	ASSERT_EQ(0, goro_ctx_init(&l.c, l.fd, 1, 16));
+	ASSERT_EQ(0, pthread_create(&tb, NULL, leaver_blocker, &l));
+	while (n < 200 || goro_now_ns() < end) {
+		l.seed = rnd(&s);
+		ASSERT_EQ(0, pthread_create(&t, NULL, leaver_m, &l));
+		pthread_join(t, NULL);
+		n++;
+	}
+	l.stop = 1;
+	pthread_join(tb, NULL);
+	munmap(l.c.map, l.c.s.map_size);
+	close(l.fd);
+	TH_LOG("%u Ms left right after a park, a P handed to them or not",
+	       n);
+	EXPECT_NOTHING_LEFT();
+}
+
 /* ---- 4. munmap and mremap of the region under busy Ms ----------------- */
 
 struct busy {
