@@ -7,6 +7,8 @@
  */
 #include "internal.h"
 
+#include <sched.h>
+
 /* FIFO helpers over (void **head, void **tail) */
 static void q_push(void **head, void **tail, struct goro_waiter *w)
 {
@@ -42,12 +44,17 @@ static void init_rt(void)
  * Go's layout: one 64-bit word (wg->_n) holds the counter in its high 32
  * bits (signed) and the number of registered waiters in its low 32 bits.
  * A waiter registers (waiters + 1) under wg->_lk and queues itself in the
- * same critical section, so while the counter is zero and the waiter
- * count is not, every counted waiter is queued and none can return: the
- * WaitGroup stays alive until the last Done wakes them. A Done that finds
- * no waiters touches nothing after its atomic add: a Wait that sees zero
- * returns without taking the lock, and its caller may free the WaitGroup
- * (typically its own stack frame) at once.
+ * same critical section. The rule that lets a caller free the WaitGroup
+ * (typically its own stack frame) as soon as Wait returns: Wait returns
+ * only once it has seen the whole word zero, and the Add that makes it
+ * zero touches nothing of the WaitGroup afterwards.
+ *  - A Done that brings the counter to zero with no waiters: its atomic
+ *    add is that last touch.
+ *  - With waiters: the word stays "counter 0, waiters k" while that Done
+ *    takes the waiter list under the lock and unlocks; then it resets the
+ *    word to zero (the last touch) and wakes the waiters, which live on
+ *    their own stacks. A Wait that meanwhile finds "counter 0, waiters k"
+ *    waits for the reset: it is a few instructions away.
  */
 #define WG_CNT(s) ((int32_t)((uint64_t)(s) >> 32))
 #define WG_WAITERS(s) ((uint32_t)(s))
@@ -74,7 +81,7 @@ void goro_wg_add(goro_wg *wg, int64_t delta)
 		return;	/* after the add, nothing of wg is touched */
 	/*
 	 * Zero with waiters: they are all queued (registration and queueing
-	 * share wg->_lk) and stay parked until woken below, so wg is alive.
+	 * share wg->_lk), and no Wait returns before the reset below.
 	 */
 	lock(&wg->_lk);
 	if (ld_sc(st) != s)
@@ -82,8 +89,11 @@ void goro_wg_add(goro_wg *wg, int64_t delta)
 			    "with Wait");
 	list = wg->_head;
 	wg->_head = wg->_tail = NULL;
-	st_sc(st, 0);
 	unlock(&wg->_lk);
+	if (!__atomic_compare_exchange_n(st, &s, 0, false, __ATOMIC_SEQ_CST,
+					 __ATOMIC_SEQ_CST))
+		goro__throw("sync: WaitGroup is reused before previous Wait "
+			    "has returned");
 	/* from here on only the waiters (their own stacks) are touched */
 	while (list) {
 		struct goro_waiter *next = list->next;
@@ -104,23 +114,34 @@ void goro_wg_wait(goro_wg *wg)
 	struct goro_waiter w;
 	uint64_t s;
 
-	if (WG_CNT(ld_sc(st)) == 0)
-		return;
-	init_rt();
-	goro__waiter_init(&w);
-	lock(&wg->_lk);
-	s = ld_sc(st);
-	do {
+	for (;;) {
+		s = ld_sc(st);
+		if (s == 0)
+			return;
+		if (WG_CNT(s) == 0) {
+			/* a last Done is releasing waiters: wait for its reset */
+			sched_yield();
+			continue;
+		}
+		init_rt();
+		goro__waiter_init(&w);
+		lock(&wg->_lk);
+		s = ld_sc(st);
+		do {
+			if (WG_CNT(s) == 0)
+				break;
+		} while (!__atomic_compare_exchange_n(st, &s, s + 1, false,
+						      __ATOMIC_SEQ_CST,
+						      __ATOMIC_SEQ_CST));
 		if (WG_CNT(s) == 0) {
 			unlock(&wg->_lk);
-			return;
+			continue;
 		}
-	} while (!__atomic_compare_exchange_n(st, &s, s + 1, false,
-					      __ATOMIC_SEQ_CST,
-					      __ATOMIC_SEQ_CST));
-	q_push(&wg->_head, &wg->_tail, &w);
-	/* woken by the last Done; wg is not touched again */
-	goro__waiter_park(&w, &wg->_lk, "sync.WaitGroup.Wait");
+		q_push(&wg->_head, &wg->_tail, &w);
+		/* woken by the last Done after its reset; wg is not touched */
+		goro__waiter_park(&w, &wg->_lk, "sync.WaitGroup.Wait");
+		return;
+	}
 }
 
 /* ---- Mutex ------------------------------------------------------------------- */
