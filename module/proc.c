@@ -344,9 +344,12 @@ static void goro_ginfo_show(struct seq_file *m, struct goro_ginfo *g)
 		name[i] = g->name[i] >= 0x20 && g->name[i] < 0x7f ?
 			  g->name[i] : '?';
 	name[i] = 0;
-	seq_printf(m, "%-8llu %-8s %-13s %#-18llx %s\n", g->id,
-		   goro_g_state[g->state], goro_g_wait[g->waitreason],
-		   g->entry, name);
+	seq_printf(m, "%-8llu %-8s %-13s ", g->id, goro_g_state[g->state],
+		   goro_g_wait[g->waitreason]);
+	if (name[0])	/* no trailing blanks when there is no name */
+		seq_printf(m, "%#-18llx %s\n", g->entry, name);
+	else
+		seq_printf(m, "%#llx\n", g->entry);
 }
 
 /*

@@ -206,12 +206,14 @@ static void *kid_unblocker(void *arg)
 	return NULL;
 }
 
+typedef void *(*kid_thread_fn)(void *);
+
 static void kid_run(struct progress *pr, __u64 seed)
 {
 	struct rlimit core = { 64 << 20, 64 << 20 };
 	struct kid *k = calloc(1, sizeof(*k));
-	void *(*fn[])(void *) = { kid_blocker, kid_attacher, kid_parker,
-				  kid_parker,  kid_waker,    kid_unblocker };
+	kid_thread_fn fn[] = { kid_blocker, kid_attacher, kid_parker,
+			       kid_parker,  kid_waker,    kid_unblocker };
 	pthread_t t;
 	size_t i;
 

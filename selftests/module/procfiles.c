@@ -378,7 +378,7 @@ TEST(goroutines_lists_the_registry)
 	EXPECT_EQ(3, glines(buf));
 	EXPECT_NE(NULL, strstr(buf, "\n1        running  -             0x401001           main\n"));
 	EXPECT_NE(NULL, strstr(buf, "\n7        waiting  chan_receive  0x401007           worker?\n"));
-	EXPECT_NE(NULL, strstr(buf, "\n9        waiting  sleep         0x401009           \n"));
+	EXPECT_NE(NULL, strstr(buf, "\n9        waiting  sleep         0x401009\n"));
 	EXPECT_NE(NULL, strstr(buf, "# 3 entries, 0 skipped, end\n"));
 	free(buf);
 
