@@ -37,7 +37,7 @@ struct workqueue_struct *goro_wq;
 u64 goro_features(void)
 {
 	u64 f = GORO_FEAT_HANDOFF | GORO_FEAT_KSTEAL | GORO_FEAT_PARK_DEADLINE |
-		GORO_FEAT_PARK_FD | GORO_FEAT_FACTORY;
+		GORO_FEAT_PARK_FD | GORO_FEAT_FACTORY | GORO_FEAT_SETPROCS;
 
 	if (goro_preempt_ms)
 		f |= GORO_FEAT_PREEMPT;
@@ -66,6 +66,7 @@ static const unsigned int goro_cmds[] = {
 	[_IOC_NR(GORO_IOC_DETACH_M)] = GORO_IOC_DETACH_M,
 	[_IOC_NR(GORO_IOC_PARK)] = GORO_IOC_PARK,
 	[_IOC_NR(GORO_IOC_WAKE)] = GORO_IOC_WAKE,
+	[_IOC_NR(GORO_IOC_SETPROCS)] = GORO_IOC_SETPROCS,
 };
 
 static long goro_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
@@ -105,6 +106,8 @@ static long goro_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 		return goro_ioc_park(inst, uarg);
 	case GORO_IOC_WAKE:
 		return goro_ioc_wake(inst, uarg);
+	case GORO_IOC_SETPROCS:
+		return goro_ioc_setprocs(inst, uarg);
 	}
 	return -ENOTTY;
 }
