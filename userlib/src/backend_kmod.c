@@ -344,6 +344,23 @@ static bool kmod_retake(struct goro_pp *pp, uint64_t tick)
 	return false;
 }
 
+/* A P whose M is blocked has work, and no M is parked to take it. */
+static bool blocked_with_work(void)
+{
+	int i, n = ld_rlx(&sched.nprocs);
+
+	if (ld_acq(&K.hdr->nmidle))
+		return false;
+	for (i = 0; i < n; i++) {
+		struct goro_pp *pp = sched.allp[i];
+
+		if (ld_acq(&pp->kp->status) == GORO_P_BLOCKED &&
+		    (!goro__runq_empty(pp) || ld_rlx(&K.hdr->runqsize)))
+			return true;
+	}
+	return false;
+}
+
 /* The factory M: starts an M each time a P with work found none parked. */
 static void *factory_main(void *arg)
 {
@@ -354,7 +371,7 @@ static void *factory_main(void *arg)
 	if (kioctl(GORO_IOC_ATTACH_M, &at))
 		return NULL;
 	kmod_m_slot(at.m)->locks = 1;
-	seen = ld_acq(&K.hdr->spare_wanted);
+	seen = 0;	/* requests from before we were parked count too */
 	for (;;) {
 		struct goro_park a = {.flags = GORO_PARK_FACTORY |
 						GORO_PARK_DEADLINE};
@@ -373,8 +390,14 @@ static void *factory_main(void *arg)
 		seen = now;
 		if (!err && a.why == GORO_WOKE_SPARE && n == 0)
 			n = 1;
-		/* each new M parks, and PARK gives it the P with work */
-		while (n-- > 0)
+		if (!n && blocked_with_work())
+			n = 1;	/* a request we may have missed */
+		/*
+		 * Each new M parks, and PARK gives it the P with work. A
+		 * parked M is given such a P by the module itself: none is
+		 * needed while one is (requests pile up during a burst).
+		 */
+		while (n-- > 0 && !ld_acq(&K.hdr->nmidle))
 			if (!goro__newm_spare())
 				break;
 	}

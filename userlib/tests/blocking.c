@@ -64,6 +64,7 @@ struct blk {
 	void *page;
 	int uffd;
 	char skipwhy[128];
+	bool made_nsswitch;
 };
 
 /* ---- the blockers ---- */
@@ -146,6 +147,10 @@ static void flock_cleanup(struct blk *b)
  */
 #define HOSTS "/etc/hosts"
 #define HOSTS_SAVED "/etc/hosts.goro-saved"
+#define NSSWITCH "/etc/nsswitch.conf"
+
+static int gai_block(struct blk *b);
+static void gai_release(struct blk *b);
 
 static int gai_setup(struct blk *b)
 {
@@ -156,8 +161,28 @@ static int gai_setup(struct blk *b)
 			 "replaces /etc/hosts: only as root in the test box");
 		return 4;
 	}
+	mkdir("/etc", 0755);
+	/* files only: no DNS server to ask first in the box */
+	if (access(NSSWITCH, F_OK)) {
+		int fd = open(NSSWITCH, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+		static const char conf[] = "hosts: files\n";
+
+		if (fd < 0 || write(fd, conf, sizeof(conf) - 1) < 0)
+			return -errno;
+		close(fd);
+		b->made_nsswitch = true;
+	}
 	if (stat(HOSTS, &st) == 0 && rename(HOSTS, HOSTS_SAVED))
 		return -errno;
+	/* a static binary may have no NSS to read /etc/hosts with */
+	gai_release(b);
+	if (gai_block(b)) {
+		snprintf(b->skipwhy, sizeof(b->skipwhy),
+			 "getaddrinfo cannot resolve through /etc/hosts here "
+			 "(a static binary without glibc's NSS modules)");
+		return 4;
+	}
+	unlink(HOSTS);
 	if (mkfifo(HOSTS, 0644))
 		return -errno;
 	return 0;
@@ -183,7 +208,7 @@ static int gai_block(struct blk *b)
 static void gai_release(struct blk *b)
 {
 	static const char hosts[] = "127.0.0.7 goro-blocking-test\n";
-	int fd = open(HOSTS, O_WRONLY | O_CLOEXEC);
+	int fd = open(HOSTS, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
 
 	(void)b;
 	if (fd < 0)
@@ -195,7 +220,8 @@ static void gai_release(struct blk *b)
 
 static void gai_cleanup(struct blk *b)
 {
-	(void)b;
+	if (b->made_nsswitch)
+		unlink(NSSWITCH);
 	unlink(HOSTS);
 	if (rename(HOSTS_SAVED, HOSTS) && errno != ENOENT)
 		abort();
@@ -490,7 +516,8 @@ TEST_F_TIMEOUT(many, thousand_blocked_reads_get_threads_that_go_away, 300)
 	TH_LOG("%d goroutines blocked in read: %d threads at most, %d Ps",
 	       NBLOCK, most, procs);
 	EXPECT_GE(most, NBLOCK);
-	EXPECT_LE(most, NBLOCK + procs + 16);
+	/* the Ms with Ps, the factory, sysmon, spares started in a burst */
+	EXPECT_LE(most, NBLOCK + procs + 32);
 	memset(buf, 'x', sizeof(buf));
 	ASSERT_EQ(NBLOCK, write(fds[1], buf, sizeof(buf)));
 	goro_wg_wait(&readers);
