@@ -111,6 +111,7 @@ int goro__kmod_open(char *why, size_t size)
 	K.setup = s;
 	K.hdr = (struct goro_shared_hdr *)(K.region + s.off.hdr);
 	sched.kruntime = K.hdr;
+	st_rel(&goro__lock_hooks, 1);
 	snprintf(why, size, "%s: goro.ko ABI %u, %u Ps, %u Ms at most",
 		 GORO_DEVICE, v.abi_version, s.nprocs, s.max_ms);
 	return 0;

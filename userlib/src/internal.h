@@ -129,6 +129,8 @@ struct goro_mach {
 	 */
 	uint32_t *locks;
 	uint32_t locks_own;
+	uint32_t inrt;			/* the runtime runs (rt_enter, g0) */
+	uint32_t nlocks;		/* runtime locks held or awaited */
 	uint32_t kid;			/* kmod: slot in the module's M table */
 	struct goro_m *km;		/* kmod: that slot */
 	uint32_t dead;			/* retired, on sched.mfree */

@@ -95,14 +95,22 @@ struct goro_g *goro__curg(void)
  * A goroutine switched away inside the runtime resumes with locks set, on
  * whichever M, and its outermost entry clears them there.
  */
+static inline void locks_set(struct goro_mach *m)
+{
+	if (!*(volatile uint32_t *)m->locks) {
+		*(volatile uint32_t *)m->locks = 1;
+		__asm__ __volatile__("" ::: "memory");
+		if (sched.be->kernel_p)
+			m->p = sched.be->current_p(m);
+	}
+}
+
 static inline bool rt_enter(struct goro_mach *m)
 {
-	if (*(volatile uint32_t *)m->locks)
+	if (m->inrt)
 		return false;
-	*(volatile uint32_t *)m->locks = 1;
-	__asm__ __volatile__("" ::: "memory");
-	if (sched.be->kernel_p)
-		m->p = sched.be->current_p(m);
+	m->inrt = 1;
+	locks_set(m);
 	return true;
 }
 
@@ -110,8 +118,33 @@ static inline void rt_leave(struct goro_mach *m, bool entered)
 {
 	if (!entered)
 		return;
+	m->inrt = 0;
 	__asm__ __volatile__("" ::: "memory");
-	*(volatile uint32_t *)m->locks = 0;
+	if (!m->nlocks)
+		*(volatile uint32_t *)m->locks = 0;
+}
+
+/* lock()/unlock() on the kmod backend: see lock.h. */
+uint32_t goro__lock_hooks;
+
+void goro__lock_enter(void)
+{
+	struct goro_mach *m = goro__getm();
+
+	if (m && m->nlocks++ == 0)
+		locks_set(m);
+}
+
+void goro__lock_exit(void)
+{
+	struct goro_mach *m = goro__getm();
+
+	if (!m || !m->nlocks)
+		return;
+	if (--m->nlocks == 0 && !m->inrt) {
+		__asm__ __volatile__("" ::: "memory");
+		*(volatile uint32_t *)m->locks = 0;
+	}
 }
 
 int64_t nanotime(void)
@@ -686,6 +719,7 @@ static void *mstart(void *arg)
 	m->tid = (pid_t)syscall(SYS_gettid);
 	m->fastrand = (uint32_t)m->tid * 2654435761U | 1;
 	*m->locks = 1;	/* g0 runs with locks set */
+	m->inrt = 1;
 	if (sched.be->m_attach(m))
 		goro__throw("cannot attach a new M");
 	goro__altstack_init(m);
@@ -717,6 +751,8 @@ static struct goro_mach *allocm(void)
 		m->curg = NULL;
 		m->spinning = 0;
 		m->after = AFTER_NONE;
+		m->inrt = 0;
+		m->nlocks = 0;
 		st_rlx(&m->dead, 0);
 		return m;
 	}
@@ -1166,6 +1202,7 @@ static int adopt_main(void)
 #endif
 	sched.ngoroutines = 1;
 	*m->locks = 1;
+	m->inrt = 1;
 	if (sched.be->m_attach(m))
 		return -EAGAIN;
 	goro__setm(m);
