@@ -150,7 +150,18 @@ static void flock_cleanup(struct blk *b)
 #define NSSWITCH "/etc/nsswitch.conf"
 
 static int gai_block(struct blk *b);
-static void gai_release(struct blk *b);
+
+static void gai_write_hosts(void)
+{
+	static const char hosts[] = "127.0.0.7 goro-blocking-test\n";
+	int fd = open(HOSTS, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+
+	if (fd < 0)
+		return;
+	if (write(fd, hosts, sizeof(hosts) - 1) < 0)
+		abort();
+	close(fd);
+}
 
 static int gai_setup(struct blk *b)
 {
@@ -175,7 +186,7 @@ static int gai_setup(struct blk *b)
 	if (stat(HOSTS, &st) == 0 && rename(HOSTS, HOSTS_SAVED))
 		return -errno;
 	/* a static binary may have no NSS to read /etc/hosts with */
-	gai_release(b);
+	gai_write_hosts();
 	if (gai_block(b)) {
 		snprintf(b->skipwhy, sizeof(b->skipwhy),
 			 "getaddrinfo cannot resolve through /etc/hosts here "
@@ -205,17 +216,24 @@ static int gai_block(struct blk *b)
 	return r;
 }
 
+/* feed the FIFO each time the resolver opens it, until it is done */
 static void gai_release(struct blk *b)
 {
 	static const char hosts[] = "127.0.0.7 goro-blocking-test\n";
-	int fd = open(HOSTS, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+	long long deadline = now_ns() + WAIT_S * 1000000000LL;
 
-	(void)b;
-	if (fd < 0)
-		return;
-	if (write(fd, hosts, sizeof(hosts) - 1) < 0)
-		abort();
-	close(fd);
+	while (!atomic_load(&b->done) && now_ns() < deadline) {
+		int fd = open(HOSTS, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+
+		if (fd < 0) {
+			usleep(1000);	/* no reader yet (ENXIO) */
+			continue;
+		}
+		if (write(fd, hosts, sizeof(hosts) - 1) < 0)
+			abort();
+		close(fd);
+		usleep(1000);
+	}
 }
 
 static void gai_cleanup(struct blk *b)
