@@ -462,7 +462,8 @@ void goro__g_entry(struct goro_mach *m, struct goro_g *g)
 {
 	san_after(NULL);
 	after_switch(m);
-	rt_leave(m, true);	/* into goroutine code */
+	if (g != &m->g0)	/* main's g0 starts here too: it stays in */
+		rt_leave(m, true);	/* into goroutine code */
 	g->fn(g->arg);
 	goexit1(g);
 }
