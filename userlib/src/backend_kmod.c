@@ -393,12 +393,8 @@ static void *factory_main(void *arg)
 			n = 1;
 		if (!n && blocked_with_work())
 			n = 1;	/* a request we may have missed */
-		/*
-		 * Each new M parks, and PARK gives it the P with work. A
-		 * parked M is given such a P by the module itself: none is
-		 * needed while one is (requests pile up during a burst).
-		 */
-		while (n-- > 0 && !ld_acq(&K.hdr->nmidle))
+		/* each new M parks, and PARK gives it the P with work */
+		while (n-- > 0)
 			if (!goro__newm_spare())
 				break;
 	}

@@ -196,7 +196,15 @@ static int gai_setup(struct blk *b)
 	unlink(HOSTS);
 	if (mkfifo(HOSTS, 0644))
 		return -errno;
-	return 0;
+	/*
+	 * glibc finds no host in a FIFO /etc/hosts (it resolved the same
+	 * name from a regular file just now), and a regular file on the
+	 * box's RAM file system never blocks: nothing to test here.
+	 */
+	snprintf(b->skipwhy, sizeof(b->skipwhy),
+		 "getaddrinfo cannot be made to block on /etc/hosts here: glibc "
+		 "reads nothing from a FIFO, a RAM file never blocks");
+	return 4;
 }
 
 static int gai_block(struct blk *b)
