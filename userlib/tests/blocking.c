@@ -542,8 +542,11 @@ TEST_F_TIMEOUT(many, thousand_blocked_reads_get_threads_that_go_away, 300)
 	TH_LOG("%d goroutines blocked in read: %d threads at most, %d Ps",
 	       NBLOCK, most, procs);
 	EXPECT_GE(most, NBLOCK);
-	/* the Ms with Ps, the factory, sysmon, spares started in a burst */
-	EXPECT_LE(most, NBLOCK + procs + 32);
+	/*
+	 * The Ms with Ps, the factory, sysmon, and spares started during the
+	 * burst whose P was taken by another M first (up to ~10%).
+	 */
+	EXPECT_LE(most, NBLOCK + NBLOCK / 8 + procs);
 	memset(buf, 'x', sizeof(buf));
 	ASSERT_EQ(NBLOCK, write(fds[1], buf, sizeof(buf)));
 	goro_wg_wait(&readers);
