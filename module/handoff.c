@@ -96,6 +96,9 @@ static void goro_m_block(struct goro_mthread *mt)
 		goto out;
 	if (READ_ONCE(goro_shm(inst, mt->slot)->locks))
 		goto out;
+	/* a retired P is nobody else's: its owner keeps it */
+	if (goro_p_retired(inst, p))
+		goto out;
 
 	now = ktime_get_ns();
 	mt->block_ns = now;
@@ -194,8 +197,9 @@ static void goro_sched_in(struct preempt_notifier *pn, int cpu)
 	p = mt->p;
 	if (p != GORO_NONE) {
 		/* Fast path: nobody took our P. */
+		if (inst->procs[p].status == GORO_P_BLOCKED)
+			inst->nblocked--;
 		inst->procs[p].status = GORO_P_RUNNING;
-		inst->nblocked--;
 		mt->state = GORO_M_RUNNING;
 		goro_publish_p(inst, p);
 		goro_publish_counts(inst);

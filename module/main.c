@@ -37,7 +37,8 @@ struct workqueue_struct *goro_wq;
 u64 goro_features(void)
 {
 	u64 f = GORO_FEAT_HANDOFF | GORO_FEAT_KSTEAL | GORO_FEAT_PARK_DEADLINE |
-		GORO_FEAT_PARK_FD | GORO_FEAT_FACTORY | GORO_FEAT_GREG;
+		GORO_FEAT_PARK_FD | GORO_FEAT_FACTORY | GORO_FEAT_SETPROCS |
+		GORO_FEAT_GREG;
 
 	if (goro_preempt_ms)
 		f |= GORO_FEAT_PREEMPT;
@@ -66,6 +67,7 @@ static const unsigned int goro_cmds[] = {
 	[_IOC_NR(GORO_IOC_DETACH_M)] = GORO_IOC_DETACH_M,
 	[_IOC_NR(GORO_IOC_PARK)] = GORO_IOC_PARK,
 	[_IOC_NR(GORO_IOC_WAKE)] = GORO_IOC_WAKE,
+	[_IOC_NR(GORO_IOC_SETPROCS)] = GORO_IOC_SETPROCS,
 	[_IOC_NR(GORO_IOC_GREGISTER)] = GORO_IOC_GREGISTER,
 };
 
@@ -106,6 +108,8 @@ static long goro_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 		return goro_ioc_park(inst, uarg);
 	case GORO_IOC_WAKE:
 		return goro_ioc_wake(inst, uarg);
+	case GORO_IOC_SETPROCS:
+		return goro_ioc_setprocs(inst, uarg);
 	case GORO_IOC_GREGISTER:
 		return goro_ioc_gregister(inst, uarg);
 	}

@@ -178,7 +178,9 @@ static int goro_find_work_parked(struct goro_inst *inst,
 	p = GORO_NONE;
 	if (victim != GORO_NONE) {
 		vp = &inst->procs[victim];
-		if (vp->status == GORO_P_IDLE || vp->status == GORO_P_BLOCKED)
+		if ((vp->status == GORO_P_IDLE ||
+		     vp->status == GORO_P_BLOCKED) &&
+		    !goro_p_retired(inst, victim))
 			p = victim;
 	}
 	if (p == GORO_NONE)
@@ -295,7 +297,9 @@ static int goro_park(struct goro_inst *inst, struct goro_mthread *mt,
 	/* The factory M parks for spare requests only: no scan. */
 	if (flags & GORO_PARK_FACTORY)
 		flags |= GORO_PARK_NOSTEAL;
-	if (!(flags & GORO_PARK_NOSTEAL) && mt->p != GORO_NONE) {
+	/* A retired P is given up whatever work there is. */
+	if (!(flags & GORO_PARK_NOSTEAL) && mt->p != GORO_NONE &&
+	    mt->p < READ_ONCE(inst->nactive)) {
 		why = goro_find_work_own(inst, mt->p, &nstolen);
 		if (why)
 			goto out;

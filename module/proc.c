@@ -66,14 +66,15 @@ static int goro_sched_show(struct seq_file *m, void *v)
 	struct goro_inst *inst = m->private;
 	struct goro_shared_hdr *h = inst->shdr;
 	u64 n, ms = (ktime_get_ns() - inst->start_ns) / NSEC_PER_MSEC;
+	u32 np = READ_ONCE(inst->nactive);	/* GORO_IOC_SETPROCS */
 	u32 p, i;
 
 	seq_printf(m, "SCHED %llums: gomaxprocs=%u idleprocs=%u threads=%u spinningthreads=%u idlethreads=%u runqueue=%u [",
-		   ms, inst->nprocs,
+		   ms, np,
 		   READ_ONCE(inst->nidle) + READ_ONCE(inst->nblocked),
 		   READ_ONCE(inst->nms), READ_ONCE(h->nmspinning),
 		   READ_ONCE(inst->nparked), READ_ONCE(h->runqsize));
-	for (p = 0; p < inst->nprocs; p++)
+	for (p = 0; p < np && p < inst->nprocs; p++)
 		seq_printf(m, p ? " %u" : "%u",
 			   goro_runq_len(goro_shp(inst, p)));
 	seq_puts(m, "]\n");
@@ -94,6 +95,9 @@ static int goro_sched_show(struct seq_file *m, void *v)
 		u32 st = READ_ONCE(pp->status);
 		u32 owner = READ_ONCE(pp->owner);
 
+		/* a retired P is shown only while an M still holds it */
+		if (p >= np && owner == GORO_NONE)
+			continue;
 		seq_printf(m, "  P%u: status=%s schedtick=%llu syscalltick=%llu m=%d runqsize=%u runnext=%d handoffs=%llu ksteals=%llu preempt=%u\n",
 			   p, st < ARRAY_SIZE(goro_p_status) ?
 			   goro_p_status[st] : "?",

@@ -86,13 +86,13 @@ u32 goro_take_p_locked(struct goro_inst *inst, u32 want)
 	u32 p;
 
 	if (want != GORO_NONE)
-		return inst->procs[want].status == GORO_P_IDLE ? want :
-								 GORO_NONE;
+		return inst->procs[want].status == GORO_P_IDLE &&
+		       !goro_p_retired(inst, want) ? want : GORO_NONE;
 	if (inst->nidle)
 		return inst->idle[inst->nidle - 1];
 	if (!inst->nblocked)
 		return GORO_NONE;
-	for (p = 0; p < inst->nprocs; p++)
+	for (p = 0; p < inst->nactive; p++)
 		if (inst->procs[p].status == GORO_P_BLOCKED)
 			return p;
 	return GORO_NONE;
@@ -199,6 +199,8 @@ struct goro_mthread *goro_give_p_locked(struct goro_inst *inst, u32 p,
 {
 	struct goro_mthread *w;
 
+	if (goro_p_retired(inst, p))
+		return NULL;
 	if (!list_empty(&inst->waitp)) {
 		w = list_first_entry(&inst->waitp, struct goro_mthread,
 				     wait_node);
@@ -232,13 +234,15 @@ struct goro_mthread *goro_release_p_locked(struct goro_inst *inst,
 	if (w)
 		return w;
 	pp = &inst->procs[p];
-	if (goro_p_has_work(inst, p))
+	if (!goro_p_retired(inst, p) && goro_p_has_work(inst, p))
 		goro_want_spare_locked(inst);
 	if (pp->status == GORO_P_BLOCKED)
 		inst->nblocked--;
 	pp->status = GORO_P_IDLE;
 	pp->owner = GORO_NONE;
-	goro_idle_push(inst, p);
+	/* a retired P stays out of use, off the idle stack */
+	if (!goro_p_retired(inst, p))
+		goro_idle_push(inst, p);
 	mt->p = GORO_NONE;
 	goro_publish_p(inst, p);
 	goro_publish_m(inst, mt);
@@ -475,6 +479,7 @@ static struct goro_inst *goro_inst_alloc(u32 nprocs, u32 max_ms)
 	INIT_LIST_HEAD(&inst->node);
 	goro_monitor_init(inst);
 	inst->nprocs = nprocs;
+	inst->nactive = nprocs;
 	inst->max_ms = max_ms;
 	inst->mm = current->mm;
 	mmgrab(inst->mm);
@@ -578,6 +583,46 @@ err_unlock:
 	goro_monitor_stop(inst);
 	goro_inst_put(inst);
 	return ret;
+}
+
+long goro_ioc_setprocs(struct goro_inst *inst,
+		       struct goro_setprocs __user *uarg)
+{
+	struct goro_setprocs a;
+	u32 i, p, old;
+
+	if (copy_from_user(&a, uarg, sizeof(a)))
+		return -EFAULT;
+	if (a.flags)
+		return -EINVAL;
+	for (i = 0; i < ARRAY_SIZE(a.resv); i++)
+		if (a.resv[i])
+			return -EINVAL;
+	if (!a.nprocs || a.nprocs > inst->nprocs)
+		return -EINVAL;
+
+	raw_spin_lock(&inst->lock);
+	old = inst->nactive;
+	inst->nactive = a.nprocs;
+	/* Retire: off the idle stack; a blocked owner keeps its P. */
+	for (p = a.nprocs; p < old; p++) {
+		struct goro_proc *pp = &inst->procs[p];
+
+		if (pp->status == GORO_P_IDLE) {
+			goro_idle_remove(inst, p);
+		} else if (pp->status == GORO_P_BLOCKED) {
+			pp->status = GORO_P_RUNNING;
+			inst->nblocked--;
+			goro_publish_p(inst, p);
+		}
+	}
+	/* Back into use: an idle P goes on the idle stack (P0 on top). */
+	for (p = a.nprocs; p-- > old;)
+		if (inst->procs[p].status == GORO_P_IDLE)
+			goro_idle_push(inst, p);
+	goro_publish_counts(inst);
+	raw_spin_unlock(&inst->lock);
+	return 0;
 }
 
 /* Is there a live instance named tgid already? (goro_instances_lock) */

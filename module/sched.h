@@ -134,6 +134,7 @@ struct goro_inst {
 	struct mm_struct *mm;		/* mmgrab'd: the owner process */
 	pid_t tgid;
 	u32 nprocs;
+	u32 nactive;			/* Ps in use: 0..nactive-1 (lock) */
 	u32 max_ms;
 	bool dead;			/* file released */
 	u64 start_ns;
@@ -194,6 +195,12 @@ static inline bool goro_p_has_work(struct goro_inst *inst, u32 p)
 	       READ_ONCE(inst->shdr->runqsize);
 }
 
+/* P p is out of use (GORO_IOC_SETPROCS lowered nprocs). Under lock. */
+static inline bool goro_p_retired(struct goro_inst *inst, u32 p)
+{
+	return p >= inst->nactive;
+}
+
 /* Feature bits this module implements (GORO_IOC_VERSION, SETUP). */
 u64 goro_features(void);
 
@@ -227,6 +234,8 @@ void goro_wake_task(struct task_struct *task);
 /* park.c */
 long goro_ioc_park(struct goro_inst *inst, struct goro_park __user *uarg);
 long goro_ioc_wake(struct goro_inst *inst, struct goro_wake __user *uarg);
+long goro_ioc_setprocs(struct goro_inst *inst,
+		       struct goro_setprocs __user *uarg);
 
 /* handoff.c */
 extern struct preempt_ops goro_preempt_ops;

@@ -44,6 +44,7 @@
 #define GORO_FEAT_PARK_FD	(1ULL << 3) /* GORO_PARK_FD */
 #define GORO_FEAT_PREEMPT	(1ULL << 4) /* monitor sets goro_p.preempt */
 #define GORO_FEAT_FACTORY	(1ULL << 5) /* GORO_PARK_FACTORY */
+#define GORO_FEAT_SETPROCS	(1ULL << 6) /* GORO_IOC_SETPROCS */
 
 /*
  * GORO_IOC_VERSION: what this module speaks. Needs no setup; every field is
@@ -166,12 +167,29 @@ struct goro_wake {
 	__u32 resv[2];
 };
 
+/*
+ * GORO_IOC_SETPROCS: how many of the nprocs Ps fixed at SETUP are in use
+ * (Go's GOMAXPROCS below the size of the instance). Ps numbered nprocs and
+ * above are retired: never handed to an M by WAKE, PARK, a handoff or
+ * ATTACH_M, not counted in hdr.npidle; an M holding one keeps it, even
+ * when it blocks, until it parks, detaches or exits, which leaves it idle
+ * and out of use. Raising nprocs puts idle retired Ps back into use.
+ * In: nprocs (1..the nprocs of SETUP), flags (must be 0), resv zero.
+ * Feature GORO_FEAT_SETPROCS.
+ */
+struct goro_setprocs {
+	__u32 nprocs;
+	__u32 flags;
+	__u32 resv[2];
+};
+
 #define GORO_IOC_VERSION	_IOR('G', 0x00, struct goro_version)
 #define GORO_IOC_SETUP		_IOWR('G', 0x01, struct goro_setup)
 #define GORO_IOC_ATTACH_M	_IOWR('G', 0x02, struct goro_attach)
 #define GORO_IOC_DETACH_M	_IO('G', 0x03)
 #define GORO_IOC_PARK		_IOWR('G', 0x04, struct goro_park)
 #define GORO_IOC_WAKE		_IOWR('G', 0x05, struct goro_wake)
+#define GORO_IOC_SETPROCS	_IOW('G', 0x06, struct goro_setprocs)
 
 /*
  * The shared region. Every field says who writes it; the other side only
@@ -272,7 +290,7 @@ struct goro_m {
  * magic or version, a misaligned addr, flags or resv non-zero.
  * Feature GORO_FEAT_GREG.
  */
-#define GORO_FEAT_GREG		(1ULL << 6)
+#define GORO_FEAT_GREG		(1ULL << 7)
 
 struct goro_gregister {
 	__u64 addr;		/* struct goro_greg, or 0 */
@@ -280,7 +298,7 @@ struct goro_gregister {
 	__u32 resv[5];
 };
 
-#define GORO_IOC_GREGISTER	_IOW('G', 0x06, struct goro_gregister)
+#define GORO_IOC_GREGISTER	_IOW('G', 0x07, struct goro_gregister)
 
 #define GORO_GREG_MAGIC		0x67657267U	/* "greg" little-endian */
 #define GORO_GREG_VERSION	1
@@ -345,6 +363,7 @@ GORO_STATIC_ASSERT(sizeof(struct goro_setup) == 128, "goro_setup");
 GORO_STATIC_ASSERT(sizeof(struct goro_attach) == 32, "goro_attach");
 GORO_STATIC_ASSERT(sizeof(struct goro_park) == 40, "goro_park");
 GORO_STATIC_ASSERT(sizeof(struct goro_wake) == 16, "goro_wake");
+GORO_STATIC_ASSERT(sizeof(struct goro_setprocs) == 16, "goro_setprocs");
 GORO_STATIC_ASSERT(sizeof(struct goro_shared_hdr) == 128, "goro_shared_hdr");
 GORO_STATIC_ASSERT(sizeof(struct goro_p) == 128 + 8 * GORO_RUNQ_ENTRIES, "goro_p");
 GORO_STATIC_ASSERT(sizeof(struct goro_m) == 64, "goro_m");

@@ -66,7 +66,8 @@ static __u64 rnd_val(__u64 *s)
 
 static const unsigned long goro_cmds[] = {
 	GORO_IOC_VERSION, GORO_IOC_SETUP, GORO_IOC_ATTACH_M,
-	GORO_IOC_DETACH_M, GORO_IOC_PARK, GORO_IOC_WAKE, GORO_IOC_GREGISTER,
+	GORO_IOC_DETACH_M, GORO_IOC_PARK, GORO_IOC_WAKE, GORO_IOC_SETPROCS,
+	GORO_IOC_GREGISTER,
 };
 #define NCMDS (sizeof(goro_cmds) / sizeof(goro_cmds[0]))
 

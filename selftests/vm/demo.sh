@@ -13,13 +13,17 @@ for p in hello orders; do
 done
 if [ -x /bin/blocking ]; then
 	echo "== blocking: half the goroutines block in read(), /proc/goro/<pid>/sched live"
-	/bin/blocking &
+	GORO_DEBUG=1 /bin/blocking 3 &
 	pid=$!
+	sleep 0.5
 	while kill -0 "$pid" 2>/dev/null; do
-		cat "/proc/goro/$pid/sched" 2>/dev/null
-		sleep 0.2
+		# the schedtrace line, the counters, the Ps (not every M)
+		grep -v '^  M' "/proc/goro/$pid/sched" 2>/dev/null
+		echo
+		sleep 1
 	done
 	wait "$pid"
+	echo
 fi
-echo "== /proc/goro/stats"
+echo "== /proc/goro/stats: handoffs, kernel steals, parks, wakes"
 cat /proc/goro/stats 2>/dev/null

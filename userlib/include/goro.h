@@ -184,7 +184,8 @@ GORO_API void goro_preempt_point(void);
  * Bracket a call that may block the thread in the kernel:
  *     goro_syscall_enter(); n = read(fd, buf, len); goro_syscall_exit();
  * While inside, the monitor may give the goroutine's P to another thread
- * (after ~20 us), so the other goroutines keep running; goro_syscall_exit()
+ * (after ~20 us; on the kmod backend the module does it for any blocking
+ * call, bracketed or not), so the other goroutines keep running; goro_syscall_exit()
  * gets a P back (the same one when still free), waiting if needed. Make no
  * other goro_ call between the two. errno is preserved by both. Pairs do
  * not nest. No-ops on a foreign thread.
@@ -205,7 +206,29 @@ GORO_API intptr_t goro__syscall_ret(intptr_t r);
  */
 GORO_API void goro_dump(void);
 
-/* Name of the backend in use: "user" (futex parking, sysmon thread). */
+/*
+ * Name of the backend in use, chosen when the runtime starts:
+ *   "kmod"  goro.ko (/dev/goro): the Ps' run queues are shared with the
+ *           module, idle threads park in the kernel, and the P of a thread
+ *           that blocks in the kernel for any reason (a syscall, a page
+ *           fault, a lock inside a library) moves to another thread at
+ *           once: goro_syscall_enter/exit are not needed (and cost nothing).
+ *   "user"  futex parking and a monitor thread; only calls bracketed by
+ *           goro_syscall_enter/exit give up their P.
+ * kmod is used when /dev/goro can be opened and set up, user otherwise.
+ * The environment decides, read once at start-up:
+ *   GORO_BACKEND=kmod|user  use that one; with kmod and no usable
+ *                           /dev/goro the runtime prints why on stderr and
+ *                           exits with status 2 at start-up (the first
+ *                           goro_ call); any other value does the same.
+ *   GORO_DEBUG (any value)  print once on stderr which backend, and why.
+ *   GORO_MAXTHREADS=n       at most n threads run goroutines (default
+ *                           10000, as Go's); more is a fatal error. On
+ *                           kmod, idle threads beyond nprocs + 4 exit
+ *                           after about a second.
+ * A process that forks should only exec (or _exit) in the child: the
+ * child inherits neither the module's instance nor the other threads.
+ */
 GORO_API const char *goro_backend(void);
 
 /* ---- synchronisation ---------------------------------------------------- */

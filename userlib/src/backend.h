@@ -5,7 +5,7 @@
  * their P around blocking calls. Two implementations are planned:
  *   user  futexes and the sysmon thread (backend_user.c)
  *   kmod  /dev/goro: Ps in the module's shared region, GORO_IOC_PARK/WAKE,
- *         hand-off by the module when an M blocks (not built yet)
+ *         hand-off by the module when an M blocks (backend_kmod.c)
  *
  * Rules every backend keeps:
  *  - A P is owned by at most one M. The scheduler only touches a P's run
@@ -24,6 +24,17 @@
 
 struct goro_backend {
 	const char *name;
+
+	/*
+	 * The kernel owns P assignment (kmod): an M learns which P it holds
+	 * from current_p() after the runtime re-enters from goroutine code,
+	 * p_acquire() only gives back the P the M still holds, m_park()
+	 * releases the P, and wake() replaces p_acquire() + m_wake().
+	 */
+	bool kernel_p;
+
+	/* Optional: after start-up (the factory M). */
+	void (*start)(void);
 
 	/*
 	 * Where P number id (0 <= id < GORO_MAX_PROCS) lives: return its
@@ -72,6 +83,29 @@ struct goro_backend {
 	bool (*m_wake)(struct goro_pp *pp, bool spinning);
 
 	/*
+	 * kernel_p only. Go's wakep when an M must look for work: 1 a parked
+	 * M was woken with an idle P (it starts spinning); 0 a P is idle but
+	 * no M is parked (the caller starts one); -1 no P is idle.
+	 */
+	int (*wake)(void);
+
+	/*
+	 * kernel_p only: the P M m holds now, as the kernel says (a block in
+	 * goroutine code may have swapped it), or NULL. Called by m itself
+	 * with *m->locks set, so the answer cannot change under it.
+	 */
+	struct goro_pp *(*current_p)(struct goro_mach *m);
+
+	/*
+	 * kernel_p only: an M back from a block waits for a P (its
+	 * goroutine cannot be queued: the kernel holds its thread). p_yield
+	 * gives m's P (with its run queue) to such an M and parks m briefly;
+	 * returns the P m holds afterwards, or NULL.
+	 */
+	bool (*p_wanted)(void);
+	struct goro_pp *(*p_yield)(struct goro_mach *m);
+
+	/*
 	 * Blocking-call bracket of the running goroutine on M m. After
 	 * syscall_enter the P may be taken by retake(). syscall_exit returns
 	 * true when m still owns m->p (fast path), false when the P was
@@ -92,5 +126,9 @@ struct goro_backend {
 };
 
 extern const struct goro_backend goro__backend_user HIDDEN;
+extern const struct goro_backend goro__backend_kmod HIDDEN;
+
+/* kmod: open, set up and map /dev/goro; 0 or -errno, why says what. */
+int goro__kmod_open(char *why, size_t size) HIDDEN;
 
 #endif

@@ -168,7 +168,8 @@ void goro__checkdead_locked(void)
 	 * Threads other than the Ms and sysmon may call into the runtime
 	 * later (a foreign thread releasing a WaitGroup): not a deadlock.
 	 */
-	if (nthreads() != sched.mcount + 1 + SANITIZER_THREADS)
+	if (nthreads() != sched.mcount + 1 + (int)ld_rlx(&sched.nextra) +
+			      SANITIZER_THREADS)
 		return;
 	if (ld_rlx(&sched.ngoroutines) == 0) {
 		wrs(2, "fatal error: no goroutines (main called goro_exit) - "
@@ -238,8 +239,10 @@ void goro__altstack_init(struct goro_mach *m)
 	if (sigaltstack(NULL, &old) == 0 && !(old.ss_flags & SS_DISABLE) &&
 	    old.ss_size >= ALTSTACK / 2)
 		return;	/* keep one already set (e.g. by a sanitizer) */
-	ss.ss_sp = mmap(NULL, ALTSTACK, PROT_READ | PROT_WRITE,
-			MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	/* a retired M's structure comes back with its altstack */
+	ss.ss_sp = m->altstack ? m->altstack
+			       : mmap(NULL, ALTSTACK, PROT_READ | PROT_WRITE,
+				      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (ss.ss_sp == MAP_FAILED)
 		return;
 	ss.ss_size = ALTSTACK;

@@ -127,6 +127,18 @@ struct goro_mach {
 	struct goro_mach *alllink;
 	uint32_t fastrand;
 	uint32_t insyscall;
+	/*
+	 * Non-zero while the runtime works on this M's P: the kmod backend
+	 * points it at goro_m.locks (the module does not hand the P off
+	 * then), the user backend at locks_own. Only the M writes it.
+	 */
+	uint32_t *locks;
+	uint32_t locks_own;
+	uint32_t inrt;			/* the runtime runs (rt_enter, g0) */
+	uint32_t nlocks;		/* runtime locks held or awaited */
+	uint32_t kid;			/* kmod: slot in the module's M table */
+	struct goro_m *km;		/* kmod: that slot */
+	uint32_t dead;			/* retired, on sched.mfree */
 	/* after-switch action for the context that just left */
 	int after;
 	struct goro_g *after_g;
@@ -151,12 +163,16 @@ struct goro_sched {
 	uint32_t npidle;		/* user backend idle Ps (atomic) */
 	uint32_t nmspinning;
 	uint32_t nmidle;
-	int32_t mcount;
+	int32_t mcount;			/* live Ms */
+	int32_t mnext;			/* next M id */
 	int32_t msyscall;		/* Ms inside goro_syscall_* */
 	uint32_t maxthreads;
 	struct goro_pp *pidle;		/* user backend */
 	struct goro_mach *midle;		/* user backend */
 	struct goro_mach *allm;
+	struct goro_mach *mfree;	/* retired Ms for reuse (lock) */
+	uint32_t nextra;		/* runtime threads besides Ms and sysmon */
+	struct goro_shared_hdr *kruntime; /* kmod: the module's header */
 	struct goro_pp *allp[GORO_MAX_PROCS];
 	int64_t ngoroutines;
 	int64_t goidgen;
@@ -212,6 +228,8 @@ void goro__checkdead_locked(void) HIDDEN;
 void goro__timers_run(void) HIDDEN;
 int64_t goro__timers_next(void) HIDDEN;
 void goro__startm(struct goro_pp *pp, bool spinning) HIDDEN;
+bool goro__newm_spare(void) HIDDEN;
+NORETURN void goro__mexit(struct goro_mach *m) HIDDEN;
 void goro__handoffp(struct goro_pp *pp) HIDDEN;
 void goro__preempt_pp(struct goro_pp *pp) HIDDEN;
 

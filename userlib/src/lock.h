@@ -4,6 +4,11 @@
  * "Futexes Are Tricky") with a short spin. Held only for a few
  * instructions; never across a context switch except as a park's
  * after-switch unlock.
+ *
+ * On the kmod backend an M holding (or waiting for) a runtime lock must
+ * keep its P when it blocks in the kernel, as Go's m.locks says: a holder
+ * that lost its P would wait for one while the P holders wait for its
+ * lock. goro__lock_hooks turns on the accounting (sched.c).
  */
 #ifndef GORO_LOCK_H
 #define GORO_LOCK_H
@@ -15,11 +20,16 @@ void goro__lock_slow(uint32_t *l);
 void goro__unlock_wake(uint32_t *l);
 void goro__futex_wait(uint32_t *addr, uint32_t val, int64_t deadline_ns);
 void goro__futex_wake(uint32_t *addr, int n);
+extern uint32_t goro__lock_hooks;
+void goro__lock_enter(void);
+void goro__lock_exit(void);
 
 static inline void lock(uint32_t *l)
 {
 	uint32_t z = 0;
 
+	if (__builtin_expect(goro__lock_hooks, 0))
+		goro__lock_enter();
 	if (__atomic_compare_exchange_n(l, &z, 1, false, __ATOMIC_ACQUIRE,
 					__ATOMIC_RELAXED))
 		return;
@@ -30,6 +40,8 @@ static inline void unlock(uint32_t *l)
 {
 	if (__atomic_exchange_n(l, 0, __ATOMIC_RELEASE) == 2)
 		goro__unlock_wake(l);
+	if (__builtin_expect(goro__lock_hooks, 0))
+		goro__lock_exit();
 }
 
 #endif

@@ -86,6 +86,67 @@ struct goro_g *goro__curg(void)
 	return m ? m->curg : NULL;
 }
 
+/*
+ * The runtime is entered from goroutine code on M m: say so to the kernel
+ * (kmod: goro_m.locks, read by the module on this CPU when the M blocks:
+ * a plain store and a compiler barrier are enough), then learn which P m
+ * holds now, since a blocking call in goroutine code may have swapped it.
+ * True when this call set locks (the outermost entry), for rt_leave().
+ * A goroutine switched away inside the runtime resumes with locks set, on
+ * whichever M, and its outermost entry clears them there.
+ */
+static inline void locks_set(struct goro_mach *m)
+{
+	if (!*(volatile uint32_t *)m->locks) {
+		*(volatile uint32_t *)m->locks = 1;
+		__asm__ __volatile__("" ::: "memory");
+		if (sched.be->kernel_p)
+			m->p = sched.be->current_p(m);
+	}
+}
+
+static inline bool rt_enter(struct goro_mach *m)
+{
+	if (m->inrt)
+		return false;
+	m->inrt = 1;
+	locks_set(m);
+	return true;
+}
+
+static inline void rt_leave(struct goro_mach *m, bool entered)
+{
+	if (!entered)
+		return;
+	m->inrt = 0;
+	__asm__ __volatile__("" ::: "memory");
+	if (!m->nlocks)
+		*(volatile uint32_t *)m->locks = 0;
+}
+
+/* lock()/unlock() on the kmod backend: see lock.h. */
+uint32_t goro__lock_hooks;
+
+void goro__lock_enter(void)
+{
+	struct goro_mach *m = goro__getm();
+
+	if (m && m->nlocks++ == 0)
+		locks_set(m);
+}
+
+void goro__lock_exit(void)
+{
+	struct goro_mach *m = goro__getm();
+
+	if (!m || !m->nlocks)
+		return;
+	if (--m->nlocks == 0 && !m->inrt) {
+		__asm__ __volatile__("" ::: "memory");
+		*(volatile uint32_t *)m->locks = 0;
+	}
+}
+
 int64_t nanotime(void)
 {
 	struct timespec ts;
@@ -134,6 +195,8 @@ static void globrunqput_batch(struct goro_g *h, struct goro_g *t, uint32_t n)
 		sched.runqhead = h;
 	sched.runqtail = t;
 	st_sc(&sched.runqsize, sched.runqsize + n);
+	if (sched.kruntime)	/* what PARK's last look reads */
+		st_sc(&sched.kruntime->runqsize, sched.runqsize);
 }
 
 static void globrunqput(struct goro_g *g)
@@ -252,6 +315,8 @@ static struct goro_g *globrunqget(struct goro_pp *pp, uint32_t max)
 	if (n > GORO_RUNQ_ENTRIES / 2)
 		n = GORO_RUNQ_ENTRIES / 2;
 	st_sc(&sched.runqsize, sched.runqsize - n);
+	if (sched.kruntime)
+		st_sc(&sched.kruntime->runqsize, sched.runqsize);
 	g = sched.runqhead;
 	sched.runqhead = g->schedlink;
 	for (i = 1; i < n; i++) {
@@ -403,6 +468,8 @@ void goro__g_entry(struct goro_mach *m, struct goro_g *g)
 {
 	san_after(NULL);
 	after_switch(m);
+	if (g != &m->g0)	/* main's g0 starts here too: it stays in */
+		rt_leave(m, true);	/* into goroutine code */
 	g->fn(g->arg);
 	goexit1(g);
 }
@@ -465,6 +532,15 @@ NORETURN static void schedule(struct goro_mach *m)
 		if (pp && unlikely(ld_rlx(&pp->retired))) {
 			drop_retired(m);
 			pp = NULL;
+		}
+		if (pp && sched.be->kernel_p && unlikely(sched.be->p_wanted())) {
+			/* an M back from a block waits: our P goes to it */
+			m->p = NULL;
+			pp->m = NULL;
+			pp = sched.be->p_yield(m);
+			if (pp)
+				acquirep(m, pp);
+			continue;
 		}
 		if (!pp) {
 			g = findrunnable(m);
@@ -606,6 +682,11 @@ park:
 			goto top;
 		}
 	}
+	if (sched.be->kernel_p && ld_rlx(&sched.nexttimer) <= nanotime()) {
+		/* no P to run them on: ready them to the global queue,
+		 * which PARK's last look then finds */
+		goro__timers_run();
+	}
 	deadline = ld_rlx(&sched.nexttimer);
 	if (deadline == INT64_MAX)
 		deadline = 0;
@@ -644,7 +725,10 @@ static void *mstart(void *arg)
 	goro__setm(m);
 	m->tid = (pid_t)syscall(SYS_gettid);
 	m->fastrand = (uint32_t)m->tid * 2654435761U | 1;
-	sched.be->m_attach(m);
+	*m->locks = 1;	/* g0 runs with locks set */
+	m->inrt = 1;
+	if (sched.be->m_attach(m))
+		goro__throw("cannot attach a new M");
 	goro__altstack_init(m);
 	stack_bounds_self(&m->g0.stk);
 #ifdef GORO_TSAN
@@ -660,12 +744,33 @@ static void *mstart(void *arg)
 
 static struct goro_mach *allocm(void)
 {
-	struct goro_mach *m = calloc(1, sizeof(*m));
+	struct goro_mach *m;
 
+	lock(&sched.lock);
+	m = sched.mfree;
+	if (m) {
+		/* a retired M's structure (still on allm) */
+		sched.mfree = m->schedlink;
+		sched.mcount++;
+		unlock(&sched.lock);
+		m->schedlink = NULL;
+		m->p = m->nextp = NULL;
+		m->curg = NULL;
+		m->spinning = 0;
+		m->after = AFTER_NONE;
+		m->inrt = 0;
+		m->nlocks = 0;
+		st_rlx(&m->dead, 0);
+		return m;
+	}
+	unlock(&sched.lock);
+	m = calloc(1, sizeof(*m));
 	if (!m)
 		return NULL;
+	m->locks = &m->locks_own;
 	lock(&sched.lock);
-	m->id = sched.mcount++;
+	m->id = sched.mnext++;
+	sched.mcount++;
 	m->alllink = sched.allm;
 	st_rel(&sched.allm, m);
 	unlock(&sched.lock);
@@ -688,7 +793,8 @@ static bool newm(struct goro_pp *pp, bool spinning)
 	if (!m)
 		return false;
 	m->nextp = pp;
-	pp->m = m;
+	if (pp)
+		pp->m = m;
 	m->spinning = spinning;
 	pthread_attr_init(&a);
 	pthread_attr_setstacksize(&a, G0_STACK);
@@ -699,18 +805,56 @@ static bool newm(struct goro_pp *pp, bool spinning)
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	pthread_attr_destroy(&a);
 	if (err) {
-		/* the M stays counted as a parked-forever slot */
 		lock(&sched.lock);
 		sched.mcount--;
+		st_rlx(&m->dead, 1);
+		m->schedlink = sched.mfree;
+		sched.mfree = m;
 		unlock(&sched.lock);
-		pp->m = NULL;
+		if (pp)
+			pp->m = NULL;
 		return false;
 	}
 	return true;
 }
 
+/* kmod's factory M: a new M without a P (it parks to get one). */
+bool goro__newm_spare(void)
+{
+	if ((uint32_t)ld_rlx(&sched.mcount) >= sched.maxthreads)
+		return false;
+	return newm(NULL, false);
+}
+
+/* The calling M (idle, holding no P, detached) leaves for good. */
+void goro__mexit(struct goro_mach *m)
+{
+	lock(&sched.lock);
+	sched.mcount--;
+	st_rlx(&m->dead, 1);
+	m->schedlink = sched.mfree;
+	sched.mfree = m;
+	unlock(&sched.lock);
+	goro__setm(NULL);
+	pthread_exit(NULL);
+}
+
 void goro__startm(struct goro_pp *pp, bool spinning)
 {
+	if (!pp && sched.be->kernel_p) {
+		/* the kernel picks the P and the M */
+		int r = sched.be->wake();
+
+		if (r > 0)
+			return;
+		if (r == 0 && (uint32_t)ld_rlx(&sched.mcount) <
+				      sched.maxthreads &&
+		    newm(NULL, spinning))
+			return;
+		if (spinning)
+			xadd(&sched.nmspinning, -1);
+		return;
+	}
 	if (!pp) {
 		pp = sched.be->p_acquire(NULL);
 		if (!pp) {
@@ -773,20 +917,23 @@ void goro__park(struct goro_g *g, uint32_t *lk, const char *why)
 {
 	struct goro_mach *m = g->m;
 	struct goro_g *next;
+	bool e = rt_enter(m);
 
 	g_setwait(g, why);
 	g_setstatus(g, G_WAITING);
-	next = fast_next(m->p);
+	next = m->p ? fast_next(m->p) : NULL;
 	if (next)
 		execute(m, g, next, AFTER_UNLOCK, lk);
 	else
 		gswitch(m, g, &m->g0, AFTER_UNLOCK, lk);
+	rt_leave(g->m, e);
 }
 
 /* Make a parked g runnable. Any thread. */
 void goro__ready(struct goro_g *g)
 {
 	struct goro_mach *m = goro__getm();
+	bool e = m && rt_enter(m);
 
 	g_setwait(g, NULL);
 	g_setstatus(g, G_RUNNABLE);
@@ -795,6 +942,8 @@ void goro__ready(struct goro_g *g)
 	else
 		globrunqput(g);
 	goro__wakep();
+	if (m)
+		rt_leave(m, e);
 }
 
 NORETURN static void goexit1(struct goro_g *g)
@@ -802,12 +951,16 @@ NORETURN static void goexit1(struct goro_g *g)
 	struct goro_mach *m = g->m;
 	struct goro_g *next;
 
+	rt_enter(m);	/* the next context clears locks */
 	g_setstatus(g, G_DEAD);
 	goro__greg_del(g);
 	if (g == &sched.g1) {
 		st_rlx(&sched.main_exited, 1);
 	}
 	xadd(&sched.ngoroutines, -1);
+	if (sched.kruntime)
+		st_rlx(&sched.kruntime->ngoroutines,
+		       (uint32_t)ld_rlx(&sched.ngoroutines));
 	next = m->p ? fast_next(m->p) : NULL;
 	if (next)
 		execute(m, g, next, g == &sched.g1 ? AFTER_NONE : AFTER_FREE,
@@ -996,6 +1149,32 @@ static int grow_procs(int n)
 	return 0;
 }
 
+/*
+ * GORO_BACKEND=user|kmod forces a backend (kmod without a usable
+ * /dev/goro is fatal); else kmod when /dev/goro works, user otherwise.
+ * GORO_DEBUG: say which, and why, on stderr.
+ */
+static void choose_backend(void)
+{
+	const char *want = getenv("GORO_BACKEND");
+	char why[256] = "";
+
+	if (want && *want && strcmp(want, "user") && strcmp(want, "kmod"))
+		goro__fatal("goro: GORO_BACKEND=%s: not user or kmod\n", want);
+	if (want && !strcmp(want, "user")) {
+		sched.be = &goro__backend_user;
+		snprintf(why, sizeof(why), "GORO_BACKEND=user");
+	} else if (goro__kmod_open(why, sizeof(why)) == 0) {
+		sched.be = &goro__backend_kmod;
+	} else if (want && !strcmp(want, "kmod")) {
+		goro__fatal("goro: GORO_BACKEND=kmod, but %s\n", why);
+	} else {
+		sched.be = &goro__backend_user;
+	}
+	if (getenv("GORO_DEBUG"))
+		fprintf(stderr, "goro: backend %s (%s)\n", sched.be->name, why);
+}
+
 /* The main thread becomes M0 running goroutine 1 on its own stack. */
 static int adopt_main(void)
 {
@@ -1030,8 +1209,11 @@ static int adopt_main(void)
 	sched.g1.tsan_fiber = __tsan_get_current_fiber();
 #endif
 	sched.ngoroutines = 1;
+	*m->locks = 1;
+	m->inrt = 1;
+	if (sched.be->m_attach(m))
+		return -EAGAIN;
 	goro__greg_add(&sched.g1);
-	sched.be->m_attach(m);
 	goro__setm(m);
 	goro__altstack_init(m);
 	m->curg = &sched.g1;
@@ -1042,6 +1224,7 @@ static int adopt_main(void)
 		/* every P is busy (foreign threads started goroutines) */
 		gswitch(m, &sched.g1, &m->g0, AFTER_GLOBAL, NULL);
 	}
+	rt_leave(sched.g1.m, true);	/* back to main's code */
 	return 0;
 }
 
@@ -1060,10 +1243,10 @@ int goro__init(void)
 	if (st == 2)
 		return 0;
 	main_thread = syscall(SYS_gettid) == getpid();
-	sched.be = &goro__backend_user;
 	sched.maxthreads = env_int("GORO_MAXTHREADS");
 	if (!sched.maxthreads)
 		sched.maxthreads = 10000;
+	choose_backend();
 	sched.default_stack = env_int("GORO_STACK");
 	if (!sched.default_stack)
 		sched.default_stack = DEFAULT_STACK;
@@ -1084,6 +1267,8 @@ int goro__init(void)
 		err = adopt_main();
 	if (!err)
 		goro__sysmon_start();
+	if (!err && sched.be->start)
+		sched.be->start();
 	st_rel(&sched.started, err ? 3 : 2);
 	return err;
 }
@@ -1112,6 +1297,7 @@ int64_t goro_go_opts(goro_fn fn, void *arg, const struct goro_spawn_opts *o)
 	uintptr_t apc_lo = 0, apc_hi = 0;
 	size_t size;
 	int64_t id;
+	bool e;
 
 	if (!fn)
 		return -EINVAL;
@@ -1128,10 +1314,14 @@ int64_t goro_go_opts(goro_fn fn, void *arg, const struct goro_spawn_opts *o)
 	}
 	cur = self();
 	m = cur ? cur->m : NULL;
+	e = m && rt_enter(m);
 	size = o && o->stack_size ? o->stack_size : sched.default_stack;
 	g = goro__stack_alloc(m ? m->p : NULL, size);
-	if (!g)
+	if (!g) {
+		if (m)
+			rt_leave(m, e);
 		return -ENOMEM;
+	}
 	g->fn = fn;
 	g->arg = arg;
 	g->name = o ? o->name : NULL;
@@ -1145,11 +1335,16 @@ int64_t goro_go_opts(goro_fn fn, void *arg, const struct goro_spawn_opts *o)
 	st_rel(&g->inuse, 1);
 	goro__greg_add(g);
 	xadd(&sched.ngoroutines, 1);
+	if (sched.kruntime)
+		st_rlx(&sched.kruntime->ngoroutines,
+		       (uint32_t)ld_rlx(&sched.ngoroutines));
 	if (m && m->p)
 		runqput(m->p, g, true);
 	else
 		globrunqput(g);
 	goro__wakep();
+	if (m)
+		rt_leave(m, e);
 	return id;
 }
 
@@ -1163,17 +1358,28 @@ void goro_yield(void)
 	struct goro_g *g = self(), *next;
 	struct goro_mach *m;
 	struct goro_pp *pp;
+	bool e;
 
 	if (!g) {
 		sched_yield();
 		return;
 	}
 	m = g->m;
+	e = rt_enter(m);
 	pp = m->p;
-	if (unlikely(ld_rlx(&pp->retired))) {
+	if (unlikely(!pp || ld_rlx(&pp->retired))) {
 		/* our P is being given up: requeue globally, via g0 */
 		g_setstatus(g, G_RUNNABLE);
 		gswitch(m, g, &m->g0, AFTER_GLOBAL, NULL);
+		rt_leave(g->m, e);
+		return;
+	}
+	if (sched.be->kernel_p && unlikely(sched.be->p_wanted())) {
+		/* an M back from a block waits for a P: via g0, which
+		 * gives it ours (we stay on its run queue) */
+		g_setstatus(g, G_RUNNABLE);
+		gswitch(m, g, &m->g0, AFTER_RUNQ, NULL);
+		rt_leave(g->m, e);
 		return;
 	}
 	next = NULL;
@@ -1192,10 +1398,13 @@ void goro_yield(void)
 	if (unlikely(ld_rlx(&sched.nexttimer) != INT64_MAX) &&
 	    (pp->kp->schedtick & 15) == 0)
 		goro__timers_run();
-	if (!next)
+	if (!next) {
+		rt_leave(m, e);
 		return;	/* nothing else to run here: keep going */
+	}
 	g_setstatus(g, G_RUNNABLE);
 	execute(m, g, next, AFTER_RUNQ, NULL);
+	rt_leave(g->m, e);
 }
 
 int64_t goro_id(void)
@@ -1277,21 +1486,40 @@ int64_t goro_numgoroutine(void)
 void goro_preempt_point(void)
 {
 	struct goro_mach *m = goro__getm();
+	bool e;
 
 	if (!m || !m->p || !m->curg)
 		return;
-	if (likely(!ld_rlx(&m->p->kp->preempt)))
-		return;
+	if (likely(!ld_rlx(&m->p->kp->preempt))) {
+		if (!sched.be->kernel_p)
+			return;
+		/* our P may have been swapped by a block since */
+		e = rt_enter(m);
+		if (!m->p || (!ld_rlx(&m->p->kp->preempt) &&
+			      !sched.be->p_wanted())) {
+			rt_leave(m, e);
+			return;
+		}
+	} else {
+		e = rt_enter(m);
+		if (!m->p) {
+			rt_leave(m, e);
+			return;
+		}
+	}
 	st_rlx(&m->p->kp->preempt, 0);
 	/* due timers first: they may be what is waiting for this P */
 	if (ld_rlx(&sched.nexttimer) != INT64_MAX)
 		goro__timers_run();
 	/* a preempted goroutine goes to the back of the global queue */
 	{
-		struct goro_g *g = m->curg, *next = fast_next(m->p);
+		/* kmod: an M back from a block waits for our P (g0) */
+		bool away = sched.be->kernel_p && sched.be->p_wanted();
+		struct goro_g *g = m->curg;
+		struct goro_g *next = away ? NULL : fast_next(m->p);
 
 		g_setstatus(g, G_RUNNABLE);
-		if (ld_rlx(&m->p->retired))
+		if (ld_rlx(&m->p->retired) || away)
 			gswitch(m, g, &m->g0, AFTER_GLOBAL, NULL);
 		else if (next)
 			execute(m, g, next, AFTER_GLOBAL, NULL);
@@ -1299,6 +1527,7 @@ void goro_preempt_point(void)
 			gswitch(m, g, &m->g0, AFTER_GLOBAL, NULL);
 		else
 			g_setstatus(g, G_RUNNING);
+		rt_leave(g->m, e);
 	}
 }
 
@@ -1308,10 +1537,14 @@ void goro_syscall_enter(void)
 	int e = errno;
 
 	if (m && m->curg && m->p) {
+		bool en = rt_enter(m);
+
 		g_setstatus(m->curg, G_SYSCALL);
 		g_setwait(m->curg, "syscall");
 		m->insyscall = 1;
-		sched.be->syscall_enter(m);
+		if (m->p)
+			sched.be->syscall_enter(m);
+		rt_leave(m, en);
 	}
 	errno = e;
 }
@@ -1322,6 +1555,7 @@ void goro_syscall_exit(void)
 	struct goro_g *g;
 	struct goro_pp *pp;
 	int e = errno;
+	bool en;
 
 	if (!m || !m->curg || !m->insyscall) {
 		errno = e;
@@ -1329,6 +1563,7 @@ void goro_syscall_exit(void)
 	}
 	g = m->curg;
 	m->insyscall = 0;
+	en = rt_enter(m);
 	if (!sched.be->syscall_exit(m)) {
 		/* the P was handed off: take an idle one or queue and wait */
 		m->p = NULL;
@@ -1339,12 +1574,14 @@ void goro_syscall_exit(void)
 			g_setstatus(g, G_RUNNABLE);
 			g_setwait(g, NULL);
 			gswitch(m, g, &m->g0, AFTER_GLOBAL, NULL);
+			rt_leave(g->m, en);
 			errno = e;
 			return;
 		}
 	}
 	g_setwait(g, NULL);
 	g_setstatus(g, G_RUNNING);
+	rt_leave(m, en);
 	errno = e;
 }
 

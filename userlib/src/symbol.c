@@ -79,8 +79,9 @@ const char *goro__fn_name(void *fn, char *buf, size_t size)
 	Dl_info di;
 	uintptr_t off;
 
+	/* a static executable: dladdr knows nothing, addresses are absolute */
 	if (!dladdr(fn, &di) || !di.dli_fname)
-		return NULL;
+		return symtab_lookup("/proc/self/exe", (uintptr_t)fn, buf, size);
 	if (di.dli_sname && di.dli_saddr == fn) {
 		snprintf(buf, size, "%s", di.dli_sname);
 		return buf;

@@ -249,9 +249,18 @@ TEST(numgoroutine_counts_live_goroutines)
 	ASSERT_EQ(1, goro_numgoroutine());
 }
 
-TEST(backend_is_user)
+/* GORO_BACKEND forces one; else kmod exactly when /dev/goro is there. */
+TEST(backend_is_the_one_asked_for_or_found)
 {
-	ASSERT_STREQ("user", goro_backend());
+	const char *want = getenv("GORO_BACKEND");
+
+	if (want && *want) {
+		ASSERT_STREQ(want, goro_backend());
+	} else if (access("/dev/goro", R_OK | W_OK) == 0) {
+		ASSERT_STREQ("kmod", goro_backend());
+	} else {
+		ASSERT_STREQ("user", goro_backend());
+	}
 }
 
 static void spin_with_preempt_points(void *arg)

@@ -70,4 +70,26 @@ TEST(orders_take_100ms_not_10s)
 	ASSERT_LT(dt, 20000LL * 1000000);
 }
 
+TEST(blocking_reads_and_computes_to_the_end)
+{
+	char path[4096];
+	char *argv[] = {(char *)bin("blocking", path, sizeof(path)), "0.5",
+			NULL};
+	int st = run_capture(argv, NULL, out, sizeof(out), 60);
+	const char *p;
+
+	ASSERT_TRUE(WIFEXITED(st));
+	ASSERT_EQ(0, WEXITSTATUS(st));
+	p = strstr(out, "blocking: ");
+	ASSERT_NE(NULL, p);
+	p = strstr(p + 1, "blocking: ");
+	ASSERT_NE(NULL, p) TH_LOG("%s", out);
+	/* every byte the feeder wrote was read; the others computed */
+	ASSERT_GT(atol(p + 10), 0);
+	ASSERT_EQ(atol(p + 10), atol(strstr(p, " of ") + 4));
+	p = strstr(p, "read, ");
+	ASSERT_NE(NULL, p);
+	ASSERT_GT(atol(p + 6), 0);
+}
+
 TEST_HARNESS_MAIN

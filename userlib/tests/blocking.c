@@ -1,0 +1,563 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * libgoro: a goroutine blocking in plain libc (no goro_syscall_enter) does
+ * not stall its P on the kmod backend, whatever it blocks in: read on an
+ * empty pipe, nanosleep, flock, getaddrinfo through /etc/hosts,
+ * pthread_mutex_lock, a page fault (userfaultfd). With one P, another
+ * goroutine must count while the blocker is blocked. The user backend
+ * cannot see such blocks (only goro_syscall_enter/exit): these tests are
+ * skipped there. Also: 1000 goroutines blocked at once get a thread each,
+ * and the idle threads go away afterwards.
+ */
+#include <goro.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/userfaultfd.h>
+#include <netdb.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+#include "kselftest_harness.h"
+#include "util.h"
+
+#define PROGRESS 100		/* counts the other goroutine must make */
+#define WAIT_S 30		/* bounded waits, never a pass criterion */
+
+#define SKIP_UNLESS_KMOD()                                                   \
+	do {                                                                 \
+		if (strcmp(goro_backend(), "kmod"))                          \
+			SKIP(return, "backend %s: only goro_syscall_enter "  \
+				     "brackets are seen, plain blocking "    \
+				     "calls stall the P (goro.ko needed)",   \
+			     goro_backend());                                \
+	} while (0)
+
+struct blk;
+struct blocker_ops {
+	int (*setup)(struct blk *b);	/* 0, or -errno; 4 = skip */
+	int (*block)(struct blk *b);	/* in the goroutine; 0 = success */
+	void (*release)(struct blk *b);	/* from a foreign thread */
+	void (*cleanup)(struct blk *b);
+};
+
+struct blk {
+	const struct blocker_ops *ops;
+	atomic_int started, done, progressed, stop;
+	atomic_long count;
+	long count_at_release;
+	int result;
+	bool timed_out;
+	int fds[2];
+	int lockfd;
+	pthread_mutex_t mu;
+	pthread_t holder;
+	atomic_int held, unlock;
+	char path[64];
+	void *page;
+	int uffd;
+	char skipwhy[128];
+	bool made_nsswitch;
+};
+
+/* ---- the blockers ---- */
+
+static int pipe_setup(struct blk *b)
+{
+	return pipe(b->fds) ? -errno : 0;
+}
+
+static int pipe_block(struct blk *b)
+{
+	char c;
+
+	return read(b->fds[0], &c, 1) == 1 && c == 'x' ? 0 : -1;
+}
+
+static void pipe_release(struct blk *b)
+{
+	if (write(b->fds[1], "x", 1) != 1)
+		abort();
+}
+
+static void pipe_cleanup(struct blk *b)
+{
+	close(b->fds[0]);
+	close(b->fds[1]);
+}
+
+/* nanosleep ends by itself: the release is a no-op, the sleep long */
+static int sleep_block(struct blk *b)
+{
+	struct timespec ts = {3, 0};
+
+	(void)b;
+	return nanosleep(&ts, NULL);
+}
+
+static void nop(struct blk *b)
+{
+	(void)b;
+}
+
+static int flock_setup(struct blk *b)
+{
+	int fd;
+
+	snprintf(b->path, sizeof(b->path), "/tmp/goro-flock-%d", getpid());
+	fd = open(b->path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -errno;
+	b->lockfd = fd;
+	return flock(fd, LOCK_EX) ? -errno : 0;
+}
+
+static int flock_block(struct blk *b)
+{
+	int fd = open(b->path, O_RDWR | O_CLOEXEC), r;
+
+	if (fd < 0)
+		return -errno;
+	r = flock(fd, LOCK_EX);
+	close(fd);
+	return r;
+}
+
+static void flock_release(struct blk *b)
+{
+	flock(b->lockfd, LOCK_UN);
+}
+
+static void flock_cleanup(struct blk *b)
+{
+	close(b->lockfd);
+	unlink(b->path);
+}
+
+/*
+ * getaddrinfo reading /etc/hosts: /etc/hosts is made a FIFO (in the test
+ * box, as root, where nothing else needs it) that the release fills.
+ */
+#define HOSTS "/etc/hosts"
+#define HOSTS_SAVED "/etc/hosts.goro-saved"
+#define NSSWITCH "/etc/nsswitch.conf"
+
+static int gai_block(struct blk *b);
+
+static void gai_write_hosts(void)
+{
+	static const char hosts[] = "127.0.0.7 goro-blocking-test\n";
+	int fd = open(HOSTS, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+
+	if (fd < 0)
+		return;
+	if (write(fd, hosts, sizeof(hosts) - 1) < 0)
+		abort();
+	close(fd);
+}
+
+static int gai_setup(struct blk *b)
+{
+	struct stat st;
+
+	if (getuid() != 0 || access("/dev/goro", F_OK)) {
+		snprintf(b->skipwhy, sizeof(b->skipwhy),
+			 "replaces /etc/hosts: only as root in the test box");
+		return 4;
+	}
+	mkdir("/etc", 0755);
+	/* files only: no DNS server to ask first in the box */
+	if (access(NSSWITCH, F_OK)) {
+		int fd = open(NSSWITCH, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+		static const char conf[] = "hosts: files\n";
+
+		if (fd < 0 || write(fd, conf, sizeof(conf) - 1) < 0)
+			return -errno;
+		close(fd);
+		b->made_nsswitch = true;
+	}
+	if (stat(HOSTS, &st) == 0 && rename(HOSTS, HOSTS_SAVED))
+		return -errno;
+	/* a static binary may have no NSS to read /etc/hosts with */
+	gai_write_hosts();
+	if (gai_block(b)) {
+		snprintf(b->skipwhy, sizeof(b->skipwhy),
+			 "getaddrinfo cannot resolve through /etc/hosts here "
+			 "(a static binary without glibc's NSS modules)");
+		return 4;
+	}
+	unlink(HOSTS);
+	if (mkfifo(HOSTS, 0644))
+		return -errno;
+	/*
+	 * glibc finds no host in a FIFO /etc/hosts (it resolved the same
+	 * name from a regular file just now), and a regular file on the
+	 * box's RAM file system never blocks: nothing to test here.
+	 */
+	snprintf(b->skipwhy, sizeof(b->skipwhy),
+		 "getaddrinfo cannot be made to block on /etc/hosts here: glibc "
+		 "reads nothing from a FIFO, a RAM file never blocks");
+	return 4;
+}
+
+static int gai_block(struct blk *b)
+{
+	struct addrinfo hints = {.ai_family = AF_INET}, *res;
+	int r;
+
+	(void)b;
+	r = getaddrinfo("goro-blocking-test", NULL, &hints, &res);
+	if (r)
+		return r;
+	r = ((struct sockaddr_in *)res->ai_addr)->sin_addr.s_addr ==
+			    htonl(0x7f000007)
+		    ? 0
+		    : -1;
+	freeaddrinfo(res);
+	return r;
+}
+
+/* feed the FIFO each time the resolver opens it, until it is done */
+static void gai_release(struct blk *b)
+{
+	static const char hosts[] = "127.0.0.7 goro-blocking-test\n";
+	long long deadline = now_ns() + WAIT_S * 1000000000LL;
+
+	while (!atomic_load(&b->done) && now_ns() < deadline) {
+		int fd = open(HOSTS, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+
+		if (fd < 0) {
+			usleep(1000);	/* no reader yet (ENXIO) */
+			continue;
+		}
+		if (write(fd, hosts, sizeof(hosts) - 1) < 0)
+			abort();
+		close(fd);
+		usleep(1000);
+	}
+}
+
+static void gai_cleanup(struct blk *b)
+{
+	if (b->made_nsswitch)
+		unlink(NSSWITCH);
+	unlink(HOSTS);
+	if (rename(HOSTS_SAVED, HOSTS) && errno != ENOENT)
+		abort();
+}
+
+/* a foreign thread holds the mutex until released */
+static void *mutex_holder(void *arg)
+{
+	struct blk *b = arg;
+
+	pthread_mutex_lock(&b->mu);
+	atomic_store(&b->held, 1);
+	while (!atomic_load(&b->unlock))
+		usleep(1000);
+	pthread_mutex_unlock(&b->mu);
+	return NULL;
+}
+
+static int mutex_setup(struct blk *b)
+{
+	pthread_mutex_init(&b->mu, NULL);
+	if (pthread_create(&b->holder, NULL, mutex_holder, b))
+		return -EAGAIN;
+	while (!atomic_load(&b->held))
+		usleep(1000);
+	return 0;
+}
+
+static int mutex_block(struct blk *b)
+{
+	int r = pthread_mutex_lock(&b->mu);
+
+	if (!r)
+		pthread_mutex_unlock(&b->mu);
+	return r;
+}
+
+static void mutex_release(struct blk *b)
+{
+	atomic_store(&b->unlock, 1);
+}
+
+static void mutex_cleanup(struct blk *b)
+{
+	pthread_join(b->holder, NULL);
+}
+
+/* A page fault that waits for userspace to supply the page. */
+static int uffd_setup(struct blk *b)
+{
+	struct uffdio_api api = {.api = UFFD_API};
+	struct uffdio_register reg = {0};
+	long psz = sysconf(_SC_PAGESIZE);
+
+	b->uffd = (int)syscall(SYS_userfaultfd, O_CLOEXEC | O_NONBLOCK);
+	if (b->uffd < 0) {
+		snprintf(b->skipwhy, sizeof(b->skipwhy), "userfaultfd: %s",
+			 strerror(errno));
+		return 4;
+	}
+	if (ioctl(b->uffd, UFFDIO_API, &api))
+		return -errno;
+	b->page = mmap(NULL, psz, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (b->page == MAP_FAILED)
+		return -errno;
+	reg.range.start = (unsigned long)b->page;
+	reg.range.len = psz;
+	reg.mode = UFFDIO_REGISTER_MODE_MISSING;
+	return ioctl(b->uffd, UFFDIO_REGISTER, &reg) ? -errno : 0;
+}
+
+static int uffd_block(struct blk *b)
+{
+	return *(volatile char *)b->page == 42 ? 0 : -1;
+}
+
+static void uffd_release(struct blk *b)
+{
+	long psz = sysconf(_SC_PAGESIZE);
+	char *src = aligned_alloc(psz, psz);
+	struct uffdio_copy cp = {0};
+
+	memset(src, 42, psz);
+	cp.dst = (unsigned long)b->page;
+	cp.src = (unsigned long)src;
+	cp.len = psz;
+	if (ioctl(b->uffd, UFFDIO_COPY, &cp))
+		abort();
+	free(src);
+}
+
+static void uffd_cleanup(struct blk *b)
+{
+	close(b->uffd);
+}
+
+/* ---- the test ---- */
+
+static void blocker(void *arg)
+{
+	struct blk *b = arg;
+
+	atomic_store(&b->started, 1);
+	b->result = b->ops->block(b);
+	atomic_store(&b->done, 1);
+}
+
+static void counter(void *arg)
+{
+	struct blk *b = arg;
+
+	while (!atomic_load(&b->stop)) {
+		atomic_fetch_add(&b->count, 1);
+		goro_yield();
+	}
+}
+
+/* A foreign thread: releases the blocker once the counter progressed,
+ * or after WAIT_S (then the test fails: the P was stalled). */
+static void *releaser(void *arg)
+{
+	struct blk *b = arg;
+	long long deadline = now_ns() + WAIT_S * 1000000000LL;
+
+	while (!atomic_load(&b->progressed) && now_ns() < deadline)
+		usleep(1000);
+	b->timed_out = !atomic_load(&b->progressed);
+	b->count_at_release = atomic_load(&b->count);
+	b->ops->release(b);
+	return NULL;
+}
+
+FIXTURE(blocking)
+{
+	struct blk b;
+};
+
+FIXTURE_VARIANT(blocking)
+{
+	struct blocker_ops ops;
+};
+
+FIXTURE_VARIANT_ADD(blocking, pipe_read)
+{
+	.ops = {pipe_setup, pipe_block, pipe_release, pipe_cleanup},
+};
+
+FIXTURE_VARIANT_ADD(blocking, nanosleep)
+{
+	.ops = {NULL, sleep_block, nop, NULL},
+};
+
+FIXTURE_VARIANT_ADD(blocking, flock)
+{
+	.ops = {flock_setup, flock_block, flock_release, flock_cleanup},
+};
+
+FIXTURE_VARIANT_ADD(blocking, getaddrinfo_etc_hosts)
+{
+	.ops = {gai_setup, gai_block, gai_release, gai_cleanup},
+};
+
+FIXTURE_VARIANT_ADD(blocking, pthread_mutex_lock)
+{
+	.ops = {mutex_setup, mutex_block, mutex_release, mutex_cleanup},
+};
+
+FIXTURE_VARIANT_ADD(blocking, page_fault_userfaultfd)
+{
+	.ops = {uffd_setup, uffd_block, uffd_release, uffd_cleanup},
+};
+
+FIXTURE_SETUP(blocking)
+{
+	memset(&self->b, 0, sizeof(self->b));
+	self->b.ops = &variant->ops;
+}
+
+FIXTURE_TEARDOWN(blocking)
+{
+	if (self->b.ops->cleanup)
+		self->b.ops->cleanup(&self->b);
+}
+
+TEST_F_TIMEOUT(blocking, does_not_stall_the_p, 120)
+{
+	struct blk *b = &self->b;
+	long long deadline;
+	pthread_t t;
+	int r;
+
+	SKIP_UNLESS_KMOD();
+	if (b->ops->setup) {
+		r = b->ops->setup(b);
+		if (r == 4)
+			SKIP(return, "%s", b->skipwhy);
+		ASSERT_EQ(0, r);
+	}
+	goro_setprocs(1);
+	ASSERT_GT(goro_go(blocker, b), 0);
+	while (!atomic_load(&b->started))
+		goro_yield();
+	ASSERT_GT(goro_go(counter, b), 0);
+	ASSERT_EQ(0, pthread_create(&t, NULL, releaser, b));
+	/* main and the counter share the one P while the blocker blocks */
+	deadline = now_ns() + WAIT_S * 1000000000LL;
+	while (atomic_load(&b->count) < PROGRESS && !atomic_load(&b->done) &&
+	       now_ns() < deadline)
+		goro_yield();
+	EXPECT_FALSE(atomic_load(&b->done));
+	atomic_store(&b->progressed, 1);
+	deadline = now_ns() + WAIT_S * 1000000000LL;
+	while (!atomic_load(&b->done) && now_ns() < deadline)
+		goro_yield();
+	atomic_store(&b->stop, 1);
+	pthread_join(t, NULL);
+	ASSERT_TRUE(atomic_load(&b->done));
+	EXPECT_EQ(0, b->result);
+	EXPECT_FALSE(b->timed_out);
+	EXPECT_GE(b->count_at_release, PROGRESS);
+	while (goro_numgoroutine() > 1)
+		goro_yield();
+}
+
+/* ---- many blocked at once ---- */
+
+static int nthreads(void)
+{
+	char line[256];
+	int n = -1;
+	FILE *f = fopen("/proc/self/status", "r");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "Threads: %d", &n) == 1)
+			break;
+	fclose(f);
+	return n;
+}
+
+#define NBLOCK 1000
+
+static int rfd;
+static goro_wg readers = GORO_WG_INIT;
+
+static void reader(void *arg)
+{
+	char c;
+
+	(void)arg;
+	if (read(rfd, &c, 1) != 1)
+		abort();
+	goro_wg_done(&readers);
+}
+
+FIXTURE(many)
+{
+	int unused;
+};
+
+FIXTURE_SETUP(many)
+{
+}
+
+FIXTURE_TEARDOWN(many)
+{
+}
+
+TEST_F_TIMEOUT(many, thousand_blocked_reads_get_threads_that_go_away, 300)
+{
+	int fds[2], i, n, most = 0, procs;
+	long long deadline;
+	char buf[NBLOCK];
+
+	SKIP_UNLESS_KMOD();
+	procs = goro_numprocs();
+	ASSERT_EQ(0, pipe(fds));
+	rfd = fds[0];
+	goro_wg_add(&readers, NBLOCK);
+	for (i = 0; i < NBLOCK; i++)
+		ASSERT_GT(goro_go(reader, NULL), 0);
+	/* every reader blocks on an M of its own; the Ps go on */
+	deadline = now_ns() + 120 * 1000000000LL;
+	while (most < NBLOCK && now_ns() < deadline) {
+		n = nthreads();
+		if (n > most)
+			most = n;
+		goro_sleep(10 * 1000000LL);
+	}
+	TH_LOG("%d goroutines blocked in read: %d threads at most, %d Ps",
+	       NBLOCK, most, procs);
+	EXPECT_GE(most, NBLOCK);
+	/*
+	 * The Ms with Ps, the factory, sysmon, and spares started during the
+	 * burst whose P was taken by another M first (up to ~10%).
+	 */
+	EXPECT_LE(most, NBLOCK + NBLOCK / 8 + procs);
+	memset(buf, 'x', sizeof(buf));
+	ASSERT_EQ(NBLOCK, write(fds[1], buf, sizeof(buf)));
+	goro_wg_wait(&readers);
+	/* idle Ms beyond nprocs + a few retire after about a second */
+	deadline = now_ns() + 60 * 1000000000LL;
+	while ((n = nthreads()) > procs + 12 && now_ns() < deadline)
+		goro_sleep(50 * 1000000LL);
+	TH_LOG("after the reads: %d threads", n);
+	EXPECT_LE(n, procs + 12);
+	close(fds[0]);
+	close(fds[1]);
+}
+
+TEST_HARNESS_MAIN
