@@ -47,6 +47,7 @@ struct goro_mach;
 struct goro_pp;
 
 /* A stack slot. For pool stacks the G lives at the top of its slot. */
+#define STACK_CLS_BIG 0xffU	/* its own mapping, unmapped when freed */
 struct goro_stack {
 	char *lo;		/* lowest usable byte (above the guard) */
 	char *hi;		/* one past the highest */
@@ -72,6 +73,7 @@ struct goro_g {
 	int64_t when;			/* sleep deadline */
 	void *asan_fake;		/* ASan fake stack save */
 	void *tsan_fiber;
+	uint32_t tsan_runs;		/* goroutines that ended on tsan_fiber */
 	unsigned vg_id;			/* valgrind stack id */
 	uint32_t inuse;			/* slot holds a live G (for the dump) */
 	struct goro_ginfo gi;		/* its registry entry (registry.c) */

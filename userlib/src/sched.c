@@ -366,9 +366,31 @@ NORETURN static void stack_overflow(struct goro_g *g)
 		    (long long)g->id);
 }
 
+/*
+ * A goroutine never returns from the frames that make its last switch
+ * (goro__g_entry, goexit1, execute, gswitch; with goro_exit, every frame
+ * of its caller too): under TSan their __tsan_func_entry records stay on
+ * the fiber's shadow stack. That stack is a fixed array (64K entries)
+ * that TSan does not bounds-check: a fiber reused for ever overflows it
+ * into the fiber's own vector clock and the TSan runtime crashes (or
+ * reports garbage). A fiber is expensive to create (about 2 ms), so it
+ * stays with its stack slot, but only for this many goroutines that
+ * returned (at most 4 records each); after a goro_exit (any depth), or
+ * when the slot is unmapped (a big stack), it is destroyed.
+ */
+#define TSAN_FIBER_RUNS 1024
+
 static void free_g(struct goro_mach *m, struct goro_g *g)
 {
-	/* a TSan fiber is expensive to create: it stays with the slot */
+#ifdef GORO_TSAN
+	/* g's fiber is no longer the current one: we run on the next */
+	if (g->tsan_fiber && (g->stk.cls == STACK_CLS_BIG ||
+			      ++g->tsan_runs >= TSAN_FIBER_RUNS)) {
+		__tsan_destroy_fiber(g->tsan_fiber);
+		g->tsan_fiber = NULL;
+		g->tsan_runs = 0;
+	}
+#endif
 #ifdef GORO_ASAN
 	__asan_unpoison_memory_region(g->stk.lo, g->stk.hi - g->stk.lo);
 #endif
@@ -1422,6 +1444,9 @@ void goro_exit(void)
 		errno = EPERM;
 		return;
 	}
+#ifdef GORO_TSAN
+	g->tsan_runs = TSAN_FIBER_RUNS;	/* its shadow stack: see free_g */
+#endif
 	goexit1(g);
 }
 

@@ -35,7 +35,7 @@
 #define PAGE 4096UL
 #define NCLS 8
 #define CLS_MIN (16UL << 10)		/* class k: CLS_MIN << k usable */
-#define CLS_BIG 0xffU
+#define CLS_BIG STACK_CLS_BIG
 #define CHUNK_BYTES (256UL << 20)
 #define MAX_CHUNKS 4096
 #define MAP_BUDGET 16384		/* mprotect guards before canaries */
@@ -203,11 +203,13 @@ static struct goro_g *reset(struct goro_g *g)
 	struct goro_stack s = g->stk;
 	uint64_t *canary = g->canary;
 	void *fiber = g->tsan_fiber;
+	uint32_t runs = g->tsan_runs;
 
 	memset(g, 0, sizeof(*g));
 	g->stk = s;
 	g->canary = canary;
 	g->tsan_fiber = fiber;
+	g->tsan_runs = runs;
 	if (canary)
 		*canary = STACK_CANARY;
 	return g;

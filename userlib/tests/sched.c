@@ -285,4 +285,74 @@ TEST(global_queue_is_not_starved)
 	goro_wg_wait(&fair_wg);	/* the harness timeout catches a hang */
 }
 
+/*
+ * One P, one goroutine at a time: each new goroutine gets the stack slot
+ * the previous one just left, 20000 times over. Under TSan the slot's
+ * fiber keeps records of frames its goroutines never returned from; this
+ * checks they do not pile up until the TSan runtime crashes.
+ */
+TEST(one_stack_slot_reused_20000_times)
+{
+	long i, n = 20000;
+
+	goro_setprocs(1);
+	for (i = 0; i < n; i++) {
+		goro_wg wg = GORO_WG_INIT;
+
+		goro_wg_add(&wg, 1);
+		ASSERT_GT(goro_go(count_and_done, &wg), 1);
+		goro_wg_wait(&wg);
+	}
+	while (goro_numgoroutine() > 1)
+		goro_yield();
+	ASSERT_EQ(1, goro_numgoroutine());
+}
+
+static atomic_int deep_exits;
+
+/* Leaves the goroutine; noipa: opaque, so the recursion below may return */
+static __attribute__((noipa)) void leave(goro_wg *wg)
+{
+	atomic_fetch_add(&deep_exits, 1);
+	goro_wg_done(wg);
+	goro_exit();
+	atomic_fetch_add(&deep_exits, 1000000);	/* never */
+}
+
+/* Recurse depth frames down (no tail call), then leave by goro_exit. */
+static __attribute__((noipa)) void exit_from_depth(goro_wg *wg, int depth)
+{
+	volatile int keep = depth;
+
+	if (depth > 0)
+		exit_from_depth(wg, depth - 1);
+	else
+		leave(wg);
+	keep++;
+}
+
+static void deep_exiter(void *arg)
+{
+	exit_from_depth(arg, 200);
+}
+
+TEST(goro_exit_from_deep_frames_reusing_one_slot)
+{
+	/* 400 x 200 abandoned frames on one slot: more than TSan's 64K */
+	int i, n = 400;
+
+	goro_setprocs(1);
+	for (i = 0; i < n; i++) {
+		goro_wg wg = GORO_WG_INIT;
+
+		goro_wg_add(&wg, 1);
+		ASSERT_GT(goro_go(deep_exiter, &wg), 1);
+		goro_wg_wait(&wg);
+	}
+	while (goro_numgoroutine() > 1)
+		goro_yield();
+	ASSERT_EQ(n, atomic_load(&deep_exits));
+	ASSERT_EQ(1, goro_numgoroutine());
+}
+
 TEST_HARNESS_MAIN
