@@ -5,27 +5,44 @@
 # their lines relabelled impl=goro-kmod and impl=goro-user; on the user
 # backend a plain read() cannot hand off its P, so its handoff is the
 # bracketed one.  The box is emulated (TCG): its figures compare only with
-# each other, in the same boot; five rounds with fewer iterations than on
+# each other, in the same boot; four rounds with fewer iterations than on
 # the host, bench/run takes the median.
 echo "# bench in the test box: $(uname -r), $(nproc) CPUs"
 lsmod 2>/dev/null | grep -qw goro && echo "# goro.ko loaded" || echo "# goro.ko not loaded"
+
+# Every program gets LIMIT seconds: a hang is reported ("# ... killed")
+# and the job goes on.
+LIMIT=60
+
+# limited NAME PROGRAM ARGS...: run PROGRAM, note a failure or a kill
+limited() {
+	n=$1
+	shift
+	timeout -s KILL $LIMIT "$@"
+	st=$?
+	[ $st -eq 0 ] && return 0
+	[ $st -eq 137 ] && echo "# $n: killed after $LIMIT s (hung)" ||
+		echo "# $n: exit status $st"
+}
 
 # goro PROGRAM BACKEND ARGS...: run PROGRAM on BACKEND, relabel its lines
 goro() {
 	p=$1 be=$2
 	shift 2
 	[ -x "/bin/$p" ] || return 0
-	GORO_BACKEND=$be "/bin/$p" "$@" | sed "s/ impl=goro / impl=goro-$be /"
+	limited "$p $* on $be" env GORO_BACKEND=$be "/bin/$p" "$@" |
+		sed "s/ impl=goro / impl=goro-$be /"
 }
 
 # run PROGRAM ARGS...: a competitor, when it is there
 run() {
 	p=$1
 	shift
-	[ -x "/bin/$p" ] && "/bin/$p" "$@"
+	[ -x "/bin/$p" ] || return 0
+	limited "$p $*" "/bin/$p" "$@"
 }
 
-for round in 1 2 3 4 5; do
+for round in 1 2 3 4; do
 	echo "# round $round"
 	run go_handoff 300
 	run pthread_futex_wake 300
