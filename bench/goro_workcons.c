@@ -2,15 +2,16 @@
 /*
  * Work conservation with blocking reads, 2 Ps: 200 goroutines each do 20
  * rounds of ~200 µs of compute followed by a blocking read(2) that returns
- * 1 ms later (a timerfd armed just before: the kernel's timer writes "the
- * byte", no feeder thread competes for the CPUs).  While a goroutine's M
+ * 1 ms later (a timerfd armed just before, in place of a pipe that a
+ * feeder thread writes 1 ms later: no third thread competes for the CPUs).  While a goroutine's M
  * sleeps in read(), its P should run other goroutines, so the reads overlap
  * the compute and the ideal wall time is the total compute / 2 Ps.
  * Reports wall, ideal (chunks x the calibrated chunk time / 2; the
  * shortest of several timed chunks, so ideal errs low), wall / ideal, and
  * the floor: the same chunks computed by two plain threads without any
  * read(), measured just before (what two CPUs deliver right now: on a
- * shared or emulated machine it is well above ideal), and wall / floor.  Same shape as go/workcons.go.
+ * shared or emulated machine it is well above ideal), and wall / floor.
+ * Same shape as go/workcons.go.
  *
  * Usage: goro_workcons [rounds] [plain|bracketed]
  *   plain      a bare read(): only the kernel module sees the M block
