@@ -1,18 +1,68 @@
 #!/bin/sh
 # Run in the test box (selftests/vm/run --script) with the binaries from
-# `make -C bench vm-bins` in /bin: the handoff and syscall-cost benchmarks,
-# whose goro side needs goro.ko.  Prints RESULT lines for bench/run --from.
-# The box is emulated (TCG): its figures compare only with each other, in
-# the same boot; five rounds, bench/run takes the median.
+# `make -C bench vm-bins` in /bin.  Prints RESULT lines for bench/run --from.
+# The goro programs run twice, on each backend (GORO_BACKEND=kmod|user),
+# their lines relabelled impl=goro-kmod and impl=goro-user; on the user
+# backend a plain read() cannot hand off its P, so its handoff is the
+# bracketed one.  The box is emulated (TCG): its figures compare only with
+# each other, in the same boot; four rounds with fewer iterations than on
+# the host, bench/run takes the median.
 echo "# bench in the test box: $(uname -r), $(nproc) CPUs"
 lsmod 2>/dev/null | grep -qw goro && echo "# goro.ko loaded" || echo "# goro.ko not loaded"
-for round in 1 2 3 4 5; do
-	for b in go_handoff pthread_futex_wake goro_handoff; do
-		[ -x "/bin/$b" ] && "/bin/$b" 1000
-	done
-	[ -x /bin/goro_handoff ] && /bin/goro_handoff 1000 bracketed
-	for b in pthread_getppid goro_getppid; do
-		[ -x "/bin/$b" ] && "/bin/$b" 20000
-	done
+
+# Every program gets LIMIT seconds: a hang is reported ("# ... killed")
+# and the job goes on.
+LIMIT=60
+
+# limited NAME PROGRAM ARGS...: run PROGRAM, note a failure or a kill
+limited() {
+	n=$1
+	shift
+	timeout -s KILL $LIMIT "$@"
+	st=$?
+	[ $st -eq 0 ] && return 0
+	[ $st -eq 137 ] && echo "# $n: killed after $LIMIT s (hung)" ||
+		echo "# $n: exit status $st"
+}
+
+# goro PROGRAM BACKEND ARGS...: run PROGRAM on BACKEND, relabel its lines
+goro() {
+	p=$1 be=$2
+	shift 2
+	[ -x "/bin/$p" ] || return 0
+	limited "$p $* on $be" env GORO_BACKEND=$be "/bin/$p" "$@" |
+		sed "s/ impl=goro / impl=goro-$be /"
+}
+
+# run PROGRAM ARGS...: a competitor, when it is there
+run() {
+	p=$1
+	shift
+	[ -x "/bin/$p" ] || return 0
+	limited "$p $*" "/bin/$p" "$@"
+}
+
+for round in 1 2 3 4; do
+	echo "# round $round"
+	run go_handoff 300
+	run pthread_futex_wake 300
+	goro goro_handoff kmod 300
+	goro goro_handoff user 300 bracketed
+	run go_workcons 10
+	goro goro_workcons kmod 10
+	goro goro_workcons user 10
+	goro goro_workcons user 10 bracketed
+	run go_yield 200000
+	goro goro_yield kmod 200000
+	goro goro_yield user 200000
+	run go_spawn 100000
+	goro goro_spawn kmod 100000
+	goro goro_spawn user 100000
+	run go_fib 3
+	goro goro_fib kmod 3
+	goro goro_fib user 3
+	run pthread_getppid 20000
+	goro goro_getppid kmod 20000
+	goro goro_getppid user 20000
 done
 exit 0
