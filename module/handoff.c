@@ -191,7 +191,7 @@ static void goro_sched_in(struct preempt_notifier *pn, int cpu)
 
 	if (likely(READ_ONCE(mt->state) != GORO_M_BLOCKED))
 		return;
-	raw_spin_lock(&inst->lock);
+	raw_spin_lock_irq(&inst->lock);
 	if (mt->gone || mt->state != GORO_M_BLOCKED)
 		goto out;
 	p = mt->p;
@@ -209,7 +209,7 @@ static void goro_sched_in(struct preempt_notifier *pn, int cpu)
 	}
 	goro_publish_m(inst, mt);
 out:
-	raw_spin_unlock(&inst->lock);
+	raw_spin_unlock_irq(&inst->lock);
 }
 
 struct preempt_ops goro_preempt_ops = {
@@ -244,11 +244,11 @@ static void goro_m_resume(struct callback_head *cb)
 	struct goro_mthread *w;
 	u32 p;
 
-	raw_spin_lock(&inst->lock);
+	raw_spin_lock_irq(&inst->lock);
 	mt->tw_queued = false;
 	if (mt->gone || READ_ONCE(inst->dead) || current->mm != inst->mm ||
 	    (current->flags & PF_EXITING)) {
-		raw_spin_unlock(&inst->lock);
+		raw_spin_unlock_irq(&inst->lock);
 		goro_m_detach(mt);
 		goto out;
 	}
@@ -257,7 +257,7 @@ static void goro_m_resume(struct callback_head *cb)
 	 * went through PARK since (which says whether it holds a P), done.
 	 */
 	if (mt->state != GORO_M_WAITP) {
-		raw_spin_unlock(&inst->lock);
+		raw_spin_unlock_irq(&inst->lock);
 		goto out;
 	}
 	if (mt->p == GORO_NONE) {
@@ -268,7 +268,7 @@ static void goro_m_resume(struct callback_head *cb)
 	if (mt->p != GORO_NONE) {
 		mt->state = GORO_M_RUNNING;
 		goro_publish_m(inst, mt);
-		raw_spin_unlock(&inst->lock);
+		raw_spin_unlock_irq(&inst->lock);
 		goto out;
 	}
 	mt->state = GORO_M_WAITP;
@@ -278,11 +278,11 @@ static void goro_m_resume(struct callback_head *cb)
 	inst->nwaitp++;
 	goro_publish_m(inst, mt);
 	goro_publish_counts(inst);
-	raw_spin_unlock(&inst->lock);
+	raw_spin_unlock_irq(&inst->lock);
 
 	goro_m_wait_p(inst, mt);
 
-	raw_spin_lock(&inst->lock);
+	raw_spin_lock_irq(&inst->lock);
 	w = NULL;
 	if (mt->waiting) {
 		list_del_init(&mt->wait_node);
@@ -299,7 +299,7 @@ static void goro_m_resume(struct callback_head *cb)
 		if (w)
 			t = get_task_struct(w->task);
 	}
-	raw_spin_unlock(&inst->lock);
+	raw_spin_unlock_irq(&inst->lock);
 	goro_wake_task(t);
 out:
 	goro_m_put(mt);

@@ -100,12 +100,12 @@ static void goro_count_steal(struct goro_inst *inst, u32 victim, u32 thief,
 			     u32 n)
 {
 	trace_goro_steal(inst->tgid, task_pid_nr(current), victim, thief, n);
-	raw_spin_lock(&inst->lock);
+	raw_spin_lock_irq(&inst->lock);
 	inst->procs[victim].ksteals += n;
 	inst->ksteals += n;
 	goro_publish_p(inst, victim);
 	goro_publish_counts(inst);
-	raw_spin_unlock(&inst->lock);
+	raw_spin_unlock_irq(&inst->lock);
 	atomic64_add(n, &goro_stats.ksteals);
 }
 
@@ -169,10 +169,10 @@ static int goro_find_work_parked(struct goro_inst *inst,
 	if (victim == GORO_NONE && !global)
 		return 0;
 
-	raw_spin_lock(&inst->lock);
+	raw_spin_lock_irq(&inst->lock);
 	if (mt->woke || !mt->waiting) {
 		/* given a P meanwhile: the sleep loop returns at once */
-		raw_spin_unlock(&inst->lock);
+		raw_spin_unlock_irq(&inst->lock);
 		return 0;
 	}
 	p = GORO_NONE;
@@ -187,7 +187,7 @@ static int goro_find_work_parked(struct goro_inst *inst,
 		p = goro_take_p_locked(inst, GORO_NONE);
 	if (p == GORO_NONE) {
 		/* every P is running: their owners will find the work */
-		raw_spin_unlock(&inst->lock);
+		raw_spin_unlock_irq(&inst->lock);
 		return 0;
 	}
 	why = 0;
@@ -201,7 +201,7 @@ static int goro_find_work_parked(struct goro_inst *inst,
 		why = GORO_WOKE_HANDOFF;
 	}
 	goro_bind_p_locked(inst, p, mt, 0);
-	raw_spin_unlock(&inst->lock);
+	raw_spin_unlock_irq(&inst->lock);
 	if (why)
 		return why;
 
@@ -220,7 +220,7 @@ static void goro_park_enter(struct goro_inst *inst, struct goro_mthread *mt,
 	struct task_struct *t = NULL;
 	struct goro_mthread *w;
 
-	raw_spin_lock(&inst->lock);
+	raw_spin_lock_irq(&inst->lock);
 	w = goro_release_p_locked(inst, mt);
 	mt->state = GORO_M_PARKED;
 	mt->woke = 0;
@@ -236,7 +236,7 @@ static void goro_park_enter(struct goro_inst *inst, struct goro_mthread *mt,
 	goro_publish_counts(inst);
 	if (w)
 		t = get_task_struct(w->task);
-	raw_spin_unlock(&inst->lock);
+	raw_spin_unlock_irq(&inst->lock);
 	goro_wake_task(t);
 }
 
@@ -288,10 +288,10 @@ static int goro_park(struct goro_inst *inst, struct goro_mthread *mt,
 	int why = 0, round;
 
 	WRITE_ONCE(mt->in_park, true);
-	raw_spin_lock(&inst->lock);
+	raw_spin_lock_irq(&inst->lock);
 	inst->parks++;
 	goro_publish_counts(inst);
-	raw_spin_unlock(&inst->lock);
+	raw_spin_unlock_irq(&inst->lock);
 	atomic64_inc(&goro_stats.parks);
 
 	/* The factory M parks for spare requests only: no scan. */
@@ -319,7 +319,7 @@ static int goro_park(struct goro_inst *inst, struct goro_mthread *mt,
 
 	why = goro_park_sleep(inst, mt, a, file);
 
-	raw_spin_lock(&inst->lock);
+	raw_spin_lock_irq(&inst->lock);
 	if (mt->woke) {
 		/* given a P: that wins over a deadline, fd or signal */
 		why = mt->woke;
@@ -344,7 +344,7 @@ static int goro_park(struct goro_inst *inst, struct goro_mthread *mt,
 	mt->state = GORO_M_RUNNING;
 	goro_publish_m(inst, mt);
 	goro_publish_counts(inst);
-	raw_spin_unlock(&inst->lock);
+	raw_spin_unlock_irq(&inst->lock);
 	if (from)
 		trace_goro_handoff(inst->tgid, from, task_pid_nr(current),
 				   READ_ONCE(mt->p), lat);
@@ -411,7 +411,7 @@ long goro_ioc_wake(struct goro_inst *inst, struct goro_wake __user *uarg)
 			return -EINVAL;
 
 	a.nwoken = 0;
-	raw_spin_lock(&inst->lock);
+	raw_spin_lock_irq(&inst->lock);
 	if (!list_empty(&inst->parked)) {
 		p = goro_take_p_locked(inst, GORO_NONE);
 		if (p != GORO_NONE) {
@@ -426,7 +426,7 @@ long goro_ioc_wake(struct goro_inst *inst, struct goro_wake __user *uarg)
 			a.nwoken = 1;
 		}
 	}
-	raw_spin_unlock(&inst->lock);
+	raw_spin_unlock_irq(&inst->lock);
 	if (t) {
 		atomic64_inc(&goro_stats.wakes);
 		goro_wake_task(t);

@@ -336,11 +336,11 @@ void goro_m_detach(struct goro_mthread *mt)
 	struct task_struct *t = NULL;
 	struct goro_mthread *w;
 
-	raw_spin_lock(&inst->lock);
+	raw_spin_lock_irq(&inst->lock);
 	w = goro_m_remove(inst, mt);
 	if (w)
 		t = get_task_struct(w->task);
-	raw_spin_unlock(&inst->lock);
+	raw_spin_unlock_irq(&inst->lock);
 	goro_wake_task(t);
 
 	if (mt->registered) {
@@ -383,7 +383,7 @@ long goro_ioc_attach(struct goro_inst *inst, struct goro_attach __user *uarg)
 	INIT_WORK(&mt->free_work, goro_m_free);
 	goro_m_init_hooks(mt);
 
-	raw_spin_lock(&inst->lock);
+	raw_spin_lock_irq(&inst->lock);
 	ret = -ENOSPC;
 	if (inst->nms >= inst->max_ms)
 		goto err_unlock;
@@ -403,7 +403,7 @@ long goro_ioc_attach(struct goro_inst *inst, struct goro_attach __user *uarg)
 	if (a.flags & GORO_ATTACH_P)
 		goro_bind_p_locked(inst, a.p, mt, 0);
 	goro_publish_m(inst, mt);
-	raw_spin_unlock(&inst->lock);
+	raw_spin_unlock_irq(&inst->lock);
 
 	/* The M's references: the instance, the module (the notifier). */
 	refcount_inc(&inst->ref);
@@ -425,7 +425,7 @@ long goro_ioc_attach(struct goro_inst *inst, struct goro_attach __user *uarg)
 	return 0;
 
 err_unlock:
-	raw_spin_unlock(&inst->lock);
+	raw_spin_unlock_irq(&inst->lock);
 	put_task_struct(mt->task);
 	kfree(mt);
 	return ret;
@@ -601,7 +601,7 @@ long goro_ioc_setprocs(struct goro_inst *inst,
 	if (!a.nprocs || a.nprocs > inst->nprocs)
 		return -EINVAL;
 
-	raw_spin_lock(&inst->lock);
+	raw_spin_lock_irq(&inst->lock);
 	old = inst->nactive;
 	inst->nactive = a.nprocs;
 	/* Retire: off the idle stack; a blocked owner keeps its P. */
@@ -621,7 +621,7 @@ long goro_ioc_setprocs(struct goro_inst *inst,
 		if (inst->procs[p].status == GORO_P_IDLE)
 			goro_idle_push(inst, p);
 	goro_publish_counts(inst);
-	raw_spin_unlock(&inst->lock);
+	raw_spin_unlock_irq(&inst->lock);
 	return 0;
 }
 
@@ -669,7 +669,7 @@ void goro_inst_release(struct goro_inst *inst)
 	mutex_unlock(&goro_instances_lock);
 	goro_monitor_stop(inst);
 
-	raw_spin_lock(&inst->lock);
+	raw_spin_lock_irq(&inst->lock);
 	WRITE_ONCE(inst->dead, true);
 	list_for_each_entry(mt, &inst->waitp, wait_node)
 		irq_work_queue(&mt->wake_iw);
@@ -677,6 +677,6 @@ void goro_inst_release(struct goro_inst *inst)
 		irq_work_queue(&mt->wake_iw);
 	list_for_each_entry(mt, &inst->factory, wait_node)
 		irq_work_queue(&mt->wake_iw);
-	raw_spin_unlock(&inst->lock);
+	raw_spin_unlock_irq(&inst->lock);
 	goro_inst_put(inst);
 }
