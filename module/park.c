@@ -364,15 +364,13 @@ long goro_ioc_park(struct goro_inst *inst, struct goro_park __user *uarg)
 	struct file *file = NULL;
 	struct goro_park a;
 	long ret;
-	u32 i;
 
 	if (copy_from_user(&a, uarg, sizeof(a)))
 		return -EFAULT;
 	if (a.flags & ~GORO_PARK_FLAGS)
 		return -EINVAL;
-	for (i = 0; i < ARRAY_SIZE(a.resv); i++)
-		if (a.resv[i])
-			return -EINVAL;
+	if (!goro_resv_zero(a.resv, sizeof(a.resv)))
+		return -EINVAL;
 	mt = goro_current_m(inst);
 	if (!mt)
 		return -EPERM;
@@ -400,15 +398,14 @@ long goro_ioc_wake(struct goro_inst *inst, struct goro_wake __user *uarg)
 	struct task_struct *t = NULL;
 	struct goro_mthread *w;
 	struct goro_wake a;
-	u32 i, p;
+	u32 p;
 
 	if (copy_from_user(&a, uarg, sizeof(a)))
 		return -EFAULT;
 	if (a.flags)
 		return -EINVAL;
-	for (i = 0; i < ARRAY_SIZE(a.resv); i++)
-		if (a.resv[i])
-			return -EINVAL;
+	if (!goro_resv_zero(a.resv, sizeof(a.resv)))
+		return -EINVAL;
 
 	a.nwoken = 0;
 	raw_spin_lock_irq(&inst->lock);

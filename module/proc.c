@@ -258,15 +258,13 @@ long goro_ioc_gregister(struct goro_inst *inst,
 {
 	struct goro_gregister r;
 	struct goro_greg h;
-	u32 i;
 
 	if (copy_from_user(&r, uarg, sizeof(r)))
 		return -EFAULT;
 	if (r.flags)
 		return -EINVAL;
-	for (i = 0; i < ARRAY_SIZE(r.resv); i++)
-		if (r.resv[i])
-			return -EINVAL;
+	if (!goro_resv_zero(r.resv, sizeof(r.resv)))
+		return -EINVAL;
 	if (r.addr) {
 		if (r.addr & 7)
 			return -EINVAL;

@@ -363,9 +363,8 @@ long goro_ioc_attach(struct goro_inst *inst, struct goro_attach __user *uarg)
 		return -EFAULT;
 	if (a.flags & ~GORO_ATTACH_P)
 		return -EINVAL;
-	for (i = 0; i < ARRAY_SIZE(a.resv); i++)
-		if (a.resv[i])
-			return -EINVAL;
+	if (!goro_resv_zero(a.resv, sizeof(a.resv)))
+		return -EINVAL;
 	if ((a.flags & GORO_ATTACH_P) && a.p >= inst->nprocs)
 		return -EINVAL;
 	if (goro_current_m(inst))
@@ -534,15 +533,13 @@ long goro_ioc_setup(struct file *file, struct goro_setup __user *uarg)
 	struct goro_inst *inst, *other;
 	struct goro_setup s;
 	long ret;
-	u32 i;
 
 	if (copy_from_user(&s, uarg, sizeof(s)))
 		return -EFAULT;
 	if (s.flags || s.resv0)
 		return -EINVAL;
-	for (i = 0; i < ARRAY_SIZE(s.resv); i++)
-		if (s.resv[i])
-			return -EINVAL;
+	if (!goro_resv_zero(s.resv, sizeof(s.resv)))
+		return -EINVAL;
 	if (!s.nprocs || s.nprocs > goro_max_procs)
 		return -EINVAL;
 	if (!s.max_ms)
@@ -589,15 +586,14 @@ long goro_ioc_setprocs(struct goro_inst *inst,
 		       struct goro_setprocs __user *uarg)
 {
 	struct goro_setprocs a;
-	u32 i, p, old;
+	u32 p, old;
 
 	if (copy_from_user(&a, uarg, sizeof(a)))
 		return -EFAULT;
 	if (a.flags)
 		return -EINVAL;
-	for (i = 0; i < ARRAY_SIZE(a.resv); i++)
-		if (a.resv[i])
-			return -EINVAL;
+	if (!goro_resv_zero(a.resv, sizeof(a.resv)))
+		return -EINVAL;
 	if (!a.nprocs || a.nprocs > inst->nprocs)
 		return -EINVAL;
 

@@ -255,4 +255,10 @@ void goro_proc_exit(void);
 int goro_proc_add(struct goro_inst *inst);
 void goro_proc_del(struct goro_inst *inst);
 
+/* Reserved ioctl fields must be zero: true if every one is. */
+static inline bool goro_resv_zero(const void *resv, size_t size)
+{
+	return !memchr_inv(resv, 0, size);
+}
+
 #endif /* _GORO_SCHED_H */

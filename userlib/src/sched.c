@@ -802,6 +802,17 @@ static struct goro_mach *allocm(void)
 }
 
 /* Start a new M owning pp. False when no thread could be created. */
+/* M m is gone (never started, or leaving): its slot goes to the free list. */
+static void mput(struct goro_mach *m)
+{
+	lock(&sched.lock);
+	sched.mcount--;
+	st_rlx(&m->dead, 1);
+	m->schedlink = sched.mfree;
+	sched.mfree = m;
+	unlock(&sched.lock);
+}
+
 static bool newm(struct goro_pp *pp, bool spinning)
 {
 	struct goro_mach *m;
@@ -827,12 +838,7 @@ static bool newm(struct goro_pp *pp, bool spinning)
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	pthread_attr_destroy(&a);
 	if (err) {
-		lock(&sched.lock);
-		sched.mcount--;
-		st_rlx(&m->dead, 1);
-		m->schedlink = sched.mfree;
-		sched.mfree = m;
-		unlock(&sched.lock);
+		mput(m);
 		if (pp)
 			pp->m = NULL;
 		return false;
@@ -851,12 +857,7 @@ bool goro__newm_spare(void)
 /* The calling M (idle, holding no P, detached) leaves for good. */
 void goro__mexit(struct goro_mach *m)
 {
-	lock(&sched.lock);
-	sched.mcount--;
-	st_rlx(&m->dead, 1);
-	m->schedlink = sched.mfree;
-	sched.mfree = m;
-	unlock(&sched.lock);
+	mput(m);
 	goro__setm(NULL);
 	pthread_exit(NULL);
 }
