@@ -100,7 +100,8 @@ soak: deps vm-module selftests tools
 	@mkdir -p $(RESULTS) && rm -f $(RESULTS)/soak
 	@GORO_VM_WALL=$$(( $(SOAK_SECS) * 2 + 600 )) \
 	selftests/vm/check --smp 4 --timeout $$(( $(SOAK_SECS) * 2 + 120 )) \
-		--env GORO_SOAK_SECS=$(SOAK_SECS) --results $(RESULTS)/soak \
+		--env GORO_SOAK_SECS=$(SOAK_SECS) --env GORO_SOAK_BACKEND=kmod \
+		--results $(RESULTS)/soak \
 		build/selftests/soak/soak.sh; st=$$?; \
 	scripts/tap-summary $(RESULTS)/soak && exit $$st
 
