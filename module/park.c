@@ -109,12 +109,17 @@ static void goro_count_steal(struct goro_inst *inst, u32 victim, u32 thief,
 	atomic64_add(n, &goro_stats.ksteals);
 }
 
-/* Steal half of a victim's ring into P p (which we own). */
+/*
+ * Steal half of a victim's ring into P p (which we own). Only into an
+ * empty ring: the grab writes from p's tail on and does not know p's room.
+ */
 static u32 goro_steal_into(struct goro_inst *inst, u32 p, u32 *victim)
 {
 	struct goro_p *shp = goro_shp(inst, p);
 	u32 i, v, n;
 
+	if (goro_runq_len(shp))
+		return 0;
 	for (i = 1; i < inst->nprocs; i++) {
 		v = (p + i) % inst->nprocs;
 		if (!goro_runq_len(goro_shp(inst, v)))
@@ -183,8 +188,13 @@ static int goro_find_work_parked(struct goro_inst *inst,
 		    !goro_p_retired(inst, victim))
 			p = victim;
 	}
-	if (p == GORO_NONE)
+	if (p == GORO_NONE) {
 		p = goro_take_p_locked(inst, GORO_NONE);
+		/* an idle or blocked P may hold work of its own */
+		if (p != GORO_NONE && (goro_runq_len(goro_shp(inst, p)) ||
+				       READ_ONCE(goro_shp(inst, p)->runnext)))
+			victim = p;
+	}
 	if (p == GORO_NONE) {
 		/* every P is running: their owners will find the work */
 		raw_spin_unlock_irq(&inst->lock);
