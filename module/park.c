@@ -412,14 +412,21 @@ long goro_ioc_wake(struct goro_inst *inst, struct goro_wake __user *uarg)
 
 	if (copy_from_user(&a, uarg, sizeof(a)))
 		return -EFAULT;
-	if (a.flags)
+	if (a.flags & ~GORO_WAKE_SPARE)
 		return -EINVAL;
-	if (!goro_resv_zero(a.resv, sizeof(a.resv)))
+	if (a.resv)
 		return -EINVAL;
 
 	a.nwoken = 0;
+	a.nspare = 0;
 	raw_spin_lock_irq(&inst->lock);
-	if (!list_empty(&inst->parked)) {
+	if (list_empty(&inst->parked)) {
+		if ((a.flags & GORO_WAKE_SPARE) &&
+		    goro_take_p_locked(inst, GORO_NONE) != GORO_NONE) {
+			goro_want_spare_locked(inst);
+			a.nspare = 1;
+		}
+	} else {
 		p = goro_take_p_locked(inst, GORO_NONE);
 		if (p != GORO_NONE) {
 			w = list_first_entry(&inst->parked,

@@ -160,11 +160,19 @@ struct goro_park {
  * Out: nwoken (0 when no M is parked or no P is idle; the caller may then
  * start a new M). An idle P is one in GORO_P_IDLE or GORO_P_BLOCKED. Any
  * thread of the process may call it; it need not be an M.
+ * GORO_WAKE_SPARE: when no M is parked but a P is idle, ask the factory M
+ * for a new one instead (hdr.spare_wanted grows, nspare = 1), so that the
+ * caller, which may hold a P, need not start a thread itself: thread
+ * creation takes libc's allocator lock, which an M waiting in the kernel
+ * for a P may hold. Feature GORO_FEAT_WAKE_SPARE.
  */
+#define GORO_WAKE_SPARE		(1U << 0)
+
 struct goro_wake {
 	__u32 flags;
 	__u32 nwoken;
-	__u32 resv[2];
+	__u32 nspare;	/* out: a spare M was asked for */
+	__u32 resv;
 };
 
 /*
@@ -291,6 +299,7 @@ struct goro_m {
  * Feature GORO_FEAT_GREG.
  */
 #define GORO_FEAT_GREG		(1ULL << 7)
+#define GORO_FEAT_WAKE_SPARE	(1ULL << 8) /* GORO_WAKE_SPARE */
 
 struct goro_gregister {
 	__u64 addr;		/* struct goro_greg, or 0 */

@@ -294,6 +294,60 @@ TEST(no_parked_m_wakes_the_factory_m)
 	free(b);
 }
 
+/*
+ * WAKE with GORO_WAKE_SPARE and nobody parked: the factory M is asked for
+ * an M (an M holding a P must not start threads itself); not when no P is
+ * free, nor without the flag.
+ */
+TEST(wake_spare_asks_the_factory_m)
+{
+	struct goro_wake w = { 0 };
+	struct factory f = { 0 };
+	struct goro_ctx c;
+	pthread_t tf;
+	int fd;
+
+	GORO_OPEN_OR_SKIP(fd);
+	ASSERT_EQ(0, goro_ctx_init(&c, fd, 1, 4));
+	ASSERT_NE(0ULL, c.s.features & GORO_FEAT_WAKE_SPARE);
+	f.fd = fd;
+	ASSERT_EQ(0, pthread_create(&tf, NULL, factory_m, &f));
+	while (!f.parked)
+		goro_sleep_ms(1);
+	goro_sleep_ms(10);
+	/* without the flag: nobody to wake, nothing asked */
+	ASSERT_EQ(0, goro_ioctl(fd, GORO_IOC_WAKE, &w));
+	EXPECT_EQ(0U, w.nwoken);
+	EXPECT_EQ(0U, w.nspare);
+	EXPECT_EQ(0U, c.hdr->spare_wanted);
+	w.flags = GORO_WAKE_SPARE;
+	ASSERT_EQ(0, goro_ioctl(fd, GORO_IOC_WAKE, &w));
+	EXPECT_EQ(0U, w.nwoken);
+	EXPECT_EQ(1U, w.nspare);
+	pthread_join(tf, NULL);
+	EXPECT_EQ(0, f.ret);
+	EXPECT_EQ((__u32)GORO_WOKE_SPARE, f.pk.why);
+	EXPECT_EQ(1U, c.hdr->spare_wanted);
+	close(fd);
+}
+
+TEST(wake_spare_without_a_free_p_asks_nothing)
+{
+	struct goro_wake w = { .flags = GORO_WAKE_SPARE };
+	struct goro_ctx c;
+	int fd;
+
+	GORO_OPEN_OR_SKIP(fd);
+	ASSERT_EQ(0, goro_ctx_init(&c, fd, 1, 4));
+	/* this thread takes the only P */
+	ASSERT_EQ(0, goro_attach_m(fd, 1, 0, NULL));
+	ASSERT_EQ(0, goro_ioctl(fd, GORO_IOC_WAKE, &w));
+	EXPECT_EQ(0U, w.nwoken);
+	EXPECT_EQ(0U, w.nspare);
+	EXPECT_EQ(0U, c.hdr->spare_wanted);
+	close(fd);
+}
+
 /* Handoff latency against the floor: a futex wake between two threads. */
 static volatile __u32 fword;
 static __u64 f_wake_ns, f_woke_ns;

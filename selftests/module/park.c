@@ -341,14 +341,14 @@ TEST(wake_bad_args_and_nothing_to_wake)
 	GORO_OPEN_OR_SKIP(fd);
 	ASSERT_EQ(0, goro_ctx_init(&c, fd, 1, 4));
 	memset(&w, 0, sizeof(w));
-	w.flags = 1;
-	EXPECT_EQ(-EINVAL, goro_ioctl(fd, GORO_IOC_WAKE, &w));
-	w.flags = 0;
-	for (i = 0; i < 2; i++) {
-		w.resv[i] = 1;
+	for (i = 1; i < 32; i++) {
+		w.flags = 1U << i;
 		EXPECT_EQ(-EINVAL, goro_ioctl(fd, GORO_IOC_WAKE, &w));
-		w.resv[i] = 0;
 	}
+	w.flags = 0;
+	w.resv = 1;
+	EXPECT_EQ(-EINVAL, goro_ioctl(fd, GORO_IOC_WAKE, &w));
+	w.resv = 0;
 	EXPECT_EQ(-EFAULT, goro_ioctl(fd, GORO_IOC_WAKE, NULL));
 	/* nobody parked */
 	EXPECT_EQ(0, goro_wake_m(fd));

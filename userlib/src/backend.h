@@ -84,8 +84,10 @@ struct goro_backend {
 
 	/*
 	 * kernel_p only. Go's wakep when an M must look for work: 1 a parked
-	 * M was woken with an idle P (it starts spinning); 0 a P is idle but
-	 * no M is parked (the caller starts one); -1 no P is idle.
+	 * M was woken with an idle P (it starts spinning); 2 a P is idle, no
+	 * M is parked, and the factory M was asked for one (it does not
+	 * spin); 0 a P is idle but no M is parked (the caller starts one);
+	 * -1 no P is idle.
 	 */
 	int (*wake)(void);
 

@@ -304,14 +304,25 @@ static struct goro_pp *kmod_p_yield(struct goro_mach *m)
 	return kmod_current_p(m);
 }
 
-/* Go's wakep: 1 an M was woken with a P; 0 no M parked but a P is idle;
- * -1 no P idle. */
+/*
+ * Go's wakep: 1 an M was woken with a P; 2 no M parked, a P is idle and
+ * the factory M starts one; 0 the same but the caller must start it (a
+ * module without GORO_WAKE_SPARE); -1 no P idle. The caller may hold a P
+ * with locks set: starting a thread here could wait for ever on libc's
+ * allocator lock held by an M that waits in the kernel for that P.
+ */
 static int kmod_wake(void)
 {
 	struct goro_wake w = {0};
 
-	if (kioctl(GORO_IOC_WAKE, &w) == 0 && w.nwoken)
-		return 1;
+	if (K.setup.features & GORO_FEAT_WAKE_SPARE)
+		w.flags = GORO_WAKE_SPARE;
+	if (kioctl(GORO_IOC_WAKE, &w) == 0) {
+		if (w.nwoken)
+			return 1;
+		if (w.nspare)
+			return 2;
+	}
 	return ld_sc(&K.hdr->npidle) ? 0 : -1;
 }
 

@@ -31,7 +31,11 @@
  * in a heap kept here, fired by the poller thread through a timerfd armed
  * at the earliest one (absolute CLOCK_MONOTONIC, so never early). A timer
  * function runs under the heap lock, so a timer removed with ptimer_del()
- * is guaranteed not to be running afterwards. goro_sleep keeps using the
+ * is guaranteed not to be running afterwards; what it frees it leaves to
+ * its release function, called after the lock is dropped. No allocator
+ * call is made under the heap lock: an M holding a P waits for that lock
+ * with locks set (no handoff), and libc's allocator lock may be held by
+ * an M that blocked in the kernel and now waits for that P. goro_sleep keeps using the
  * scheduler's own heap; both are to move to per-P heaps (Go 1.14) when the
  * poller joins the scheduler.
  */
@@ -55,6 +59,9 @@ struct ptimer {
 	int64_t when;
 	int32_t idx;			/* heap slot, -1 when not in the heap */
 	void (*fn)(struct ptimer *t);	/* poller thread, heap lock held */
+	/* optional: after fn, heap lock dropped; t may be freed */
+	void (*release)(struct ptimer *t);
+	struct ptimer *next;		/* fired, waiting for release */
 };
 
 /* ---- poll descriptors ------------------------------------------------------ */
@@ -182,20 +189,33 @@ static void arm(int64_t when)
 	timerfd_settime(np.tfd, TFD_TIMER_ABSTIME, &its, NULL);
 }
 
-/* Add t (t->when, t->fn set). 0 or -ENOMEM. */
+/*
+ * Add t (t->when, t->fn, t->release set). 0 or -ENOMEM. A full heap grows
+ * with the lock dropped (see the file comment).
+ */
 static int ptimer_add(struct ptimer *t)
 {
 	lock(&np.tlock);
-	if (np.n == np.cap) {
+	while (np.n == np.cap) {
 		uint32_t cap = np.cap ? 2 * np.cap : 64;
-		struct ptimer **h = realloc(np.heap, cap * sizeof(*h));
+		struct ptimer **h, **old;
 
-		if (!h) {
-			unlock(&np.tlock);
+		unlock(&np.tlock);
+		h = malloc(cap * sizeof(*h));
+		if (!h)
 			return -ENOMEM;
+		lock(&np.tlock);
+		old = h;
+		if (np.cap < cap) {
+			if (np.n)
+				memcpy(h, np.heap, np.n * sizeof(*h));
+			old = np.heap;
+			np.heap = h;
+			np.cap = cap;
 		}
-		np.heap = h;
-		np.cap = cap;
+		unlock(&np.tlock);
+		free(old);
+		lock(&np.tlock);
 	}
 	t->idx = (int32_t)np.n;
 	np.heap[np.n++] = t;
@@ -217,6 +237,7 @@ static void ptimer_del(struct ptimer *t)
 
 static void timers_run(void)
 {
+	struct ptimer *done = NULL;
 	uint64_t x;
 	int64_t now;
 
@@ -229,10 +250,20 @@ static void timers_run(void)
 
 		hremove(t);
 		t->fn(t);
+		if (t->release) {
+			t->next = done;
+			done = t;
+		}
 	}
 	if (np.n)
 		arm(np.heap[0]->when);
 	unlock(&np.tlock);
+	while (done) {
+		struct ptimer *t = done;
+
+		done = t->next;
+		t->release(t);
+	}
 }
 
 /* ---- the poller ------------------------------------------------------------------ */
@@ -361,6 +392,12 @@ static void after_fire(struct ptimer *t)
 	int64_t now = nanotime();
 
 	goro_chan_trysend(a->c, &now);	/* cap 1, only sender: never full */
+}
+
+static void after_release(struct ptimer *t)
+{
+	struct after *a = (struct after *)t;
+
 	goro_chan_free(a->c);		/* the timer's reference */
 	free(a);
 }
@@ -389,6 +426,7 @@ goro_chan *goro_after(int64_t ns)
 	}
 	a->t.when = nanotime() + ns;
 	a->t.fn = after_fire;
+	a->t.release = after_release;
 	a->c = c;
 	goro__chan_ref(c);
 	if (ptimer_add(&a->t)) {
@@ -472,6 +510,7 @@ static int netwait(int fd, struct pd *pd, int mode, uint32_t seq,
 	if (deadline) {
 		w.t.when = deadline;
 		w.t.fn = io_timeout;
+		w.t.release = NULL;
 		if (ptimer_add(&w.t))
 			return -ENOMEM;
 	}

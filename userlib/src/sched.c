@@ -868,7 +868,7 @@ void goro__startm(struct goro_pp *pp, bool spinning)
 		/* the kernel picks the P and the M */
 		int r = sched.be->wake();
 
-		if (r > 0)
+		if (r == 1)
 			return;
 		if (r == 0 && (uint32_t)ld_rlx(&sched.mcount) <
 				      sched.maxthreads &&
@@ -1095,19 +1095,36 @@ void goro__timers_run(void)
 	} while (n == 64);
 }
 
+/*
+ * Called from goroutine code (locks clear). A full heap grows with the
+ * lock dropped: an M holding a P waits for sched.tlock with locks set (no
+ * handoff), and libc's allocator lock may be held by an M that blocked in
+ * the kernel and now waits for that P.
+ */
 static int sleep_g(struct goro_g *g, int64_t ns)
 {
 	lock(&sched.tlock);
-	if (sched.ntimers == sched.timercap) {
+	while (sched.ntimers == sched.timercap) {
 		uint32_t cap = sched.timercap ? 2 * sched.timercap : 64;
-		struct goro_g **t = realloc(sched.timers, cap * sizeof(*t));
+		struct goro_g **t, **old;
 
-		if (!t) {
-			unlock(&sched.tlock);
+		unlock(&sched.tlock);
+		t = malloc(cap * sizeof(*t));
+		if (!t)
 			return -ENOMEM;
+		lock(&sched.tlock);
+		old = t;
+		if (sched.timercap < cap) {
+			if (sched.ntimers)
+				memcpy(t, sched.timers,
+				       sched.ntimers * sizeof(*t));
+			old = sched.timers;
+			sched.timers = t;
+			sched.timercap = cap;
 		}
-		sched.timers = t;
-		sched.timercap = cap;
+		unlock(&sched.tlock);
+		free(old);
+		lock(&sched.tlock);
 	}
 	g->when = nanotime() + ns;
 	sched.timers[sched.ntimers] = g;
@@ -1149,18 +1166,23 @@ static int default_procs(void)
 	return n;
 }
 
-/* sched.lock held: make Ps 0..n-1 exist. */
+/*
+ * sched.lock held: make Ps 0..n-1 exist. They come from mmap, not libc's
+ * allocator, whose lock may be held by an M waiting in the kernel for a P.
+ */
 static int grow_procs(int n)
 {
 	while (sched.nallp < n) {
-		struct goro_pp *pp = calloc(1, sizeof(*pp));
+		struct goro_pp *pp = mmap(NULL, sizeof(*pp),
+					  PROT_READ | PROT_WRITE,
+					  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 		int id = sched.nallp;
 
-		if (!pp)
+		if (pp == MAP_FAILED)
 			return -ENOMEM;
 		pp->kp = sched.be->p_create(id);
 		if (!pp->kp) {
-			free(pp);
+			munmap(pp, sizeof(*pp));
 			return -ENOMEM;
 		}
 		pp->id = id;
