@@ -35,11 +35,8 @@ if command -v gorotrace >/dev/null; then
 	sleep 1
 fi
 
-# GORO_SOAK_BACKEND picks libgoro's backend (default: user). On kmod the
-# soak's work checks pass but the process sometimes dies of SIGABRT as it
-# exits (an open bug of the kmod backend, see docs/reliability.md):
-# make soak runs kmod, make check's short soak the user backend.
-backend=${GORO_SOAK_BACKEND:-user}
+# GORO_SOAK_BACKEND picks libgoro's backend (default: kmod)
+backend=${GORO_SOAK_BACKEND:-kmod}
 echo "# goro_soak on libgoro's $backend backend"
 GORO_BACKEND=$backend goro_soak "$secs" >/tmp/soak.out 2>&1
 rc=$?

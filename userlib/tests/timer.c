@@ -7,7 +7,6 @@
 #include <goro.h>
 #include <pthread.h>
 #include <stdatomic.h>
-#include <string.h>
 
 #include "kselftest_harness.h"
 #include "util.h"
@@ -157,12 +156,6 @@ TEST(ten_thousand_goroutines_waiting_on_timers)
 	struct many m;
 	int i;
 
-	/*
-	 * On the kmod backend this sometimes never ends (a lost wake-up of
-	 * goro_after's timers, an open bug: docs/reliability.md).
-	 */
-	if (!strcmp(goro_backend(), "kmod"))
-		SKIP(return, "kmod backend: known lost wake-up, open bug");
 	m.n = sanitized() ? 1000 : 10000;
 	atomic_store(&m.early, 0);
 	m.done = goro_chan_make(0, m.n);
