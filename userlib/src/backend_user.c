@@ -11,15 +11,18 @@
 
 #include <errno.h>
 #include <stdlib.h>
+#include <sys/mman.h>
 
+/* sched.lock held: from mmap, like the goro_pp (see grow_procs) */
 static struct goro_p *user_p_create(int id)
 {
 	struct goro_p *kp;
 
 	(void)id;
-	if (posix_memalign((void **)&kp, CACHELINE, sizeof(*kp)))
+	kp = mmap(NULL, sizeof(*kp), PROT_READ | PROT_WRITE,
+		  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (kp == MAP_FAILED)
 		return NULL;
-	__builtin_memset(kp, 0, sizeof(*kp));
 	kp->status = GORO_P_IDLE;
 	kp->owner = GORO_NONE;
 	return kp;
