@@ -8,7 +8,9 @@
  * On the kmod backend an M holding (or waiting for) a runtime lock must
  * keep its P when it blocks in the kernel, as Go's m.locks says: a holder
  * that lost its P would wait for one while the P holders wait for its
- * lock. goro__lock_hooks turns on the accounting (sched.c).
+ * lock. goro__lock_hooks turns on the accounting (sched.c). For the same
+ * reason no libc allocator call is made while one is held (an M that
+ * blocked in malloc may wait for a P holding the allocator's lock).
  */
 #ifndef GORO_LOCK_H
 #define GORO_LOCK_H
