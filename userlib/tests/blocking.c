@@ -65,6 +65,8 @@ struct blk {
 	int uffd;
 	char skipwhy[128];
 	bool made_nsswitch;
+	bool moved_hosts;	/* /etc/hosts is ours until cleanup */
+	bool set_up;		/* setup ran: cleanup undoes what it did */
 };
 
 /* ---- the blockers ---- */
@@ -185,6 +187,7 @@ static int gai_setup(struct blk *b)
 	}
 	if (stat(HOSTS, &st) == 0 && rename(HOSTS, HOSTS_SAVED))
 		return -errno;
+	b->moved_hosts = true;
 	/* a static binary may have no NSS to read /etc/hosts with */
 	gai_write_hosts();
 	if (gai_block(b)) {
@@ -248,6 +251,8 @@ static void gai_cleanup(struct blk *b)
 {
 	if (b->made_nsswitch)
 		unlink(NSSWITCH);
+	if (!b->moved_hosts)
+		return;		/* never touch a /etc/hosts we did not set up */
 	unlink(HOSTS);
 	if (rename(HOSTS_SAVED, HOSTS) && errno != ENOENT)
 		abort();
@@ -292,7 +297,8 @@ static void mutex_release(struct blk *b)
 
 static void mutex_cleanup(struct blk *b)
 {
-	pthread_join(b->holder, NULL);
+	if (b->holder)
+		pthread_join(b->holder, NULL);
 }
 
 /* A page fault that waits for userspace to supply the page. */
@@ -429,7 +435,7 @@ FIXTURE_SETUP(blocking)
 
 FIXTURE_TEARDOWN(blocking)
 {
-	if (self->b.ops->cleanup)
+	if (self->b.set_up && self->b.ops->cleanup)
 		self->b.ops->cleanup(&self->b);
 }
 
@@ -442,6 +448,7 @@ TEST_F_TIMEOUT(blocking, does_not_stall_the_p, 120)
 
 	SKIP_UNLESS_KMOD();
 	if (b->ops->setup) {
+		b->set_up = true;
 		r = b->ops->setup(b);
 		if (r == 4)
 			SKIP(return, "%s", b->skipwhy);
