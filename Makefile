@@ -70,7 +70,7 @@ check: deps
 
 # TSan is slow: its own target
 check-tsan: deps
-	@mkdir -p $(RESULTS)
+	@mkdir -p $(RESULTS) && rm -f $(RESULTS)/tsan
 	@$(MAKE) -s -C userlib check SAN=tsan RESULTS=$(RESULTS)/tsan; st=$$?; \
 	scripts/tap-summary $(RESULTS)/tsan && exit $$st
 
