@@ -486,6 +486,16 @@ GORO_API int goro_connect(int fd, const struct sockaddr *sa, socklen_t len);
 GORO_API int goro_connect_deadline(int fd, const struct sockaddr *sa,
 				   socklen_t len, int64_t deadline);
 
+/*
+ * close(2) for a descriptor used with the calls above: the netpoller
+ * registers a descriptor once and epoll forgets it when its file closes,
+ * so a descriptor number that is closed and reused for another file
+ * (other than through goro_accept or goro_connect, which register their
+ * descriptor afresh) must have been closed with goro_close, or its
+ * waiters may never wake. 0 or -errno. Thread-safe.
+ */
+GORO_API int goro_close(int fd);
+
 #ifdef __cplusplus
 }
 #endif

@@ -42,6 +42,7 @@ static struct {
 	char *region;
 	struct goro_setup setup;
 	struct goro_shared_hdr *hdr;
+	uint64_t features;	/* GORO_FEAT_* the module has */
 } K = {.fd = -1};
 
 static int kioctl(unsigned long cmd, void *arg)
@@ -74,6 +75,7 @@ int goro__kmod_open(char *why, size_t size)
 			 strerror(-err));
 		goto fail;
 	}
+	K.features = v.features;
 	if (v.abi_version != GORO_ABI_VERSION ||
 	    (v.features & KMOD_FEATURES) != KMOD_FEATURES) {
 		snprintf(why, size,
@@ -256,7 +258,7 @@ static struct goro_pp *kmod_m_park(struct goro_mach *m, int64_t deadline)
 	for (;;) {
 		struct goro_park a = {0};
 		int64_t dl = deadline, retire_at = idle_since + RETIRE_NS;
-		bool retire_dl = false;
+		bool retire_dl = false, poll = false;
 		int err;
 
 		if (can_retire && (!dl || dl > retire_at)) {
@@ -267,7 +269,25 @@ static struct goro_pp *kmod_m_park(struct goro_mach *m, int64_t deadline)
 			a.flags = GORO_PARK_DEADLINE;
 			a.deadline_ns = (uint64_t)dl;
 		}
+		/* one idle M sleeps on the epoll fd too (Go's netpoll) */
+		if ((K.features & GORO_FEAT_PARK_FD) &&
+		    goro__netpoll_claim()) {
+			poll = true;
+			a.flags |= GORO_PARK_FD;
+			a.fd = goro__netpoll_fd();
+		}
 		err = kioctl(GORO_IOC_PARK, &a);
+		if (poll) {
+			struct goro_g *list;
+			uint32_t n;
+
+			goro__netpoll_unclaim();
+			list = goro__netpoll(0, &n);
+			if (list)
+				goro__inject(NULL, list, n, false);
+			if (!err && a.p == GORO_NONE && a.why == GORO_WOKE_FD)
+				break;	/* the caller looks again */
+		}
 		if (!err && a.p != GORO_NONE) {
 			pp = kmod_current_p(m);
 			/* goro__wakep counted the M it wakes as spinning */

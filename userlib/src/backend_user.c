@@ -115,6 +115,67 @@ static void user_set_nprocs(int n)
 	unlock(&sched.lock);
 }
 
+/* Take m off the idle M list; false when a waker took it (a P comes). */
+static bool midle_remove(struct goro_mach *m)
+{
+	struct goro_mach **ml;
+
+	lock(&sched.lock);
+	if (ld_acq(&m->parkfutex)) {
+		unlock(&sched.lock);
+		return false;
+	}
+	for (ml = &sched.midle; *ml; ml = &(*ml)->schedlink)
+		if (*ml == m)
+			break;
+	if (!*ml) {
+		unlock(&sched.lock);
+		return false;
+	}
+	*ml = m->schedlink;
+	xadd(&sched.nmidle, -1);
+	unlock(&sched.lock);
+	return true;
+}
+
+/*
+ * The idle M that holds the poller waits in epoll_wait instead of on its
+ * futex (Go's findrunnable blocking in netpoll). True: it left the idle
+ * list with goroutines made runnable (or its deadline passed), the caller
+ * takes a P; false: a waker handed it a P.
+ */
+static bool park_in_poller(struct goro_mach *m, int64_t deadline)
+{
+	bool left = false;
+
+	st_sc(&m->inpoll, 1);
+	for (;;) {
+		struct goro_g *list;
+		int64_t delay = -1;
+		uint32_t n;
+
+		/* seq_cst pairs with user_m_wake: parkfutex, then inpoll */
+		if (ld_sc(&m->parkfutex))
+			break;
+		if (deadline) {
+			delay = deadline - nanotime();
+			if (delay <= 0) {
+				left = midle_remove(m);
+				break;
+			}
+		}
+		list = goro__netpoll(delay, &n);
+		if (list) {
+			goro__inject(NULL, list, n, false);
+			left = midle_remove(m);
+			break;
+		}
+	}
+	st_sc(&m->inpoll, 0);
+	goro__netpoll_unclaim();
+	return left;
+}
+
 static struct goro_pp *user_m_park(struct goro_mach *m, int64_t deadline)
 {
 	struct goro_pp *pp;
@@ -126,28 +187,18 @@ static struct goro_pp *user_m_park(struct goro_mach *m, int64_t deadline)
 	xadd(&sched.nmidle, 1);
 	goro__checkdead_locked();
 	unlock(&sched.lock);
+	if (goro__netpoll_claim()) {
+		if (park_in_poller(m, deadline))
+			return NULL;
+		deadline = 0;	/* a waker took us: wait for its P */
+	}
 	for (;;) {
 		if (ld_acq(&m->parkfutex))	/* pairs with st_rel in wake */
 			break;
 		if (deadline && nanotime() >= deadline) {
-			struct goro_mach **ml;
-
-			lock(&sched.lock);
-			if (ld_acq(&m->parkfutex)) {
-				unlock(&sched.lock);
-				break;
-			}
-			for (ml = &sched.midle; *ml; ml = &(*ml)->schedlink)
-				if (*ml == m)
-					break;
-			if (*ml) {
-				*ml = m->schedlink;
-				xadd(&sched.nmidle, -1);
-				unlock(&sched.lock);
+			if (midle_remove(m))
 				return NULL;
-			}
 			/* a waker took us off the list: wait for its P */
-			unlock(&sched.lock);
 			deadline = 0;
 			continue;
 		}
@@ -160,12 +211,16 @@ static struct goro_pp *user_m_park(struct goro_mach *m, int64_t deadline)
 
 static bool user_m_wake(struct goro_pp *pp, bool spinning)
 {
-	struct goro_mach *m;
+	struct goro_mach *m, **ml;
 
 	lock(&sched.lock);
-	m = sched.midle;
+	/* leave the M in the poller polling when another one is idle */
+	ml = &sched.midle;
+	if (*ml && ld_rlx(&(*ml)->inpoll) && (*ml)->schedlink)
+		ml = &(*ml)->schedlink;
+	m = *ml;
 	if (m) {
-		sched.midle = m->schedlink;
+		*ml = m->schedlink;
 		xadd(&sched.nmidle, -1);
 	}
 	unlock(&sched.lock);
@@ -175,7 +230,9 @@ static bool user_m_wake(struct goro_pp *pp, bool spinning)
 	m->spinning = spinning;
 	pp->m = m;
 	st_rlx(&pp->kp->owner, (uint32_t)m->id);
-	st_rel(&m->parkfutex, 1);
+	st_sc(&m->parkfutex, 1);
+	if (ld_sc(&m->inpoll))
+		goro__netpoll_break();
 	goro__futex_wake(&m->parkfutex, 1);
 	return true;
 }

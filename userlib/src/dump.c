@@ -159,7 +159,10 @@ void goro__checkdead_locked(void)
 		return;
 	if ((int32_t)ld_rlx(&sched.nmidle) < sched.mcount)
 		return;
-	if (ld_rlx(&sched.nexttimer) != INT64_MAX || sched.runqsize)
+	if (goro__timers_next() != INT64_MAX || sched.runqsize)
+		return;
+	/* goroutines wait on descriptors or poller timers are pending */
+	if (goro__netpoll_waiters())
 		return;
 	for (i = 0; i < sched.nallp; i++)
 		if (!goro__runq_empty(sched.allp[i]))

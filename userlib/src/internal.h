@@ -113,6 +113,16 @@ struct goro_pp {
 	uint64_t syscalltick;
 	uint32_t fastrand;
 	uint32_t async;		/* its goroutine opted in to async preemption */
+	/*
+	 * Sleeping goroutines (goro_sleep): a binary heap per P (Go 1.14),
+	 * run by the owner at scheduling points and by any M with a P before
+	 * it goes idle; nexttimer (atomic) is the earliest, INT64_MAX none.
+	 */
+	uint32_t tlock;
+	uint32_t ntimers;
+	uint32_t timercap;
+	struct goro_g **timers;
+	int64_t nexttimer;
 };
 
 struct goro_mach {
@@ -125,6 +135,7 @@ struct goro_mach {
 	pthread_t thread;
 	uint32_t spinning;
 	uint32_t parkfutex;		/* user backend: 1 = woken */
+	uint32_t inpoll;		/* user backend: parked in epoll_wait */
 	struct goro_mach *schedlink;	/* idle M list */
 	struct goro_mach *alllink;
 	uint32_t fastrand;
@@ -183,12 +194,6 @@ struct goro_sched {
 	size_t default_stack;
 	const struct goro_backend *be;
 	struct goro_g g1;		/* main goroutine (main thread's stack) */
-	/* timers: a binary heap of sleeping goroutines */
-	uint32_t tlock;
-	uint32_t ntimers;
-	uint32_t timercap;
-	struct goro_g **timers;
-	int64_t nexttimer;		/* atomic; INT64_MAX when none */
 	pthread_t sysmon;
 	uint32_t sysmon_futex;
 	uint32_t dumping;
@@ -227,13 +232,32 @@ bool goro__runq_empty(struct goro_pp *pp) HIDDEN;
 void goro__wakep(void) HIDDEN;
 void goro__sysmon_start(void) HIDDEN;
 void goro__checkdead_locked(void) HIDDEN;
-void goro__timers_run(void) HIDDEN;
+/* Ready pp's due sleepers (onto the caller's P, else the global queue). */
+void goro__timers_run(struct goro_pp *pp) HIDDEN;
+/* ... every P's. */
+void goro__timers_run_all(void) HIDDEN;
+/* The earliest sleep deadline over all Ps, INT64_MAX when none. */
 int64_t goro__timers_next(void) HIDDEN;
 void goro__startm(struct goro_pp *pp, bool spinning) HIDDEN;
 bool goro__newm_spare(void) HIDDEN;
 NORETURN void goro__mexit(struct goro_mach *m) HIDDEN;
 void goro__handoffp(struct goro_pp *pp) HIDDEN;
 void goro__preempt_pp(struct goro_pp *pp) HIDDEN;
+
+/* the netpoller (netpoll.c) */
+bool goro__netpoll_inited(void) HIDDEN;
+bool goro__netpoll_waiters(void) HIDDEN;
+int64_t goro__netpoll_lastpoll(void) HIDDEN;
+bool goro__netpoll_claim(void) HIDDEN;
+void goro__netpoll_unclaim(void) HIDDEN;
+int goro__netpoll_fd(void) HIDDEN;
+void goro__netpoll_break(void) HIDDEN;
+struct goro_g *goro__netpoll(int64_t delay_ns, uint32_t *n) HIDDEN;
+/* Make netpoll's goroutines runnable: on m's P, else the global queue. */
+struct goro_g *goro__inject(struct goro_mach *m, struct goro_g *list,
+			    uint32_t n, bool take) HIDDEN;
+/* Poll without waiting if the poller is free (findrunnable, sysmon). */
+struct goro_g *goro__netpoll_check(struct goro_mach *m, bool take) HIDDEN;
 
 /* asynchronous preemption (preempt.c) */
 int goro__async_preempt_range(goro_fn fn, uintptr_t *lo, uintptr_t *hi) HIDDEN;

@@ -13,31 +13,31 @@
  * fires between the attempt and the park is never lost (Go's pdReady).
  * Every wake-up is a hint: the woken goroutine retries the call.
  *
- * The descriptor is (re-)armed with EPOLL_CTL_MOD (ADD when new) before
- * each park: epoll forgets a descriptor when its file is closed, and a
- * new file may get the same number; arming per park finds that out, and
- * MOD re-reports a readiness that is already there. It costs one system
- * call per park, not per I/O call.
+ * A descriptor is registered once, at its first wait (or when goro_accept
+ * or goro_connect hand it out: a new file), read and write interest
+ * together, so a park costs no system call. epoll forgets a descriptor
+ * when its file is closed, and a new file may get the same number:
+ * goro_close() drops the registration, and descriptors from goro_accept
+ * and goro_connect are registered afresh whatever their number was.
  *
- * This step runs epoll_wait in a dedicated poller thread (started at the
- * first park or goro_after) that readies goroutines with goro__ready, as
- * a foreign thread would. Go instead polls from findrunnable and lets an
- * idle M sleep in epoll_wait until the nearest timer; the hook for that is
- * goro__netpoll(): it takes what is ready and readies it, so the
- * scheduler can call it (non-blocking from findrunnable, blocking in
- * place of m_park) once the idle path learns to wait on the epoll fd.
+ * The scheduler polls (Go's netpoll): findrunnable takes what is ready
+ * with goro__netpoll(0) before its M goes idle, the last M to go idle
+ * waits in epoll_wait (user backend) or in GORO_IOC_PARK on the epoll fd
+ * (kmod) until the nearest timer, and sysmon polls when nobody has for a
+ * while. A waker that hands a P to the M blocked in epoll_wait interrupts
+ * it through an eventfd in the set (goro__netpoll_break, Go's
+ * netpollBreak).
  *
  * Timers. goro_after and I/O deadlines are timer objects (struct ptimer)
- * in a heap kept here, fired by the poller thread through a timerfd armed
- * at the earliest one (absolute CLOCK_MONOTONIC, so never early). A timer
- * function runs under the heap lock, so a timer removed with ptimer_del()
- * is guaranteed not to be running afterwards; what it frees it leaves to
- * its release function, called after the lock is dropped. No allocator
- * call is made under the heap lock: an M holding a P waits for that lock
- * with locks set (no handoff), and libc's allocator lock may be held by
- * an M that blocked in the kernel and now waits for that P. goro_sleep keeps using the
- * scheduler's own heap; both are to move to per-P heaps (Go 1.14) when the
- * poller joins the scheduler.
+ * in a heap kept here, fired by whoever polls, through a timerfd in the
+ * set armed at the earliest one (absolute CLOCK_MONOTONIC, so never
+ * early). A timer function runs under the heap lock, so a timer removed
+ * with ptimer_del() is guaranteed not to be running afterwards; what it
+ * frees it leaves to its release function, called after the lock is
+ * dropped. No allocator call is made under the heap lock: an M holding a
+ * P waits for that lock with locks set (no handoff), and libc's allocator
+ * lock may be held by an M that blocked in the kernel and now waits for
+ * that P. goro_sleep uses the per-P heaps of the scheduler (sched.c).
  */
 #include "internal.h"
 #include "chan.h"
@@ -49,6 +49,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <sys/timerfd.h>
 #include <unistd.h>
@@ -58,7 +59,7 @@
 struct ptimer {
 	int64_t when;
 	int32_t idx;			/* heap slot, -1 when not in the heap */
-	void (*fn)(struct ptimer *t);	/* poller thread, heap lock held */
+	void (*fn)(struct ptimer *t);	/* by a poller, heap lock held */
 	/* optional: after fn, heap lock dropped; t may be freed */
 	void (*release)(struct ptimer *t);
 	struct ptimer *next;		/* fired, waiting for release */
@@ -83,6 +84,7 @@ struct pd {
 	uint32_t lock;
 	uint32_t seq[2];	/* events seen, per direction (atomic) */
 	uint32_t notsock;	/* recv gave ENOTSOCK: use read/write */
+	uint32_t armed;		/* in the epoll set (under lock) */
 	struct iowait *q[2];	/* waiters per direction */
 };
 
@@ -90,12 +92,18 @@ struct pd {
 #define PD_TOP 4096		/* fds below 4 Mi */
 
 #define KEY_TIMER UINT64_MAX
+#define KEY_BREAK (UINT64_MAX - 1)
 
 static struct {
 	uint32_t lock;		/* start-up */
 	uint32_t state;		/* 0 not started, 1 running, 2 failed */
 	int epfd;
 	int tfd;
+	int brkfd;		/* eventfd: interrupts a blocked epoll_wait */
+	uint32_t brkpending;	/* a break is written and not yet read */
+	uint32_t blocked;	/* an M waits in the poller (claimed) */
+	uint32_t nwait;		/* goroutines parked on descriptors */
+	int64_t lastpoll;	/* when epoll_wait last returned */
 	uint32_t tlock;		/* the heap */
 	uint32_t n, cap;
 	struct ptimer **heap;
@@ -268,9 +276,11 @@ static void timers_run(void)
 
 /* ---- the poller ------------------------------------------------------------------ */
 
-static void pd_event(struct pd *pd, uint32_t ev)
+/* Take pd's waiters for the events ev onto *list (linked by schedlink). */
+static uint32_t pd_event(struct pd *pd, uint32_t ev, struct goro_g **list)
 {
-	struct iowait *list = NULL, *w;
+	struct iowait *w;
+	uint32_t n = 0;
 	int mode;
 
 	lock(&pd->lock);
@@ -284,55 +294,126 @@ static void pd_event(struct pd *pd, uint32_t ev)
 		while ((w = pd->q[mode])) {
 			pd->q[mode] = w->next;
 			w->state = W_WOKEN;
-			w->next = list;
-			list = w;
+			/* w lives on the parked g's stack: g is off it */
+			w->w.g->schedlink = *list;
+			*list = w->w.g;
+			n++;
 		}
 	}
 	unlock(&pd->lock);
-	while (list) {
-		w = list;
-		list = w->next;		/* before the wake: w may vanish */
-		goro__waiter_wake(&w->w);
-	}
+	return n;
+}
+
+bool goro__netpoll_inited(void)
+{
+	return ld_acq(&np.state) == 1;
+}
+
+/* Is there anything a poll could find (Go's netpollAnyWaiters)? */
+bool goro__netpoll_waiters(void)
+{
+	return ld_acq(&np.state) == 1 &&
+	       (ld_rlx(&np.nwait) || ld_rlx(&np.n));
+}
+
+int64_t goro__netpoll_lastpoll(void)
+{
+	return ld_rlx(&np.lastpoll);
+}
+
+/* Claim the right to block in the poller; false when another M has it. */
+bool goro__netpoll_claim(void)
+{
+	return ld_acq(&np.state) == 1 && ld_rlx(&np.blocked) == 0 &&
+	       cas(&np.blocked, 0, 1);
+}
+
+void goro__netpoll_unclaim(void)
+{
+	st_sc(&np.blocked, 0);
+}
+
+int goro__netpoll_fd(void)
+{
+	return np.epfd;
+}
+
+/* Make a blocked epoll_wait return (Go's netpollBreak). */
+void goro__netpoll_break(void)
+{
+	uint64_t one = 1;
+	ssize_t r;
+
+	if (ld_acq(&np.state) != 1 || !cas(&np.brkpending, 0, 1))
+		return;
+	r = write(np.brkfd, &one, sizeof(one));
+	(void)r;
 }
 
 /*
- * Take the ready descriptors and timers and ready their goroutines; waits
- * up to timeout_ms (-1: until something happens). The integration hook:
- * callable from any thread. Returns the number of events handled.
+ * Poll: delay_ns 0 does not wait, < 0 waits until something happens, else
+ * up to delay_ns. Due poller timers run (readying their goroutines); the
+ * goroutines of ready descriptors are returned (still waiting, linked by
+ * schedlink) for the caller to inject, *n says how many.
  */
-int goro__netpoll(int timeout_ms) HIDDEN;
-int goro__netpoll(int timeout_ms)
+struct goro_g *goro__netpoll(int64_t delay_ns, uint32_t *n)
 {
 	struct epoll_event ev[128];
-	int n, i;
+	struct goro_g *list = NULL;
+	int ms, k, i;
 
-	n = epoll_wait(np.epfd, ev, 128, timeout_ms);
-	for (i = 0; i < n; i++) {
+	*n = 0;
+	if (ld_acq(&np.state) != 1)
+		return NULL;
+	if (delay_ns < 0)
+		ms = -1;
+	else if (delay_ns == 0)
+		ms = 0;
+	else if (delay_ns >= 1000000000LL * 1000)
+		ms = 1000000;
+	else
+		ms = (int)((delay_ns + 999999) / 1000000);
+	k = epoll_wait(np.epfd, ev, 128, ms);
+	st_rlx(&np.lastpoll, nanotime());
+	for (i = 0; i < k; i++) {
 		if (ev[i].data.u64 == KEY_TIMER) {
 			timers_run();
-			continue;
+		} else if (ev[i].data.u64 == KEY_BREAK) {
+			uint64_t x;
+			ssize_t r;
+
+			/* the break is for the M blocked in the poller: a
+			 * non-blocking poll leaves it readable for that M */
+			if (delay_ns == 0)
+				continue;
+			r = read(np.brkfd, &x, sizeof(x));
+			(void)r;
+			st_rel(&np.brkpending, 0);
+		} else {
+			*n += pd_event(pd_get((int)ev[i].data.u64),
+				       ev[i].events, &list);
 		}
-		pd_event(pd_get((int)ev[i].data.u64), ev[i].events);
 	}
-	return n < 0 ? 0 : n;
+	return list;
 }
 
-static void *poller_main(void *arg)
+struct goro_g *goro__netpoll_check(struct goro_mach *m, bool take)
 {
-	(void)arg;
-	for (;;)
-		goro__netpoll(-1);
-	return NULL;
+	struct goro_g *list;
+	uint32_t n;
+
+	if (!goro__netpoll_waiters() || ld_rlx(&np.blocked))
+		return NULL;
+	list = goro__netpoll(0, &n);
+	if (!list)
+		return NULL;
+	return goro__inject(m, list, n, take);
 }
 
 /* Start the poller once: 0 or -errno. */
 static int np_init(void)
 {
 	struct epoll_event ev;
-	pthread_attr_t a;
-	pthread_t t;
-	sigset_t all, old;
 	int err = 0;
 
 	if (likely(ld_acq(&np.state) == 1))
@@ -345,7 +426,8 @@ static int np_init(void)
 	}
 	np.epfd = epoll_create1(EPOLL_CLOEXEC);
 	np.tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
-	if (np.epfd < 0 || np.tfd < 0) {
+	np.brkfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (np.epfd < 0 || np.tfd < 0 || np.brkfd < 0) {
 		err = -errno;
 		goto fail;
 	}
@@ -356,16 +438,12 @@ static int np_init(void)
 		err = -errno;
 		goto fail;
 	}
-	pthread_attr_init(&a);
-	pthread_attr_setstacksize(&a, 256 << 10);
-	pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
-	sigfillset(&all);
-	pthread_sigmask(SIG_SETMASK, &all, &old);
-	err = -pthread_create(&t, &a, poller_main, NULL);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	pthread_attr_destroy(&a);
-	if (err)
+	ev.data.u64 = KEY_BREAK;
+	if (epoll_ctl(np.epfd, EPOLL_CTL_ADD, np.brkfd, &ev)) {
+		err = -errno;
 		goto fail;
+	}
+	st_rlx(&np.lastpoll, nanotime());
 	st_rel(&np.state, 1);
 	unlock(&np.lock);
 	return 0;
@@ -374,6 +452,8 @@ fail:
 		close(np.epfd);
 	if (np.tfd >= 0)
 		close(np.tfd);
+	if (np.brkfd >= 0)
+		close(np.brkfd);
 	st_rel(&np.state, 2);
 	unlock(&np.lock);
 	return err;
@@ -466,22 +546,33 @@ static void io_timeout(struct ptimer *t)
 		goro__waiter_wake(&w->w);
 }
 
-/* (Re-)arm fd in the epoll set. 0 or -errno. */
-static int np_arm(int fd)
+/*
+ * Put fd in the epoll set unless it is there: once per file (fresh: a new
+ * file, whatever pd says about the number). 0 or -errno.
+ */
+static int np_register(int fd, struct pd *pd, bool fresh)
 {
 	struct epoll_event ev;
+	int err = 0;
 
+	if (!fresh && ld_acq(&pd->armed))
+		return 0;
+	err = np_init();
+	if (err)
+		return err;
 	memset(&ev, 0, sizeof(ev));
 	ev.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLPRI | EPOLLET;
 	ev.data.u64 = (uint64_t)fd;
-	if (epoll_ctl(np.epfd, EPOLL_CTL_MOD, fd, &ev) == 0)
-		return 0;
-	if (errno != ENOENT)
-		return -errno;
-	if (epoll_ctl(np.epfd, EPOLL_CTL_ADD, fd, &ev) == 0 ||
-	    errno == EEXIST)
-		return 0;
-	return -errno;
+	lock(&pd->lock);
+	if (fresh || !pd->armed) {
+		if (epoll_ctl(np.epfd, EPOLL_CTL_ADD, fd, &ev) == 0 ||
+		    errno == EEXIST)
+			st_rel(&pd->armed, 1);
+		else
+			err = -errno;
+	}
+	unlock(&pd->lock);
+	return err;
 }
 
 /*
@@ -497,9 +588,7 @@ static int netwait(int fd, struct pd *pd, int mode, uint32_t seq,
 
 	if (deadline && nanotime() >= deadline)
 		return -ETIMEDOUT;
-	err = np_init();
-	if (!err)
-		err = np_arm(fd);
+	err = np_register(fd, pd, false);
 	if (err)
 		return err;
 	goro__waiter_init(&w.w);
@@ -521,7 +610,9 @@ static int netwait(int fd, struct pd *pd, int mode, uint32_t seq,
 		w.state = W_QUEUED;
 		w.next = pd->q[mode];
 		pd->q[mode] = &w;
+		xadd(&np.nwait, 1);
 		goro__waiter_park(&w.w, &pd->lock, "IO wait");
+		xadd(&np.nwait, -1);
 	}
 	if (deadline)
 		ptimer_del(&w.t);
@@ -753,8 +844,15 @@ int goro_accept_deadline(int fd, struct sockaddr *sa, socklen_t *len,
 		uint32_t seq = seq_of(pd, RD);
 
 		r = sys_accept(fd, sa, len);
-		if (r >= 0)
+		if (r >= 0) {
+			struct pd *npd = pd_get(r);
+
+			/* a new file: register it (epoll may still hold a
+			 * closed one's number only in our pd) */
+			if (npd)
+				np_register(r, npd, true);
 			return r;
+		}
 		if (r == -EINTR || r == -ECONNABORTED)
 			continue;
 		if (r != -EAGAIN && r != -EWOULDBLOCK)
@@ -780,6 +878,9 @@ int goro_connect_deadline(int fd, const struct sockaddr *sa, socklen_t len,
 
 	if (!pd)
 		return fd < 0 ? -EBADF : -ENOMEM;
+	r = np_register(fd, pd, true);
+	if (r)
+		return r;
 	seq = seq_of(pd, WR);
 	r = sys_connect(fd, sa, len);
 	if (r == 0 || r == -EISCONN)
@@ -800,4 +901,18 @@ int goro_connect_deadline(int fd, const struct sockaddr *sa, socklen_t len,
 int goro_connect(int fd, const struct sockaddr *sa, socklen_t len)
 {
 	return goro_connect_deadline(fd, sa, len, 0);
+}
+
+int goro_close(int fd)
+{
+	struct pd *pd = fd >= 0 ? pd_get(fd) : NULL;
+
+	if (pd && ld_acq(&pd->armed)) {
+		lock(&pd->lock);
+		if (pd->armed)
+			epoll_ctl(np.epfd, EPOLL_CTL_DEL, fd, NULL);
+		st_rel(&pd->armed, 0);
+		unlock(&pd->lock);
+	}
+	return close(fd) < 0 ? -errno : 0;
 }

@@ -51,7 +51,6 @@ uint32_t goro__fence_word HIDDEN;
 #endif
 
 struct goro_sched goro__sched = {
-	.nexttimer = INT64_MAX,
 };
 
 #define G0_STACK (256UL << 10)
@@ -567,8 +566,8 @@ NORETURN static void schedule(struct goro_mach *m)
 		if (!pp) {
 			g = findrunnable(m);
 		} else {
-			if (ld_rlx(&sched.nexttimer) != INT64_MAX)
-				goro__timers_run();
+			if (ld_rlx(&pp->nexttimer) != INT64_MAX)
+				goro__timers_run(pp);
 			if (pp->kp->schedtick % 61 == 0 &&
 			    ld_rlx(&sched.runqsize)) {
 				lock(&sched.lock);
@@ -651,8 +650,8 @@ top:
 		drop_retired(m);
 		goto park;
 	}
-	if (ld_rlx(&sched.nexttimer) != INT64_MAX)
-		goro__timers_run();
+	if (ld_rlx(&pp->nexttimer) != INT64_MAX)
+		goro__timers_run(pp);
 	g = runqget(pp);
 	if (g)
 		return g;
@@ -663,6 +662,12 @@ top:
 		if (g)
 			return g;
 	}
+	/* ready descriptors, unless an M waits in the poller already */
+	g = goro__netpoll_check(m, true);
+	if (!g)		/* poller timers may have readied some onto pp */
+		g = runqget(pp);
+	if (g)
+		return g;
 	if (m->spinning || 2 * ld_sc(&sched.nmspinning) <
 				   (uint32_t)ld_rlx(&sched.nprocs) -
 					   sched.be->npidle()) {
@@ -671,6 +676,15 @@ top:
 			xadd(&sched.nmspinning, 1);
 		}
 		g = stealwork(m);
+		if (g)
+			return g;
+	}
+
+	/* due sleepers on other Ps (idle or busy ones): ours now (Go's
+	 * stealWork checkTimers) */
+	if (goro__timers_next() <= nanotime()) {
+		goro__timers_run_all();
+		g = runqget(pp);
 		if (g)
 			return g;
 	}
@@ -693,7 +707,7 @@ park:
 		xadd(&sched.nmspinning, -1);
 	}
 	fence_sc();	/* pairs with the fence in wakep */
-	if (any_work() || (ld_rlx(&sched.nexttimer) <= nanotime())) {
+	if (any_work() || goro__timers_next() <= nanotime()) {
 		pp = sched.be->p_acquire(m);
 		if (pp) {
 			acquirep(m, pp);
@@ -704,12 +718,12 @@ park:
 			goto top;
 		}
 	}
-	if (sched.be->kernel_p && ld_rlx(&sched.nexttimer) <= nanotime()) {
+	if (sched.be->kernel_p && goro__timers_next() <= nanotime()) {
 		/* no P to run them on: ready them to the global queue,
 		 * which PARK's last look then finds */
-		goro__timers_run();
+		goro__timers_run_all();
 	}
-	deadline = ld_rlx(&sched.nexttimer);
+	deadline = goro__timers_next();
 	if (deadline == INT64_MAX)
 		deadline = 0;
 	pp = sched.be->m_park(m, deadline);
@@ -918,7 +932,7 @@ void goro__handoffp(struct goro_pp *pp)
 		goro__startm(pp, true);
 		return;
 	}
-	if (ld_rlx(&sched.nexttimer) != INT64_MAX) {
+	if (ld_rlx(&pp->nexttimer) != INT64_MAX) {
 		goro__startm(pp, false);
 		return;
 	}
@@ -1028,12 +1042,52 @@ void goro__waiter_wake(struct goro_waiter *w)
 	goro__futex_wake(&w->futex, 1);
 }
 
-/* ---- timers (a global heap; per-P heaps come with the timer work) ---- */
-
-static void heap_up(uint32_t i)
+/*
+ * Make the n goroutines of list (from goro__netpoll) runnable: on m's P
+ * when it has one, else on the global queue. With take, the first one is
+ * returned instead, for the caller to run. Go's injectglist.
+ */
+struct goro_g *goro__inject(struct goro_mach *m, struct goro_g *list,
+			    uint32_t n, bool take)
 {
-	struct goro_g **h = sched.timers;
+	struct goro_g *first = NULL, *g, *tail = NULL, *head = NULL;
+	uint32_t queued = 0;
 
+	while ((g = list)) {
+		list = g->schedlink;
+		g_setwait(g, NULL);
+		g_setstatus(g, G_RUNNABLE);
+		if (take && !first) {
+			first = g;
+			continue;
+		}
+		queued++;
+		if (m && m->p) {
+			runqput(m->p, g, false);
+			continue;
+		}
+		g->schedlink = NULL;
+		if (tail)
+			tail->schedlink = g;
+		else
+			head = g;
+		tail = g;
+	}
+	(void)n;
+	if (head) {
+		lock(&sched.lock);
+		globrunqput_batch(head, tail, queued);
+		unlock(&sched.lock);
+	}
+	if (queued)
+		goro__wakep();
+	return first;
+}
+
+/* ---- timers: a heap of sleeping goroutines per P (Go 1.14) ------------ */
+
+static void heap_up(struct goro_g **h, uint32_t i)
+{
 	while (i > 0) {
 		uint32_t p = (i - 1) / 2;
 		struct goro_g *t;
@@ -1047,11 +1101,8 @@ static void heap_up(uint32_t i)
 	}
 }
 
-static void heap_down(uint32_t i)
+static void heap_down(struct goro_g **h, uint32_t n, uint32_t i)
 {
-	struct goro_g **h = sched.timers;
-	uint32_t n = sched.ntimers;
-
 	for (;;) {
 		uint32_t l = 2 * i + 1, s = i;
 		struct goro_g *t;
@@ -1069,68 +1120,99 @@ static void heap_down(uint32_t i)
 	}
 }
 
-/* Ready every sleeping goroutine whose time has come. */
-void goro__timers_run(void)
+void goro__timers_run(struct goro_pp *pp)
 {
 	struct goro_g *due[64];
 	int n, i;
 	int64_t now = nanotime();
 
 	do {
-		if (ld_rlx(&sched.nexttimer) > now)
+		if (ld_rlx(&pp->nexttimer) > now)
 			return;
 		n = 0;
-		lock(&sched.tlock);
-		while (sched.ntimers && sched.timers[0]->when <= now &&
-		       n < 64) {
-			due[n++] = sched.timers[0];
-			sched.timers[0] = sched.timers[--sched.ntimers];
-			heap_down(0);
+		lock(&pp->tlock);
+		while (pp->ntimers && pp->timers[0]->when <= now && n < 64) {
+			due[n++] = pp->timers[0];
+			pp->timers[0] = pp->timers[--pp->ntimers];
+			heap_down(pp->timers, pp->ntimers, 0);
 		}
-		st_sc(&sched.nexttimer, sched.ntimers ? sched.timers[0]->when
-						      : INT64_MAX);
-		unlock(&sched.tlock);
+		st_sc(&pp->nexttimer, pp->ntimers ? pp->timers[0]->when
+						  : INT64_MAX);
+		unlock(&pp->tlock);
 		for (i = 0; i < n; i++)
 			goro__ready(due[i]);
 	} while (n == 64);
 }
 
+void goro__timers_run_all(void)
+{
+	int i, n = ld_acq(&sched.nallp);
+
+	for (i = 0; i < n; i++)
+		if (ld_rlx(&sched.allp[i]->nexttimer) != INT64_MAX)
+			goro__timers_run(sched.allp[i]);
+}
+
+int64_t goro__timers_next(void)
+{
+	int i, n = ld_acq(&sched.nallp);
+	int64_t next = INT64_MAX;
+
+	for (i = 0; i < n; i++) {
+		int64_t w = ld_sc(&sched.allp[i]->nexttimer);
+
+		if (w < next)
+			next = w;
+	}
+	return next;
+}
+
 /*
- * Called from goroutine code (locks clear). A full heap grows with the
- * lock dropped: an M holding a P waits for sched.tlock with locks set (no
- * handoff), and libc's allocator lock may be held by an M that blocked in
- * the kernel and now waits for that P.
+ * g sleeps on its M's P's heap. Called from goroutine code (locks clear).
+ * A full heap grows outside the runtime, with the lock dropped: an M
+ * holding a P waits for pp->tlock with locks set (no handoff), and libc's
+ * allocator lock may be held by an M that blocked in the kernel and now
+ * waits for that P. The P may change while the lock is dropped: the new
+ * array goes to whichever heap is full when the lock is held again.
  */
 static int sleep_g(struct goro_g *g, int64_t ns)
 {
-	lock(&sched.tlock);
-	while (sched.ntimers == sched.timercap) {
-		uint32_t cap = sched.timercap ? 2 * sched.timercap : 64;
-		struct goro_g **t, **old;
+	struct goro_g **t = NULL, **old = NULL;
+	struct goro_pp *pp;
+	uint32_t cap = 0;
+	bool e;
 
-		unlock(&sched.tlock);
+	for (;;) {
+		e = rt_enter(g->m);
+		pp = g->m->p ? g->m->p : sched.allp[0];
+		lock(&pp->tlock);
+		if (pp->ntimers == pp->timercap && t && cap > pp->timercap) {
+			if (pp->ntimers)
+				memcpy(t, pp->timers,
+				       pp->ntimers * sizeof(*t));
+			old = pp->timers;
+			pp->timers = t;
+			pp->timercap = cap;
+			t = NULL;
+		}
+		if (pp->ntimers < pp->timercap)
+			break;
+		cap = pp->timercap ? 2 * pp->timercap : 64;
+		unlock(&pp->tlock);
+		rt_leave(g->m, e);
+		free(t);
 		t = malloc(cap * sizeof(*t));
 		if (!t)
 			return -ENOMEM;
-		lock(&sched.tlock);
-		old = t;
-		if (sched.timercap < cap) {
-			if (sched.ntimers)
-				memcpy(t, sched.timers,
-				       sched.ntimers * sizeof(*t));
-			old = sched.timers;
-			sched.timers = t;
-			sched.timercap = cap;
-		}
-		unlock(&sched.tlock);
-		free(old);
-		lock(&sched.tlock);
 	}
 	g->when = nanotime() + ns;
-	sched.timers[sched.ntimers] = g;
-	heap_up(sched.ntimers++);
-	st_sc(&sched.nexttimer, sched.timers[0]->when);
-	goro__park(g, &sched.tlock, "sleep");
+	pp->timers[pp->ntimers] = g;
+	heap_up(pp->timers, pp->ntimers++);
+	st_sc(&pp->nexttimer, pp->timers[0]->when);
+	goro__park(g, &pp->tlock, "sleep");
+	rt_leave(g->m, e);
+	free(old);
+	free(t);
 	return 0;
 }
 
@@ -1188,6 +1270,7 @@ static int grow_procs(int n)
 		pp->id = id;
 		pp->retired = 1;	/* setprocs brings it in */
 		pp->fastrand = (uint32_t)id * 2246822519U | 1;
+		pp->nexttimer = INT64_MAX;
 		sched.allp[id] = pp;
 		st_rel(&sched.nallp, id + 1);
 	}
@@ -1440,9 +1523,9 @@ void goro_yield(void)
 		next = globrunqget(pp, 0);
 		unlock(&sched.lock);
 	}
-	if (unlikely(ld_rlx(&sched.nexttimer) != INT64_MAX) &&
+	if (unlikely(ld_rlx(&pp->nexttimer) != INT64_MAX) &&
 	    (pp->kp->schedtick & 15) == 0)
-		goro__timers_run();
+		goro__timers_run(pp);
 	if (!next) {
 		rt_leave(m, e);
 		return;	/* nothing else to run here: keep going */
@@ -1557,8 +1640,8 @@ void goro_preempt_point(void)
 	}
 	st_rlx(&m->p->kp->preempt, 0);
 	/* due timers first: they may be what is waiting for this P */
-	if (ld_rlx(&sched.nexttimer) != INT64_MAX)
-		goro__timers_run();
+	if (ld_rlx(&m->p->nexttimer) != INT64_MAX)
+		goro__timers_run(m->p);
 	/* a preempted goroutine goes to the back of the global queue */
 	{
 		/* kmod: an M back from a block waits for our P (g0) */

@@ -74,7 +74,11 @@ static void *sysmon_main(void *arg)
 							 pp->sm_schedwhen);
 			}
 		}
-		if (ld_rlx(&sched.nexttimer) <= now) {
+		/* nobody polled for a while (all busy): poll for them */
+		if (now - goro__netpoll_lastpoll() > PREEMPT_NS &&
+		    goro__netpoll_check(NULL, false))
+			acted = true;
+		if (goro__timers_next() <= now) {
 			goro__wakep();
 			acted = true;
 		}

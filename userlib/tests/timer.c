@@ -167,6 +167,40 @@ TEST(ten_thousand_goroutines_waiting_on_timers)
 	goro_chan_free(m.done);
 }
 
+static void many_sleeper(void *arg)
+{
+	struct many *m = arg;
+	long long d = (goro_id() * 7919) % (30 * MS);
+	long long t0 = now_ns();
+
+	/* an error counts as early: the test wants none of either */
+	if (goro_sleep(d) || now_ns() - t0 < d)
+		atomic_fetch_add(&m->early, 1);
+	goro_chan_send(m->done, NULL);
+}
+
+/*
+ * The same with goro_sleep on 2 Ps: the per-P heaps grow (with their
+ * lock dropped, while the sleeper may move to the other P) and every
+ * sleeper wakes, none early.
+ */
+TEST(ten_thousand_goroutines_sleeping_on_two_ps)
+{
+	struct many m;
+	int i;
+
+	ASSERT_LE(0, goro_setprocs(2));
+	m.n = sanitized() ? 1000 : 10000;
+	atomic_store(&m.early, 0);
+	m.done = goro_chan_make(0, m.n);
+	for (i = 0; i < m.n; i++)
+		ASSERT_GT(goro_go(many_sleeper, &m), 0);
+	for (i = 0; i < m.n; i++)
+		goro_chan_recv(m.done, NULL);
+	ASSERT_EQ(0, atomic_load(&m.early));
+	goro_chan_free(m.done);
+}
+
 static void *thread_after(void *arg)
 {
 	long long t0 = now_ns();
@@ -187,6 +221,56 @@ TEST(after_from_a_foreign_thread)
 	pthread_create(&t, NULL, thread_after, &took);
 	pthread_join(t, NULL);
 	ASSERT_GE(took, 5 * MS);
+}
+
+struct idle_p {
+	atomic_int woke;	/* the sleeper is back */
+	atomic_int busy_saw;	/* the busy goroutine saw it while busy */
+	long long slept;	/* how long the sleeper slept */
+	goro_chan *done;
+};
+
+static void busy_until_woken(void *arg)
+{
+	struct idle_p *s = arg;
+	long long t0 = now_ns();
+
+	/* never a scheduling point: this P does not run timers */
+	while (!atomic_load(&s->woke) && now_ns() - t0 < 5000 * MS)
+		;
+	atomic_store(&s->busy_saw, atomic_load(&s->woke));
+	goro_chan_send(s->done, NULL);
+}
+
+static void sleeper(void *arg)
+{
+	struct idle_p *s = arg;
+	long long t0 = now_ns();
+
+	goro_sleep(10 * MS);
+	s->slept = now_ns() - t0;
+	atomic_store(&s->woke, 1);
+	goro_chan_send(s->done, NULL);
+}
+
+/*
+ * A sleeper's timer sits on the heap of the P it slept on; that P then
+ * goes idle (or runs a goroutine that never yields): the timer still
+ * fires, by the idle M's deadline and another P's check of the heaps.
+ */
+TEST(sleep_fires_while_its_p_is_idle_and_the_other_busy)
+{
+	struct idle_p s = {0};
+
+	ASSERT_LE(0, goro_setprocs(2));
+	s.done = goro_chan_make(0, 2);
+	ASSERT_GT(goro_go(busy_until_woken, &s), 0);
+	ASSERT_GT(goro_go(sleeper, &s), 0);
+	goro_chan_recv(s.done, NULL);
+	goro_chan_recv(s.done, NULL);
+	ASSERT_EQ(1, atomic_load(&s.busy_saw));
+	ASSERT_GE(s.slept, 10 * MS);
+	goro_chan_free(s.done);
 }
 
 TEST_HARNESS_MAIN
