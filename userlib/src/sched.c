@@ -524,11 +524,13 @@ static void g_prepare(struct goro_g *g)
 static struct goro_g *findrunnable(struct goro_mach *m);
 static void acquirep(struct goro_mach *m, struct goro_pp *pp);
 
+static inline void wakep_after_rmw(void);
+
 static void resetspinning(struct goro_mach *m)
 {
 	m->spinning = 0;
 	xadd(&sched.nmspinning, -1);
-	goro__wakep();
+	wakep_after_rmw();
 }
 
 /* m's P is retired (goro_setprocs lowered nprocs): give its work away. */
@@ -910,14 +912,25 @@ void goro__startm(struct goro_pp *pp, bool spinning)
 }
 
 /* Go's wakep: one more spinning M if there is an idle P and none spins. */
-void goro__wakep(void)
+/*
+ * Go's wakep, for a caller whose store that made the work visible was a
+ * seq_cst read-modify-write (runqput's xchg of runnext, an xadd): that
+ * orders it before the npidle load as the fence would (a locked
+ * instruction on x86-64), and the ready path saves a fence.
+ */
+static inline void wakep_after_rmw(void)
 {
-	fence_sc();	/* pairs with the fence in findrunnable */
 	if (sched.be->npidle() == 0)
 		return;
 	if (ld_sc(&sched.nmspinning) != 0 || !cas(&sched.nmspinning, 0, 1))
 		return;
 	goro__startm(NULL, true);
+}
+
+void goro__wakep(void)
+{
+	fence_sc();	/* pairs with the fence in findrunnable */
+	wakep_after_rmw();
 }
 
 /* sysmon took pp from a blocked M: give it to someone (Go's handoffp). */
@@ -974,11 +987,13 @@ void goro__ready(struct goro_g *g)
 
 	g_setwait(g, NULL);
 	g_setstatus(g, G_RUNNABLE);
-	if (m && m->p)
-		runqput(m->p, g, true);
-	else
+	if (m && m->p) {
+		runqput(m->p, g, true);	/* a seq_cst xchg of runnext */
+		wakep_after_rmw();
+	} else {
 		globrunqput(g);
-	goro__wakep();
+		goro__wakep();
+	}
 	if (m)
 		rt_leave(m, e);
 }
@@ -1466,11 +1481,13 @@ int64_t goro_go_opts(goro_fn fn, void *arg, const struct goro_spawn_opts *o)
 	if (sched.kruntime)
 		st_rlx(&sched.kruntime->ngoroutines,
 		       (uint32_t)ld_rlx(&sched.ngoroutines));
-	if (m && m->p)
-		runqput(m->p, g, true);
-	else
+	if (m && m->p) {
+		runqput(m->p, g, true);	/* a seq_cst xchg of runnext */
+		wakep_after_rmw();
+	} else {
 		globrunqput(g);
-	goro__wakep();
+		goro__wakep();
+	}
 	if (m)
 		rt_leave(m, e);
 	return id;
