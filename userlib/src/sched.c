@@ -35,6 +35,7 @@
 #ifdef GORO_ASAN
 #include <sanitizer/asan_interface.h>
 #include <sanitizer/common_interface_defs.h>
+#include <sanitizer/lsan_interface.h>
 #endif
 #ifdef GORO_TSAN
 #include <sanitizer/tsan_interface.h>
@@ -1277,8 +1278,15 @@ static int grow_procs(int n)
 
 		if (pp == MAP_FAILED)
 			return -ENOMEM;
+#ifdef GORO_ASAN
+		/* its timer heap is malloc'd: LSan must scan it */
+		__lsan_register_root_region(pp, sizeof(*pp));
+#endif
 		pp->kp = sched.be->p_create(id);
 		if (!pp->kp) {
+#ifdef GORO_ASAN
+			__lsan_unregister_root_region(pp, sizeof(*pp));
+#endif
 			munmap(pp, sizeof(*pp));
 			return -ENOMEM;
 		}
