@@ -115,13 +115,24 @@ static void user_set_nprocs(int n)
 	unlock(&sched.lock);
 }
 
-/* Take m off the idle M list; false when a waker took it (a P comes). */
-static bool midle_remove(struct goro_mach *m)
+/*
+ * Idle Ms parked for RETIRE_NS while more than nprocs + RETIRE_SPARE Ms
+ * are idle exit (as on the kmod backend): the threads a burst of blocking
+ * calls needed do not stay. The main thread never exits.
+ */
+#define RETIRE_NS (1000 * 1000000LL)
+#define RETIRE_SPARE 4
+
+/*
+ * Take m off the idle M list if more than keep Ms are idle; false when a
+ * waker took it (a P comes) or too few are idle.
+ */
+static bool midle_leave(struct goro_mach *m, uint32_t keep)
 {
 	struct goro_mach **ml;
 
 	lock(&sched.lock);
-	if (ld_acq(&m->parkfutex)) {
+	if (ld_acq(&m->parkfutex) || ld_rlx(&sched.nmidle) <= keep) {
 		unlock(&sched.lock);
 		return false;
 	}
@@ -136,6 +147,12 @@ static bool midle_remove(struct goro_mach *m)
 	xadd(&sched.nmidle, -1);
 	unlock(&sched.lock);
 	return true;
+}
+
+/* Take m off the idle M list; false when a waker took it (a P comes). */
+static bool midle_remove(struct goro_mach *m)
+{
+	return midle_leave(m, 0);
 }
 
 /*
@@ -178,6 +195,8 @@ static bool park_in_poller(struct goro_mach *m, int64_t deadline)
 
 static struct goro_pp *user_m_park(struct goro_mach *m, int64_t deadline)
 {
+	bool can_retire = !m->g0stack;	/* not the main thread */
+	int64_t retire_at = nanotime() + RETIRE_NS;
 	struct goro_pp *pp;
 
 	lock(&sched.lock);
@@ -193,16 +212,29 @@ static struct goro_pp *user_m_park(struct goro_mach *m, int64_t deadline)
 		deadline = 0;	/* a waker took us: wait for its P */
 	}
 	for (;;) {
+		int64_t now, dl = deadline;
+
 		if (ld_acq(&m->parkfutex))	/* pairs with st_rel in wake */
 			break;
-		if (deadline && nanotime() >= deadline) {
+		now = nanotime();
+		if (deadline && now >= deadline) {
 			if (midle_remove(m))
 				return NULL;
 			/* a waker took us off the list: wait for its P */
 			deadline = 0;
+			can_retire = false;
 			continue;
 		}
-		goro__futex_wait(&m->parkfutex, 0, deadline);
+		if (can_retire && now >= retire_at) {
+			/* idle for RETIRE_NS: leave if enough others are idle */
+			if (midle_leave(m, (uint32_t)ld_rlx(&sched.nprocs) +
+						   RETIRE_SPARE + 1))
+				goro__mexit(m);
+			retire_at = now + RETIRE_NS;
+		}
+		if (can_retire && (!dl || dl > retire_at))
+			dl = retire_at;
+		goro__futex_wait(&m->parkfutex, 0, dl);
 	}
 	pp = m->nextp;
 	m->nextp = NULL;

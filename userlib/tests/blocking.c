@@ -512,6 +512,17 @@ static void reader(void *arg)
 	goro_wg_done(&readers);
 }
 
+/* the same, bracketed: the user backend's sysmon hands its P off too */
+static void bracketed_reader(void *arg)
+{
+	char c;
+
+	(void)arg;
+	if (GORO_SYSCALL(read(rfd, &c, 1)) != 1)
+		abort();
+	goro_wg_done(&readers);
+}
+
 FIXTURE(many)
 {
 	int unused;
@@ -525,20 +536,23 @@ FIXTURE_TEARDOWN(many)
 {
 }
 
-TEST_F_TIMEOUT(many, thousand_blocked_reads_get_threads_that_go_away, 300)
+/*
+ * NBLOCK goroutines block in read at once: each gets an M of its own
+ * while the Ps go on; after the reads the idle Ms beyond nprocs + a few
+ * exit after about a second.
+ */
+static void thousand_reads(struct __test_metadata *_metadata, goro_fn fn)
 {
 	int fds[2], i, n, most = 0, procs;
 	long long deadline;
 	char buf[NBLOCK];
 
-	SKIP_UNLESS_KMOD();
 	procs = goro_numprocs();
 	ASSERT_EQ(0, pipe(fds));
 	rfd = fds[0];
 	goro_wg_add(&readers, NBLOCK);
 	for (i = 0; i < NBLOCK; i++)
-		ASSERT_GT(goro_go(reader, NULL), 0);
-	/* every reader blocks on an M of its own; the Ps go on */
+		ASSERT_GT(goro_go(fn, NULL), 0);
 	deadline = now_ns() + 120 * 1000000000LL;
 	while (most < NBLOCK && now_ns() < deadline) {
 		n = nthreads();
@@ -557,7 +571,6 @@ TEST_F_TIMEOUT(many, thousand_blocked_reads_get_threads_that_go_away, 300)
 	memset(buf, 'x', sizeof(buf));
 	ASSERT_EQ(NBLOCK, write(fds[1], buf, sizeof(buf)));
 	goro_wg_wait(&readers);
-	/* idle Ms beyond nprocs + a few retire after about a second */
 	deadline = now_ns() + 60 * 1000000000LL;
 	while ((n = nthreads()) > procs + 12 && now_ns() < deadline)
 		goro_sleep(50 * 1000000LL);
@@ -565,6 +578,18 @@ TEST_F_TIMEOUT(many, thousand_blocked_reads_get_threads_that_go_away, 300)
 	EXPECT_LE(n, procs + 12);
 	close(fds[0]);
 	close(fds[1]);
+}
+
+TEST_F_TIMEOUT(many, thousand_blocked_reads_get_threads_that_go_away, 300)
+{
+	SKIP_UNLESS_KMOD();
+	thousand_reads(_metadata, reader);
+}
+
+/* either backend: a bracketed read gives its P up on both */
+TEST_F_TIMEOUT(many, thousand_bracketed_reads_get_threads_that_go_away, 300)
+{
+	thousand_reads(_metadata, bracketed_reader);
 }
 
 TEST_HARNESS_MAIN
