@@ -66,6 +66,7 @@ struct blk {
 	int uffd;
 	char skipwhy[128];
 	struct fusefile ff;
+	atomic_int read_held;	/* the resolver's read blocked, P went on */
 	bool made_nsswitch;
 	bool moved_hosts;	/* /etc/hosts is ours until cleanup */
 	bool set_up;		/* setup ran: cleanup undoes what it did */
@@ -213,7 +214,6 @@ static int gai_block(struct blk *b)
 	struct addrinfo hints = {.ai_family = AF_INET}, *res;
 	int r;
 
-	(void)b;
 	r = getaddrinfo("goro-blocking-test", NULL, &hints, &res);
 	if (r)
 		return r;
@@ -222,12 +222,29 @@ static int gai_block(struct blk *b)
 		    ? 0
 		    : -1;
 	freeaddrinfo(res);
+	/* from the FUSE file it must have blocked in the read: else -2 */
+	if (!r && b->ff.mounted && !atomic_load(&b->read_held))
+		r = -2;
 	return r;
 }
 
+/*
+ * The counter may get to PROGRESS while the resolver is still on its way
+ * to the read (lookup, open: each a round trip to the server): wait for
+ * the read to block, and for the counter to go on meanwhile.
+ */
 static void gai_release(struct blk *b)
 {
-	fusefile_release(&b->ff);
+	long long deadline = now_ns() + WAIT_S * 1000000000LL;
+	long c;
+
+	while (!atomic_load(&b->ff.read_waiting) && now_ns() < deadline)
+		usleep(1000);
+	c = atomic_load(&b->count);
+	while (atomic_load(&b->count) < c + PROGRESS && now_ns() < deadline)
+		usleep(1000);
+	c = atomic_load(&b->count) >= c + PROGRESS;
+	atomic_store(&b->read_held, fusefile_release(&b->ff) && c);
 }
 
 static void gai_cleanup(struct blk *b)

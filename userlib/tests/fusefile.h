@@ -35,6 +35,7 @@ struct fusefile {
 	char path[64];		/* dir/name */
 	int fd;			/* /dev/fuse, valid if have_fd */
 	pthread_t server;
+	atomic_int read_waiting;	/* a READ waits for the release */
 	atomic_int answer_reads;	/* set by fusefile_release() */
 	atomic_int stop;
 	bool made_dir, have_fd, mounted, serving;
@@ -109,8 +110,10 @@ static inline void fusefile_handle(struct fusefile *ff, void *buf)
 		break;
 	case FUSE_READ:
 		/* the blocking window: the reader waits in the kernel */
+		atomic_store(&ff->read_waiting, 1);
 		while (!atomic_load(&ff->answer_reads) && !atomic_load(&ff->stop))
 			usleep(1000);
+		atomic_store(&ff->read_waiting, 0);
 		if (rd->offset >= ff->len)
 			fusefile_reply(ff, id, 0, NULL, 0);
 		else
@@ -187,10 +190,16 @@ static inline int fusefile_start(struct fusefile *ff, const char *name,
 	return 0;
 }
 
-/* From now on the server answers READs: blocked readers go on. */
-static inline void fusefile_release(struct fusefile *ff)
+/*
+ * From now on the server answers READs: blocked readers go on. True if a
+ * reader was blocked in its read(2) of the file, waiting for this.
+ */
+static inline bool fusefile_release(struct fusefile *ff)
 {
+	bool waiting = atomic_load(&ff->read_waiting);
+
 	atomic_store(&ff->answer_reads, 1);
+	return waiting;
 }
 
 /* Unmounts, stops the server, and removes the directory. */
