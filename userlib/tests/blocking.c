@@ -2,8 +2,8 @@
 /*
  * libgoro: a goroutine blocking in plain libc (no goro_syscall_enter) does
  * not stall its P on the kmod backend, whatever it blocks in: read on an
- * empty pipe, nanosleep, flock, getaddrinfo through /etc/hosts,
- * pthread_mutex_lock, a page fault (userfaultfd). With one P, another
+ * empty pipe, nanosleep, flock, getaddrinfo reading /etc/hosts from a
+ * FUSE file, pthread_mutex_lock, a page fault (userfaultfd). With one P, another
  * goroutine must count while the blocker is blocked. The user backend
  * cannot see such blocks (only goro_syscall_enter/exit): these tests are
  * skipped there. Also: 1000 goroutines blocked at once get a thread each,
@@ -26,6 +26,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "kselftest_harness.h"
+#include "fusefile.h"
 #include "util.h"
 
 #define PROGRESS 100		/* counts the other goroutine must make */
@@ -64,6 +65,8 @@ struct blk {
 	void *page;
 	int uffd;
 	char skipwhy[128];
+	struct fusefile ff;
+	atomic_int read_held;	/* the resolver's read blocked, P went on */
 	bool made_nsswitch;
 	bool moved_hosts;	/* /etc/hosts is ours until cleanup */
 	bool set_up;		/* setup ran: cleanup undoes what it did */
@@ -144,42 +147,41 @@ static void flock_cleanup(struct blk *b)
 }
 
 /*
- * getaddrinfo reading /etc/hosts: /etc/hosts is made a FIFO (in the test
- * box, as root, where nothing else needs it) that the release fills.
+ * getaddrinfo reading /etc/hosts: /etc/hosts becomes a symlink to a file
+ * on FUSE (fusefile.h) whose server holds every read until the release,
+ * so the resolver's read(2) of a local file blocks in the kernel. Only in
+ * the test box, as root, where nothing else needs /etc/hosts; the box
+ * loads fuse.ko when it has it.
  */
 #define HOSTS "/etc/hosts"
 #define HOSTS_SAVED "/etc/hosts.goro-saved"
 #define NSSWITCH "/etc/nsswitch.conf"
 
+static const char gai_hosts[] = "127.0.0.7 goro-blocking-test\n";
+
 static int gai_block(struct blk *b);
-
-static void gai_write_hosts(void)
-{
-	static const char hosts[] = "127.0.0.7 goro-blocking-test\n";
-	int fd = open(HOSTS, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
-
-	if (fd < 0)
-		return;
-	if (write(fd, hosts, sizeof(hosts) - 1) < 0)
-		abort();
-	close(fd);
-}
 
 static int gai_setup(struct blk *b)
 {
 	struct stat st;
+	int fd, r;
 
 	if (getuid() != 0 || access("/dev/goro", F_OK)) {
 		snprintf(b->skipwhy, sizeof(b->skipwhy),
 			 "replaces /etc/hosts: only as root in the test box");
 		return 4;
 	}
+	if (access("/dev/fuse", F_OK)) {
+		snprintf(b->skipwhy, sizeof(b->skipwhy),
+			 "no /dev/fuse: fuse.ko is not loaded in the test box");
+		return 4;
+	}
 	mkdir("/etc", 0755);
 	/* files only: no DNS server to ask first in the box */
 	if (access(NSSWITCH, F_OK)) {
-		int fd = open(NSSWITCH, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
 		static const char conf[] = "hosts: files\n";
 
+		fd = open(NSSWITCH, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
 		if (fd < 0 || write(fd, conf, sizeof(conf) - 1) < 0)
 			return -errno;
 		close(fd);
@@ -189,25 +191,22 @@ static int gai_setup(struct blk *b)
 		return -errno;
 	b->moved_hosts = true;
 	/* a static binary may have no NSS to read /etc/hosts with */
-	gai_write_hosts();
+	fd = open(HOSTS, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+	if (fd < 0 || write(fd, gai_hosts, sizeof(gai_hosts) - 1) < 0)
+		return -errno;
+	close(fd);
 	if (gai_block(b)) {
 		snprintf(b->skipwhy, sizeof(b->skipwhy),
 			 "getaddrinfo cannot resolve through /etc/hosts here "
 			 "(a static binary without glibc's NSS modules)");
 		return 4;
 	}
+	/* the same name, now from a file whose reads wait for the release */
 	unlink(HOSTS);
-	if (mkfifo(HOSTS, 0644))
-		return -errno;
-	/*
-	 * glibc finds no host in a FIFO /etc/hosts (it resolved the same
-	 * name from a regular file just now), and a regular file on the
-	 * box's RAM file system never blocks: nothing to test here.
-	 */
-	snprintf(b->skipwhy, sizeof(b->skipwhy),
-		 "getaddrinfo cannot be made to block on /etc/hosts here: glibc "
-		 "reads nothing from a FIFO, a RAM file never blocks");
-	return 4;
+	r = fusefile_start(&b->ff, "hosts", gai_hosts);
+	if (r)
+		return r;
+	return symlink(b->ff.path, HOSTS) ? -errno : 0;
 }
 
 static int gai_block(struct blk *b)
@@ -215,7 +214,6 @@ static int gai_block(struct blk *b)
 	struct addrinfo hints = {.ai_family = AF_INET}, *res;
 	int r;
 
-	(void)b;
 	r = getaddrinfo("goro-blocking-test", NULL, &hints, &res);
 	if (r)
 		return r;
@@ -224,38 +222,42 @@ static int gai_block(struct blk *b)
 		    ? 0
 		    : -1;
 	freeaddrinfo(res);
+	/* from the FUSE file it must have blocked in the read: else -2 */
+	if (!r && b->ff.mounted && !atomic_load(&b->read_held))
+		r = -2;
 	return r;
 }
 
-/* feed the FIFO each time the resolver opens it, until it is done */
+/*
+ * The counter may get to PROGRESS while the resolver is still on its way
+ * to the read (lookup, open: each a round trip to the server): wait for
+ * the read to block, and for the counter to go on meanwhile.
+ */
 static void gai_release(struct blk *b)
 {
-	static const char hosts[] = "127.0.0.7 goro-blocking-test\n";
 	long long deadline = now_ns() + WAIT_S * 1000000000LL;
+	long c;
 
-	while (!atomic_load(&b->done) && now_ns() < deadline) {
-		int fd = open(HOSTS, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
-
-		if (fd < 0) {
-			usleep(1000);	/* no reader yet (ENXIO) */
-			continue;
-		}
-		if (write(fd, hosts, sizeof(hosts) - 1) < 0)
-			abort();
-		close(fd);
+	while (!atomic_load(&b->ff.read_waiting) && now_ns() < deadline)
 		usleep(1000);
-	}
+	c = atomic_load(&b->count);
+	while (atomic_load(&b->count) < c + PROGRESS && now_ns() < deadline)
+		usleep(1000);
+	c = atomic_load(&b->count) >= c + PROGRESS;
+	atomic_store(&b->read_held, fusefile_release(&b->ff) && c);
 }
 
 static void gai_cleanup(struct blk *b)
 {
 	if (b->made_nsswitch)
 		unlink(NSSWITCH);
-	if (!b->moved_hosts)
-		return;		/* never touch a /etc/hosts we did not set up */
-	unlink(HOSTS);
-	if (rename(HOSTS_SAVED, HOSTS) && errno != ENOENT)
-		abort();
+	if (b->moved_hosts) {
+		/* never touch a /etc/hosts we did not set up */
+		unlink(HOSTS);
+		if (rename(HOSTS_SAVED, HOSTS) && errno != ENOENT)
+			abort();
+	}
+	fusefile_stop(&b->ff);
 }
 
 /* a foreign thread holds the mutex until released */
