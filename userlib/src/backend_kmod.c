@@ -271,7 +271,7 @@ static struct goro_pp *kmod_m_park(struct goro_mach *m, int64_t deadline)
 		}
 		/* one idle M sleeps on the epoll fd too (Go's netpoll) */
 		if ((K.features & GORO_FEAT_PARK_FD) &&
-		    goro__netpoll_claim()) {
+		    goro__netpoll_claim(dl)) {
 			poll = true;
 			a.flags |= GORO_PARK_FD;
 			a.fd = goro__netpoll_fd();

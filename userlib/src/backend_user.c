@@ -206,7 +206,7 @@ static struct goro_pp *user_m_park(struct goro_mach *m, int64_t deadline)
 	xadd(&sched.nmidle, 1);
 	goro__checkdead_locked();
 	unlock(&sched.lock);
-	if (goro__netpoll_claim()) {
+	if (goro__netpoll_claim(deadline)) {
 		if (park_in_poller(m, deadline))
 			return NULL;
 		deadline = 0;	/* a waker took us: wait for its P */

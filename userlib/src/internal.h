@@ -46,6 +46,22 @@ enum {
 struct goro_mach;
 struct goro_pp;
 
+/*
+ * A timer on a P's heap. fn runs with the heap's lock held, on whichever
+ * M runs that P's timers, so once goro__timer_del() returns fn is not
+ * running; release (optional) runs after the lock is dropped and may free
+ * t. Add and del are called with locks clear (goroutine code or a thread
+ * without a P); the timer goes on the caller's P (P 0 without one).
+ */
+struct goro_timer {
+	int64_t when;			/* absolute CLOCK_MONOTONIC ns */
+	int32_t idx;			/* heap slot, -1 when not in a heap */
+	struct goro_pp *pp;		/* whose heap (set by the add) */
+	void (*fn)(struct goro_timer *t);
+	void (*release)(struct goro_timer *t);
+	struct goro_timer *next;	/* fired, waiting for release */
+};
+
 /* A stack slot. For pool stacks the G lives at the top of its slot. */
 #define STACK_CLS_BIG 0xffU	/* its own mapping, unmapped when freed */
 struct goro_stack {
@@ -70,7 +86,6 @@ struct goro_g {
 	struct goro_g *schedlink;	/* global run queue */
 	struct goro_g *freelink;	/* stack caches */
 	struct goro_stack stk;
-	int64_t when;			/* sleep deadline */
 	void *asan_fake;		/* ASan fake stack save */
 	void *tsan_fiber;
 	uint32_t tsan_runs;		/* goroutines that ended on tsan_fiber */
@@ -114,14 +129,15 @@ struct goro_pp {
 	uint32_t fastrand;
 	uint32_t async;		/* its goroutine opted in to async preemption */
 	/*
-	 * Sleeping goroutines (goro_sleep): a binary heap per P (Go 1.14),
-	 * run by the owner at scheduling points and by any M with a P before
-	 * it goes idle; nexttimer (atomic) is the earliest, INT64_MAX none.
+	 * Timers (goro_sleep, goro_after, I/O deadlines): a binary heap per
+	 * P (Go 1.14), run by the owner at scheduling points and by any M
+	 * with a P before it goes idle; nexttimer (atomic) is the earliest,
+	 * INT64_MAX none.
 	 */
 	uint32_t tlock;
 	uint32_t ntimers;
 	uint32_t timercap;
-	struct goro_g **timers;
+	struct goro_timer **timers;
 	int64_t nexttimer;
 };
 
@@ -238,6 +254,9 @@ void goro__timers_run(struct goro_pp *pp) HIDDEN;
 void goro__timers_run_all(void) HIDDEN;
 /* The earliest sleep deadline over all Ps, INT64_MAX when none. */
 int64_t goro__timers_next(void) HIDDEN;
+/* 0 or -ENOMEM. */
+int goro__timer_add(struct goro_timer *t) HIDDEN;
+void goro__timer_del(struct goro_timer *t) HIDDEN;
 void goro__startm(struct goro_pp *pp, bool spinning) HIDDEN;
 bool goro__newm_spare(void) HIDDEN;
 NORETURN void goro__mexit(struct goro_mach *m) HIDDEN;
@@ -248,7 +267,11 @@ void goro__preempt_pp(struct goro_pp *pp) HIDDEN;
 bool goro__netpoll_inited(void) HIDDEN;
 bool goro__netpoll_waiters(void) HIDDEN;
 int64_t goro__netpoll_lastpoll(void) HIDDEN;
-bool goro__netpoll_claim(void) HIDDEN;
+/* until: the absolute deadline the claimer waits to, 0 none */
+bool goro__netpoll_claim(int64_t until) HIDDEN;
+/* A timer now due at when: wake the M waiting in the poller past it;
+ * false when no M waits there. */
+bool goro__netpoll_wake_before(int64_t when) HIDDEN;
 void goro__netpoll_unclaim(void) HIDDEN;
 int goro__netpoll_fd(void) HIDDEN;
 void goro__netpoll_break(void) HIDDEN;

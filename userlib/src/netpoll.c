@@ -28,16 +28,14 @@
  * it through an eventfd in the set (goro__netpoll_break, Go's
  * netpollBreak).
  *
- * Timers. goro_after and I/O deadlines are timer objects (struct ptimer)
- * in a heap kept here, fired by whoever polls, through a timerfd in the
- * set armed at the earliest one (absolute CLOCK_MONOTONIC, so never
- * early). A timer function runs under the heap lock, so a timer removed
- * with ptimer_del() is guaranteed not to be running afterwards; what it
- * frees it leaves to its release function, called after the lock is
- * dropped. No allocator call is made under the heap lock: an M holding a
- * P waits for that lock with locks set (no handoff), and libc's allocator
- * lock may be held by an M that blocked in the kernel and now waits for
- * that P. goro_sleep uses the per-P heaps of the scheduler (sched.c).
+ * Timers. goro_after and I/O deadlines, like goro_sleep, are timers on
+ * the per-P heaps of the scheduler (struct goro_timer, sched.c; Go 1.14):
+ * a P's owner runs them at its scheduling points, an M about to go idle
+ * runs every P's due ones and then waits (in the poller or parked) no
+ * later than the earliest, and a new earliest timer interrupts the M in
+ * the poller when it would wait past it (goro__netpoll_wake_before, Go's
+ * wakeNetPoller) or wakes an idle M. Deadlines are absolute
+ * CLOCK_MONOTONIC, so never early.
  */
 #include "internal.h"
 #include "chan.h"
@@ -51,19 +49,7 @@
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
-#include <sys/timerfd.h>
 #include <unistd.h>
-
-/* ---- timers ---------------------------------------------------------------- */
-
-struct ptimer {
-	int64_t when;
-	int32_t idx;			/* heap slot, -1 when not in the heap */
-	void (*fn)(struct ptimer *t);	/* by a poller, heap lock held */
-	/* optional: after fn, heap lock dropped; t may be freed */
-	void (*release)(struct ptimer *t);
-	struct ptimer *next;		/* fired, waiting for release */
-};
 
 /* ---- poll descriptors ------------------------------------------------------ */
 
@@ -72,7 +58,7 @@ enum { RD, WR };
 struct iowait {
 	struct iowait *next;
 	struct goro_waiter w;
-	struct ptimer t;		/* the deadline */
+	struct goro_timer t;		/* the deadline */
 	struct pd *pd;
 	int mode;
 	int state;			/* W_* under pd->lock */
@@ -91,22 +77,18 @@ struct pd {
 #define PD_CHUNK 1024
 #define PD_TOP 4096		/* fds below 4 Mi */
 
-#define KEY_TIMER UINT64_MAX
-#define KEY_BREAK (UINT64_MAX - 1)
+#define KEY_BREAK UINT64_MAX
 
 static struct {
 	uint32_t lock;		/* start-up */
 	uint32_t state;		/* 0 not started, 1 running, 2 failed */
 	int epfd;
-	int tfd;
 	int brkfd;		/* eventfd: interrupts a blocked epoll_wait */
 	uint32_t brkpending;	/* a break is written and not yet read */
 	uint32_t blocked;	/* an M waits in the poller (claimed) */
+	int64_t until;		/* ... until then (0: no deadline) */
 	uint32_t nwait;		/* goroutines parked on descriptors */
 	int64_t lastpoll;	/* when epoll_wait last returned */
-	uint32_t tlock;		/* the heap */
-	uint32_t n, cap;
-	struct ptimer **heap;
 	struct pd *pds[PD_TOP];
 } np;
 
@@ -134,144 +116,6 @@ static struct pd *pd_get(int fd)
 			ch = nc;
 	}
 	return &ch[(unsigned)fd % PD_CHUNK];
-}
-
-/* ---- the timer heap (np.tlock held) -------------------------------------------- */
-
-static void hswap(uint32_t a, uint32_t b)
-{
-	struct ptimer *t = np.heap[a];
-
-	np.heap[a] = np.heap[b];
-	np.heap[b] = t;
-	np.heap[a]->idx = (int32_t)a;
-	np.heap[b]->idx = (int32_t)b;
-}
-
-static void hup(uint32_t i)
-{
-	while (i > 0 && np.heap[(i - 1) / 2]->when > np.heap[i]->when) {
-		hswap(i, (i - 1) / 2);
-		i = (i - 1) / 2;
-	}
-}
-
-static void hdown(uint32_t i)
-{
-	for (;;) {
-		uint32_t l = 2 * i + 1, s = i;
-
-		if (l < np.n && np.heap[l]->when < np.heap[s]->when)
-			s = l;
-		if (l + 1 < np.n && np.heap[l + 1]->when < np.heap[s]->when)
-			s = l + 1;
-		if (s == i)
-			return;
-		hswap(i, s);
-		i = s;
-	}
-}
-
-static void hremove(struct ptimer *t)
-{
-	uint32_t i = (uint32_t)t->idx, last = --np.n;
-
-	if (i != last) {
-		np.heap[i] = np.heap[last];
-		np.heap[i]->idx = (int32_t)i;
-		hdown(i);
-		hup(i);
-	}
-	t->idx = -1;
-}
-
-static void arm(int64_t when)
-{
-	struct itimerspec its;
-
-	memset(&its, 0, sizeof(its));
-	if (when <= 0)
-		when = 1;
-	its.it_value.tv_sec = when / 1000000000;
-	its.it_value.tv_nsec = when % 1000000000;
-	timerfd_settime(np.tfd, TFD_TIMER_ABSTIME, &its, NULL);
-}
-
-/*
- * Add t (t->when, t->fn, t->release set). 0 or -ENOMEM. A full heap grows
- * with the lock dropped (see the file comment).
- */
-static int ptimer_add(struct ptimer *t)
-{
-	lock(&np.tlock);
-	while (np.n == np.cap) {
-		uint32_t cap = np.cap ? 2 * np.cap : 64;
-		struct ptimer **h, **old;
-
-		unlock(&np.tlock);
-		h = malloc(cap * sizeof(*h));
-		if (!h)
-			return -ENOMEM;
-		lock(&np.tlock);
-		old = h;
-		if (np.cap < cap) {
-			if (np.n)
-				memcpy(h, np.heap, np.n * sizeof(*h));
-			old = np.heap;
-			np.heap = h;
-			np.cap = cap;
-		}
-		unlock(&np.tlock);
-		free(old);
-		lock(&np.tlock);
-	}
-	t->idx = (int32_t)np.n;
-	np.heap[np.n++] = t;
-	hup((uint32_t)t->idx);
-	if (t->idx == 0)
-		arm(t->when);
-	unlock(&np.tlock);
-	return 0;
-}
-
-/* Remove t if pending; once this returns t->fn is not running. */
-static void ptimer_del(struct ptimer *t)
-{
-	lock(&np.tlock);
-	if (t->idx >= 0)
-		hremove(t);
-	unlock(&np.tlock);
-}
-
-static void timers_run(void)
-{
-	struct ptimer *done = NULL;
-	uint64_t x;
-	int64_t now;
-
-	while (read(np.tfd, &x, sizeof(x)) > 0)
-		;
-	lock(&np.tlock);
-	now = nanotime();
-	while (np.n && np.heap[0]->when <= now) {
-		struct ptimer *t = np.heap[0];
-
-		hremove(t);
-		t->fn(t);
-		if (t->release) {
-			t->next = done;
-			done = t;
-		}
-	}
-	if (np.n)
-		arm(np.heap[0]->when);
-	unlock(&np.tlock);
-	while (done) {
-		struct ptimer *t = done;
-
-		done = t->next;
-		t->release(t);
-	}
 }
 
 /* ---- the poller ------------------------------------------------------------------ */
@@ -313,7 +157,7 @@ bool goro__netpoll_inited(void)
 bool goro__netpoll_waiters(void)
 {
 	return ld_acq(&np.state) == 1 &&
-	       (ld_rlx(&np.nwait) || ld_rlx(&np.n));
+	       ld_rlx(&np.nwait);
 }
 
 int64_t goro__netpoll_lastpoll(void)
@@ -322,10 +166,25 @@ int64_t goro__netpoll_lastpoll(void)
 }
 
 /* Claim the right to block in the poller; false when another M has it. */
-bool goro__netpoll_claim(void)
+bool goro__netpoll_claim(int64_t until)
 {
-	return ld_acq(&np.state) == 1 && ld_rlx(&np.blocked) == 0 &&
-	       cas(&np.blocked, 0, 1);
+	if (ld_acq(&np.state) != 1 || ld_rlx(&np.blocked) != 0 ||
+	    !cas(&np.blocked, 0, 1))
+		return false;
+	st_sc(&np.until, until);
+	return true;
+}
+
+bool goro__netpoll_wake_before(int64_t when)
+{
+	int64_t until;
+
+	if (ld_acq(&np.state) != 1 || !ld_sc(&np.blocked))
+		return false;
+	until = ld_sc(&np.until);
+	if (!until || until > when)
+		goro__netpoll_break();
+	return true;
 }
 
 void goro__netpoll_unclaim(void)
@@ -376,9 +235,7 @@ struct goro_g *goro__netpoll(int64_t delay_ns, uint32_t *n)
 	k = epoll_wait(np.epfd, ev, 128, ms);
 	st_rlx(&np.lastpoll, nanotime());
 	for (i = 0; i < k; i++) {
-		if (ev[i].data.u64 == KEY_TIMER) {
-			timers_run();
-		} else if (ev[i].data.u64 == KEY_BREAK) {
+		if (ev[i].data.u64 == KEY_BREAK) {
 			uint64_t x;
 			ssize_t r;
 
@@ -425,19 +282,13 @@ static int np_init(void)
 		return err;
 	}
 	np.epfd = epoll_create1(EPOLL_CLOEXEC);
-	np.tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
 	np.brkfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	if (np.epfd < 0 || np.tfd < 0 || np.brkfd < 0) {
+	if (np.epfd < 0 || np.brkfd < 0) {
 		err = -errno;
 		goto fail;
 	}
 	memset(&ev, 0, sizeof(ev));
 	ev.events = EPOLLIN;
-	ev.data.u64 = KEY_TIMER;
-	if (epoll_ctl(np.epfd, EPOLL_CTL_ADD, np.tfd, &ev)) {
-		err = -errno;
-		goto fail;
-	}
 	ev.data.u64 = KEY_BREAK;
 	if (epoll_ctl(np.epfd, EPOLL_CTL_ADD, np.brkfd, &ev)) {
 		err = -errno;
@@ -450,8 +301,6 @@ static int np_init(void)
 fail:
 	if (np.epfd >= 0)
 		close(np.epfd);
-	if (np.tfd >= 0)
-		close(np.tfd);
 	if (np.brkfd >= 0)
 		close(np.brkfd);
 	st_rel(&np.state, 2);
@@ -462,11 +311,11 @@ fail:
 /* ---- goro_after ------------------------------------------------------------------- */
 
 struct after {
-	struct ptimer t;
+	struct goro_timer t;
 	struct goro_chan *c;
 };
 
-static void after_fire(struct ptimer *t)
+static void after_fire(struct goro_timer *t)
 {
 	struct after *a = (struct after *)t;
 	int64_t now = nanotime();
@@ -474,7 +323,7 @@ static void after_fire(struct ptimer *t)
 	goro_chan_trysend(a->c, &now);	/* cap 1, only sender: never full */
 }
 
-static void after_release(struct ptimer *t)
+static void after_release(struct goro_timer *t)
 {
 	struct after *a = (struct after *)t;
 
@@ -486,7 +335,6 @@ goro_chan *goro_after(int64_t ns)
 {
 	goro_chan *c = goro_chan_make(sizeof(int64_t), 1);
 	struct after *a;
-	int err;
 
 	if (!c)
 		return NULL;
@@ -496,20 +344,19 @@ goro_chan *goro_after(int64_t ns)
 		goro_chan_trysend(c, &now);
 		return c;
 	}
-	a = malloc(sizeof(*a));
-	err = a ? np_init() : -ENOMEM;
-	if (err) {
-		free(a);
+	a = calloc(1, sizeof(*a));
+	if (!a) {
 		goro_chan_free(c);
-		errno = -err;
+		errno = ENOMEM;
 		return NULL;
 	}
+	a->t.idx = -1;
 	a->t.when = nanotime() + ns;
 	a->t.fn = after_fire;
 	a->t.release = after_release;
 	a->c = c;
 	goro__chan_ref(c);
-	if (ptimer_add(&a->t)) {
+	if (goro__timer_add(&a->t)) {
 		goro_chan_free(c);
 		goro_chan_free(c);
 		free(a);
@@ -521,7 +368,7 @@ goro_chan *goro_after(int64_t ns)
 
 /* ---- waiting for a descriptor ------------------------------------------------- */
 
-static void io_timeout(struct ptimer *t)
+static void io_timeout(struct goro_timer *t)
 {
 	struct iowait *w = (struct iowait *)((char *)t -
 					     offsetof(struct iowait, t));
@@ -598,9 +445,10 @@ static int netwait(int fd, struct pd *pd, int mode, uint32_t seq,
 	w.next = NULL;
 	if (deadline) {
 		w.t.when = deadline;
+		w.t.idx = -1;
 		w.t.fn = io_timeout;
 		w.t.release = NULL;
-		if (ptimer_add(&w.t))
+		if (goro__timer_add(&w.t))
 			return -ENOMEM;
 	}
 	lock(&pd->lock);
@@ -615,7 +463,7 @@ static int netwait(int fd, struct pd *pd, int mode, uint32_t seq,
 		xadd(&np.nwait, -1);
 	}
 	if (deadline)
-		ptimer_del(&w.t);
+		goro__timer_del(&w.t);
 	/* the timer ran and cannot run again: state is settled */
 	return w.state == W_TIMEDOUT ? -ETIMEDOUT : 0;
 }

@@ -1100,64 +1100,89 @@ struct goro_g *goro__inject(struct goro_mach *m, struct goro_g *list,
 	return first;
 }
 
-/* ---- timers: a heap of sleeping goroutines per P (Go 1.14) ------------ */
+/* ---- timers: a heap per P (Go 1.14) --------------------------------------- */
 
-static void heap_up(struct goro_g **h, uint32_t i)
+static void heap_set(struct goro_timer **h, uint32_t i, struct goro_timer *t)
 {
-	while (i > 0) {
-		uint32_t p = (i - 1) / 2;
-		struct goro_g *t;
-
-		if (h[p]->when <= h[i]->when)
-			break;
-		t = h[p];
-		h[p] = h[i];
-		h[i] = t;
-		i = p;
-	}
+	h[i] = t;
+	t->idx = (int32_t)i;
 }
 
-static void heap_down(struct goro_g **h, uint32_t n, uint32_t i)
+static void heap_up(struct goro_timer **h, uint32_t i)
 {
-	for (;;) {
-		uint32_t l = 2 * i + 1, s = i;
-		struct goro_g *t;
+	struct goro_timer *t = h[i];
 
-		if (l < n && h[l]->when < h[s]->when)
-			s = l;
-		if (l + 1 < n && h[l + 1]->when < h[s]->when)
-			s = l + 1;
-		if (s == i)
+	while (i > 0) {
+		uint32_t p = (i - 1) / 2;
+
+		if (h[p]->when <= t->when)
 			break;
-		t = h[s];
-		h[s] = h[i];
-		h[i] = t;
+		heap_set(h, i, h[p]);
+		i = p;
+	}
+	heap_set(h, i, t);
+}
+
+static void heap_down(struct goro_timer **h, uint32_t n, uint32_t i)
+{
+	struct goro_timer *t = h[i];
+
+	for (;;) {
+		uint32_t l = 2 * i + 1, s = l;
+
+		if (l >= n)
+			break;
+		if (l + 1 < n && h[l + 1]->when < h[l]->when)
+			s = l + 1;
+		if (t->when <= h[s]->when)
+			break;
+		heap_set(h, i, h[s]);
 		i = s;
 	}
+	heap_set(h, i, t);
+}
+
+/* pp->tlock held: take t out of pp's heap. */
+static void heap_remove(struct goro_pp *pp, struct goro_timer *t)
+{
+	uint32_t i = (uint32_t)t->idx, last = --pp->ntimers;
+
+	if (i != last) {
+		heap_set(pp->timers, i, pp->timers[last]);
+		heap_down(pp->timers, pp->ntimers, i);
+		heap_up(pp->timers, i);
+	}
+	t->idx = -1;
+	st_sc(&pp->nexttimer, pp->ntimers ? pp->timers[0]->when : INT64_MAX);
 }
 
 void goro__timers_run(struct goro_pp *pp)
 {
-	struct goro_g *due[64];
-	int n, i;
+	struct goro_timer *done = NULL, *t;
 	int64_t now = nanotime();
 
-	do {
-		if (ld_rlx(&pp->nexttimer) > now)
-			return;
-		n = 0;
-		lock(&pp->tlock);
-		while (pp->ntimers && pp->timers[0]->when <= now && n < 64) {
-			due[n++] = pp->timers[0];
-			pp->timers[0] = pp->timers[--pp->ntimers];
-			heap_down(pp->timers, pp->ntimers, 0);
+	if (ld_rlx(&pp->nexttimer) > now)
+		return;
+	lock(&pp->tlock);
+	while (pp->ntimers && pp->timers[0]->when <= now) {
+		void (*release)(struct goro_timer *t);
+
+		t = pp->timers[0];
+		heap_remove(pp, t);
+		/* without release, t may be gone once fn returns (a
+		 * sleeper's, on its stack, runs elsewhere at once) */
+		release = t->release;
+		t->fn(t);
+		if (release) {
+			t->next = done;
+			done = t;
 		}
-		st_sc(&pp->nexttimer, pp->ntimers ? pp->timers[0]->when
-						  : INT64_MAX);
-		unlock(&pp->tlock);
-		for (i = 0; i < n; i++)
-			goro__ready(due[i]);
-	} while (n == 64);
+	}
+	unlock(&pp->tlock);
+	while ((t = done)) {
+		done = t->next;
+		t->release(t);
+	}
 }
 
 void goro__timers_run_all(void)
@@ -1184,51 +1209,118 @@ int64_t goro__timers_next(void)
 }
 
 /*
- * g sleeps on its M's P's heap. Called from goroutine code (locks clear).
- * A full heap grows outside the runtime, with the lock dropped: an M
- * holding a P waits for pp->tlock with locks set (no handoff), and libc's
- * allocator lock may be held by an M that blocked in the kernel and now
- * waits for that P. The P may change while the lock is dropped: the new
- * array goes to whichever heap is full when the lock is held again.
+ * Put t on the heap of the caller's P (P 0's for a thread without one) and
+ * return that P with its tlock held and, when e is set, the runtime
+ * entered (rt_leave after the unlock). Called with locks clear: a full heap
+ * grows outside the runtime, with the lock dropped, since an M holding a
+ * P waits for pp->tlock with locks set (no handoff) and libc's allocator
+ * lock may be held by an M that blocked in the kernel and now waits for
+ * that P. The P may change meanwhile: the new array goes to whichever heap
+ * is full when the lock is held again. What it replaced is left in *old
+ * for the caller to free with locks clear. NULL: out of memory.
  */
-static int sleep_g(struct goro_g *g, int64_t ns)
+static struct goro_pp *timer_insert(struct goro_timer *t, bool *e,
+				    struct goro_timer ***old)
 {
-	struct goro_g **t = NULL, **old = NULL;
+	struct goro_mach *m = goro__getm();
+	struct goro_timer **h = NULL;
 	struct goro_pp *pp;
 	uint32_t cap = 0;
-	bool e;
 
+	*old = NULL;
 	for (;;) {
-		e = rt_enter(g->m);
-		pp = g->m->p ? g->m->p : sched.allp[0];
+		*e = m && rt_enter(m);
+		pp = m && m->p ? m->p : sched.allp[0];
 		lock(&pp->tlock);
-		if (pp->ntimers == pp->timercap && t && cap > pp->timercap) {
+		if (pp->ntimers == pp->timercap && h && cap > pp->timercap) {
 			if (pp->ntimers)
-				memcpy(t, pp->timers,
-				       pp->ntimers * sizeof(*t));
-			old = pp->timers;
-			pp->timers = t;
+				memcpy(h, pp->timers,
+				       pp->ntimers * sizeof(*h));
+			*old = pp->timers;
+			pp->timers = h;
 			pp->timercap = cap;
-			t = NULL;
+			h = NULL;
 		}
 		if (pp->ntimers < pp->timercap)
 			break;
 		cap = pp->timercap ? 2 * pp->timercap : 64;
 		unlock(&pp->tlock);
-		rt_leave(g->m, e);
-		free(t);
-		t = malloc(cap * sizeof(*t));
-		if (!t)
-			return -ENOMEM;
+		if (m)
+			rt_leave(m, *e);
+		free(h);
+		h = malloc(cap * sizeof(*h));
+		if (!h)
+			return NULL;
 	}
-	g->when = nanotime() + ns;
-	pp->timers[pp->ntimers] = g;
+	/* an array this P did not need (another grew it, or the P changed):
+	 * *old is free then, see above */
+	if (h)
+		*old = h;
+	t->pp = pp;
+	pp->timers[pp->ntimers] = t;
 	heap_up(pp->timers, pp->ntimers++);
-	st_sc(&pp->nexttimer, pp->timers[0]->when);
+	if (t->idx == 0) {
+		st_sc(&pp->nexttimer, t->when);
+		/* an M asleep past it must look again (Go's wakeNetPoller) */
+		if (!goro__netpoll_wake_before(t->when))
+			goro__wakep();
+	}
+	return pp;
+}
+
+int goro__timer_add(struct goro_timer *t)
+{
+	struct goro_timer **old;
+	struct goro_mach *m = goro__getm();
+	struct goro_pp *pp;
+	bool e;
+
+	pp = timer_insert(t, &e, &old);
+	if (!pp)
+		return -ENOMEM;
+	unlock(&pp->tlock);
+	if (m)
+		rt_leave(m, e);
+	free(old);
+	return 0;
+}
+
+void goro__timer_del(struct goro_timer *t)
+{
+	struct goro_pp *pp = t->pp;	/* set once, by the add */
+
+	lock(&pp->tlock);
+	if (t->idx >= 0)
+		heap_remove(pp, t);
+	unlock(&pp->tlock);
+}
+
+/* goro_sleep's timer, on the sleeper's stack while it is parked */
+struct sleeper {
+	struct goro_timer t;
+	struct goro_g *g;
+};
+
+static void sleep_fire(struct goro_timer *t)
+{
+	goro__ready(((struct sleeper *)t)->g);
+}
+
+/* g sleeps on its M's P's heap; called from goroutine code. */
+static int sleep_g(struct goro_g *g, int64_t ns)
+{
+	struct sleeper s = {.t = {.fn = sleep_fire, .idx = -1}, .g = g};
+	struct goro_timer **old;
+	struct goro_pp *pp;
+	bool e;
+
+	s.t.when = nanotime() + ns;
+	pp = timer_insert(&s.t, &e, &old);
+	if (!pp)
+		return -ENOMEM;
 	goro__park(g, &pp->tlock, "sleep");
 	rt_leave(g->m, e);
 	free(old);
-	free(t);
 	return 0;
 }
 
