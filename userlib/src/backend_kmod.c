@@ -303,11 +303,6 @@ static struct goro_pp *kmod_m_park(struct goro_mach *m, int64_t deadline)
 	return pp;
 }
 
-static bool kmod_p_wanted(void)
-{
-	return ld_rlx(&K.hdr->nmwaitp) != 0;
-}
-
 static struct goro_pp *kmod_p_yield(struct goro_mach *m)
 {
 	struct goro_park a = {.flags = GORO_PARK_NOSTEAL | GORO_PARK_DEADLINE};
@@ -478,7 +473,6 @@ const struct goro_backend goro__backend_kmod = {
 	.m_wake = kmod_m_wake,
 	.wake = kmod_wake,
 	.current_p = kmod_current_p,
-	.p_wanted = kmod_p_wanted,
 	.p_yield = kmod_p_yield,
 	.syscall_enter = kmod_syscall_enter,
 	.syscall_exit = kmod_syscall_exit,
