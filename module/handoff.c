@@ -103,6 +103,7 @@ static void goro_m_block(struct goro_mthread *mt)
 	now = ktime_get_ns();
 	mt->block_ns = now;
 	mt->state = GORO_M_BLOCKED;
+	inst->blocks++;
 	inst->procs[p].syscalltick++;
 	w = goro_give_p_locked(inst, p, true);
 	if (!w) {
@@ -276,6 +277,7 @@ static void goro_m_resume(struct callback_head *cb)
 	mt->waiting = true;
 	list_add_tail(&mt->wait_node, &inst->waitp);
 	inst->nwaitp++;
+	inst->waitps++;
 	goro_publish_m(inst, mt);
 	goro_publish_counts(inst);
 	raw_spin_unlock_irq(&inst->lock);

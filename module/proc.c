@@ -80,14 +80,15 @@ static int goro_sched_show(struct seq_file *m, void *v)
 	seq_puts(m, "]\n");
 
 	n = READ_ONCE(inst->handoff_lat_n);
-	seq_printf(m, "  handoffs=%llu handofflat_avg_ns=%llu handofflat_max_ns=%llu parks=%llu wakes=%llu ksteals=%llu preemptreqs=%llu sparewanted=%llu waitp=%u goroutines=%u\n",
+	seq_printf(m, "  handoffs=%llu handofflat_avg_ns=%llu handofflat_max_ns=%llu parks=%llu wakes=%llu ksteals=%llu preemptreqs=%llu sparewanted=%llu waitp=%u goroutines=%u blocks=%llu blockedtaken=%llu waitps=%llu\n",
 		   READ_ONCE(inst->handoffs),
 		   n ? READ_ONCE(inst->handoff_lat_sum) / n : 0,
 		   READ_ONCE(inst->handoff_lat_max), READ_ONCE(inst->parks),
 		   READ_ONCE(inst->wakes), READ_ONCE(inst->ksteals),
 		   READ_ONCE(inst->preempt_reqs),
 		   READ_ONCE(inst->spare_wanted), READ_ONCE(inst->nwaitp),
-		   READ_ONCE(h->ngoroutines));
+		   READ_ONCE(h->ngoroutines), READ_ONCE(inst->blocks),
+		   READ_ONCE(inst->blocked_taken), READ_ONCE(inst->waitps));
 
 	for (p = 0; p < inst->nprocs; p++) {
 		struct goro_proc *pp = &inst->procs[p];

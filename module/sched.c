@@ -165,8 +165,10 @@ void goro_bind_p_locked(struct goro_inst *inst, u32 p,
 	} else {
 		struct goro_mthread *old = NULL;
 
-		if (pp->status == GORO_P_BLOCKED)
+		if (pp->status == GORO_P_BLOCKED) {
 			inst->nblocked--;
+			inst->blocked_taken++;
+		}
 		if (pp->owner < inst->max_ms)
 			old = inst->ms[pp->owner];
 		if (old && old != mt && old->p == p) {

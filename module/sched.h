@@ -167,6 +167,9 @@ struct goro_inst {
 	u64 wakes;
 	u64 ksteals;
 	u64 spare_wanted;
+	u64 blocks;			/* Ms that blocked holding a P */
+	u64 blocked_taken;		/* Ps taken from a blocked owner */
+	u64 waitps;			/* Ms back from a block without a P */
 	u64 preempt_reqs;		/* monitor only */
 	u64 greg;			/* user address of struct goro_greg */
 

@@ -100,11 +100,11 @@ struct goro_backend {
 
 	/*
 	 * kernel_p only: an M back from a block waits for a P (its
-	 * goroutine cannot be queued: the kernel holds its thread). p_yield
-	 * gives m's P (with its run queue) to such an M and parks m briefly;
-	 * returns the P m holds afterwards, or NULL.
+	 * goroutine cannot be queued: the kernel holds its thread; the
+	 * scheduler reads hdr.nmwaitp inline, see p_wanted() in sched.c).
+	 * p_yield gives m's P (with its run queue) to such an M and parks m
+	 * briefly; returns the P m holds afterwards, or NULL.
 	 */
-	bool (*p_wanted)(void);
 	struct goro_pp *(*p_yield)(struct goro_mach *m);
 
 	/*

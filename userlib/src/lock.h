@@ -26,22 +26,39 @@ extern uint32_t goro__lock_hooks;
 void goro__lock_enter(void);
 void goro__lock_exit(void);
 
-static inline void lock(uint32_t *l)
+/*
+ * Without the accounting: only where the caller's M already has locks
+ * set (between rt_enter and rt_leave, on g0) or the caller is no M (a
+ * foreign thread, sysmon), and the lock is released before rt_leave. The
+ * hooks cost a call and a TLS read each, which the hot paths of spawn
+ * and exit (the registry, the stack pool) need not pay.
+ */
+static inline void lock_rt(uint32_t *l)
 {
 	uint32_t z = 0;
 
-	if (__builtin_expect(goro__lock_hooks, 0))
-		goro__lock_enter();
 	if (__atomic_compare_exchange_n(l, &z, 1, false, __ATOMIC_ACQUIRE,
 					__ATOMIC_RELAXED))
 		return;
 	goro__lock_slow(l);
 }
 
-static inline void unlock(uint32_t *l)
+static inline void unlock_rt(uint32_t *l)
 {
 	if (__atomic_exchange_n(l, 0, __ATOMIC_RELEASE) == 2)
 		goro__unlock_wake(l);
+}
+
+static inline void lock(uint32_t *l)
+{
+	if (__builtin_expect(goro__lock_hooks, 0))
+		goro__lock_enter();
+	lock_rt(l);
+}
+
+static inline void unlock(uint32_t *l)
+{
+	unlock_rt(l);
 	if (__builtin_expect(goro__lock_hooks, 0))
 		goro__lock_exit();
 }

@@ -3,7 +3,8 @@
  * goro: the goroutine registry, the list of every live goroutine that the
  * process publishes for debuggers and for /proc/goro/<pid>/goroutines
  * (uapi struct goro_greg). Each G embeds its struct goro_ginfo; the list
- * runs through ginfo.next in creation order and is changed under one lock.
+ * runs through ginfo.next in creation order and is changed under one lock
+ * (lock_rt: spawn and exit call in from inside the runtime).
  * Readers (the kernel, gdb) take no lock: they may see a goroutine that is
  * just leaving or miss one just born, and the kernel copes with a list
  * that changes under it.
@@ -40,7 +41,7 @@ void goro__greg_add(struct goro_g *g)
 	g->gi.next = 0;
 	copy_name(g, g->name);
 	g->allnext = NULL;
-	lock(&greg_lock);
+	lock_rt(&greg_lock);
 	g->allprev = greg_tail;
 	/* the entry is complete before it is reachable */
 	if (greg_tail)
@@ -51,14 +52,14 @@ void goro__greg_add(struct goro_g *g)
 		greg_tail->allnext = g;
 	greg_tail = g;
 	st_rlx(&goro__greg.count, goro__greg.count + 1);
-	unlock(&greg_lock);
+	unlock_rt(&greg_lock);
 }
 
 void goro__greg_del(struct goro_g *g)
 {
 	uint64_t next;
 
-	lock(&greg_lock);
+	lock_rt(&greg_lock);
 	/* under the lock: an add may just have linked a G after g */
 	next = ld_rlx(&g->gi.next);
 	if (g->allprev)
@@ -72,7 +73,7 @@ void goro__greg_del(struct goro_g *g)
 	if (g->allprev)
 		g->allprev->allnext = g->allnext;
 	st_rlx(&goro__greg.count, goro__greg.count - 1);
-	unlock(&greg_lock);
+	unlock_rt(&greg_lock);
 	st_rlx(&g->gi.state, GORO_G_DEAD);
 }
 

@@ -100,9 +100,30 @@ static inline void locks_set(struct goro_mach *m)
 	if (!*(volatile uint32_t *)m->locks) {
 		*(volatile uint32_t *)m->locks = 1;
 		__asm__ __volatile__("" ::: "memory");
-		if (sched.be->kernel_p)
-			m->p = sched.be->current_p(m);
+		if (m->km) {
+			/* kmod: usually the kernel says m still holds m->p */
+			uint32_t p = ld_acq(&m->km->p);
+			struct goro_pp *pp = m->p;
+
+			if (likely(pp && (uint32_t)pp->id == p)) {
+				if (unlikely(pp->m != m))
+					pp->m = m;
+			} else {
+				m->p = sched.be->current_p(m);
+			}
+		}
 	}
+}
+
+/*
+ * kmod: an M back from a block waits for a P (the module's nmwaitp).
+ * Read inline: it is checked on every scheduling path.
+ */
+static inline bool p_wanted(void)
+{
+	struct goro_shared_hdr *h = sched.kruntime;
+
+	return h && unlikely(ld_rlx(&h->nmwaitp) != 0);
 }
 
 static inline bool rt_enter(struct goro_mach *m)
@@ -124,20 +145,28 @@ static inline void rt_leave(struct goro_mach *m, bool entered)
 		*(volatile uint32_t *)m->locks = 0;
 }
 
-/* lock()/unlock() on the kmod backend: see lock.h. */
+/*
+ * lock()/unlock() on the kmod backend: see lock.h. Never inlined, so
+ * they read this thread's M directly (as goro__getm does).
+ */
 uint32_t goro__lock_hooks;
 
-void goro__lock_enter(void)
+__attribute__((noinline)) void goro__lock_enter(void)
 {
-	struct goro_mach *m = goro__getm();
+	struct goro_mach *m;
 
+	__asm__ __volatile__("" ::: "memory");
+	m = tls_m;
 	if (m && m->nlocks++ == 0)
 		locks_set(m);
 }
 
-void goro__lock_exit(void)
+__attribute__((noinline)) void goro__lock_exit(void)
 {
-	struct goro_mach *m = goro__getm();
+	struct goro_mach *m;
+
+	__asm__ __volatile__("" ::: "memory");
+	m = tls_m;
 
 	if (!m || !m->nlocks)
 		return;
@@ -557,7 +586,7 @@ NORETURN static void schedule(struct goro_mach *m)
 			drop_retired(m);
 			pp = NULL;
 		}
-		if (pp && sched.be->kernel_p && unlikely(sched.be->p_wanted())) {
+		if (pp && unlikely(p_wanted())) {
 			/* an M back from a block waits: our P goes to it */
 			m->p = NULL;
 			pp->m = NULL;
@@ -1619,7 +1648,7 @@ void goro_yield(void)
 		rt_leave(g->m, e);
 		return;
 	}
-	if (sched.be->kernel_p && unlikely(sched.be->p_wanted())) {
+	if (unlikely(p_wanted())) {
 		/* an M back from a block waits for a P: via g0, which
 		 * gives it ours (we stay on its run queue) */
 		g_setstatus(g, G_RUNNABLE);
@@ -1744,7 +1773,7 @@ void goro_preempt_point(void)
 		/* our P may have been swapped by a block since */
 		e = rt_enter(m);
 		if (!m->p || (!ld_rlx(&m->p->kp->preempt) &&
-			      !sched.be->p_wanted())) {
+			      !p_wanted())) {
 			rt_leave(m, e);
 			return;
 		}
@@ -1762,7 +1791,7 @@ void goro_preempt_point(void)
 	/* a preempted goroutine goes to the back of the global queue */
 	{
 		/* kmod: an M back from a block waits for our P (g0) */
-		bool away = sched.be->kernel_p && sched.be->p_wanted();
+		bool away = p_wanted();
 		struct goro_g *g = m->curg;
 		struct goro_g *next = away ? NULL : fast_next(m->p);
 

@@ -15,10 +15,10 @@
  * switch, otherwise.
  *
  * Reuse: freed slots go to the freeing P's cache (per size class), the
- * cache spills half to the global pool; the sysmon thread gives the deep
- * pages of slots idle in the pool for a full scavenge period back to the
- * kernel (MADV_DONTNEED), keeping the top page, so the hot path never makes
- * a system call.
+ * cache spills half to the global pool (lock_rt: alloc and free run inside
+ * the runtime); the sysmon thread gives the deep pages of slots idle in
+ * the pool for a full scavenge period back to the kernel (MADV_DONTNEED),
+ * keeping the top page, so the hot path never makes a system call.
  */
 #include "internal.h"
 
@@ -235,7 +235,7 @@ struct goro_g *goro__stack_alloc(struct goro_pp *pp, size_t size)
 		return reset(g);
 	}
 	pl = &stk.pools[cls];
-	lock(&pl->lock);
+	lock_rt(&pl->lock);
 	g = NULL;
 	/* take one, and refill pp's cache with up to 16 more */
 	for (i = 0; i < 17; i++) {
@@ -269,7 +269,7 @@ struct goro_g *goro__stack_alloc(struct goro_pp *pp, size_t size)
 		g = carve(cls);
 	else
 		g = reset(g);
-	unlock(&pl->lock);
+	unlock_rt(&pl->lock);
 	return g;
 }
 
@@ -307,11 +307,11 @@ void goro__stack_free(struct goro_pp *pp, struct goro_g *g)
 		}
 	}
 	pl = &stk.pools[cls];
-	lock(&pl->lock);
+	lock_rt(&pl->lock);
 	t->freelink = pl->dirty;
 	pl->dirty = h;
 	pl->ndirty += n;
-	unlock(&pl->lock);
+	unlock_rt(&pl->lock);
 }
 
 /*
