@@ -3,6 +3,7 @@
 #include "internal.h"
 
 #include <errno.h>
+#include <sched.h>
 #include <linux/futex.h>
 #include <sys/syscall.h>
 #include <time.h>
@@ -29,7 +30,13 @@ void goro__futex_wake(uint32_t *addr, int n)
 		NULL, 0);
 }
 
-/* 0 free, 1 locked, 2 locked with (possible) sleepers. */
+/*
+ * 0 free, 1 locked, 2 locked with (possible) sleepers. Spin, then give
+ * the CPU away a few times (the holder may be waiting for one: Go's
+ * passive spin, osyield), then sleep on the futex. Holders and waiters
+ * keep their P on the kmod backend (locks set), so sched_yield is only a
+ * yield of the thread.
+ */
 void goro__lock_slow(uint32_t *l)
 {
 	int i;
@@ -43,6 +50,16 @@ void goro__lock_slow(uint32_t *l)
 						__ATOMIC_RELAXED))
 			return;
 		cpu_relax();
+	}
+	for (i = 0; i < 4; i++) {
+		uint32_t z = 0;
+
+		sched_yield();
+		if (ld_rlx(l) == 0 &&
+		    __atomic_compare_exchange_n(l, &z, 1, false,
+						__ATOMIC_ACQUIRE,
+						__ATOMIC_RELAXED))
+			return;
 	}
 	while (__atomic_exchange_n(l, 2, __ATOMIC_ACQUIRE) != 0)
 		goro__futex_wait(l, 2, 0);
