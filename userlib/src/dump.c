@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <time.h>
 #include <unistd.h>
 
 #define ALTSTACK (64 << 10)
@@ -151,6 +152,45 @@ static int nthreads(void)
 	return p ? atoi(p + 1) : -1;
 }
 
+/* A value that changes whenever a goroutine enters or leaves a ring. */
+static uint64_t runq_sum(void)
+{
+	uint64_t sum = 0;
+	int i;
+
+	for (i = 0; i < sched.nallp; i++) {
+		struct goro_p *kp = sched.allp[i]->kp;
+
+		sum += (uint64_t)ld_acq(&kp->head) + ld_acq(&kp->tail) +
+		       ld_acq(&kp->runnext);
+	}
+	return sum;
+}
+
+/*
+ * goro.ko's PARK steals for an M that is already counted idle: the
+ * goroutines it takes have left the victim's ring (its head moved) and
+ * are not yet in the thief's (its tail moves next), so for a moment
+ * every ring looks empty. Look again after a while longer than that
+ * window (a few instructions under a spinlock): a deadlock is a picture
+ * that stays empty and unchanged.
+ */
+static bool still_dead_later(void)
+{
+	uint64_t before = runq_sum();
+	struct timespec ts = {0, 20 * 1000000};
+	int i;
+
+	nanosleep(&ts, NULL);
+	if (runq_sum() != before || ld_rlx(&sched.runqsize) ||
+	    (int32_t)ld_rlx(&sched.nmidle) < sched.mcount)
+		return false;
+	for (i = 0; i < sched.nallp; i++)
+		if (!goro__runq_empty(sched.allp[i]))
+			return false;
+	return true;
+}
+
 void goro__checkdead_locked(void)
 {
 	int i;
@@ -173,6 +213,8 @@ void goro__checkdead_locked(void)
 	 */
 	if (nthreads() != sched.mcount + 1 + (int)ld_rlx(&sched.nextra) +
 			      SANITIZER_THREADS)
+		return;
+	if (sched.be->kernel_p && !still_dead_later())
 		return;
 	if (ld_rlx(&sched.ngoroutines) == 0) {
 		wrs(2, "fatal error: no goroutines (main called goro_exit) - "
