@@ -43,6 +43,13 @@ static struct {
 	struct goro_setup setup;
 	struct goro_shared_hdr *hdr;
 	uint64_t features;	/* GORO_FEAT_* the module has */
+	/*
+	 * Ms attached so far, and nattach + 1 as it was just before a WAKE
+	 * that asked for a spare M (0: none, or the factory could not start
+	 * one): while they match, that M has not attached yet (kmod_wake).
+	 */
+	uint64_t nattach;
+	uint64_t spare_gen;
 } K = {.fd = -1};
 
 static int kioctl(unsigned long cmd, void *arg)
@@ -180,6 +187,14 @@ static int kmod_m_attach(struct goro_mach *m)
 	struct goro_attach a = {0};
 	int i, n = ld_rlx(&sched.nprocs), err = -EBUSY;
 
+	/*
+	 * Whatever was queued before this point, this M finds: it looks at
+	 * the run queues with the P it attaches with, or in PARK's last
+	 * look. The barrier pairs with the one in goro__wakep (see
+	 * kmod_wake).
+	 */
+	xadd(&K.nattach, 1);
+	fence_sc();
 	for (i = 0; i < n && err == -EBUSY; i++) {
 		if (ld_rlx(&sched.allp[i]->kp->status) != GORO_P_IDLE)
 			continue;
@@ -329,14 +344,27 @@ static struct goro_pp *kmod_p_yield(struct goro_mach *m)
 static int kmod_wake(void)
 {
 	struct goro_wake w = {0};
+	uint64_t gen = ld_sc(&K.nattach) + 1;
 
+	/*
+	 * A spare M asked for earlier has not attached yet and no M is
+	 * parked: WAKE would only ask for one more, and every spawn of a
+	 * burst would add a thread. That M looks at every run queue after
+	 * it attaches (after our caller's barrier), so the work is found;
+	 * like Go's nmspinning for an M being started.
+	 */
+	if (ld_sc(&K.spare_gen) == gen && !ld_sc(&K.hdr->nmidle))
+		return 2;
 	if (K.setup.features & GORO_FEAT_WAKE_SPARE)
 		w.flags = GORO_WAKE_SPARE;
 	if (kioctl(GORO_IOC_WAKE, &w) == 0) {
 		if (w.nwoken)
 			return 1;
-		if (w.nspare)
+		if (w.nspare) {
+			/* no match if an M attached since we read nattach */
+			st_sc(&K.spare_gen, gen);
 			return 2;
+		}
 	}
 	return ld_sc(&K.hdr->npidle) ? 0 : -1;
 }
@@ -424,8 +452,11 @@ static void *factory_main(void *arg)
 			n = 1;	/* a request we may have missed */
 		/* each new M parks, and PARK gives it the P with work */
 		while (n-- > 0)
-			if (!goro__newm_spare())
+			if (!goro__newm_spare()) {
+				/* none comes: let wakep ask again */
+				st_sc(&K.spare_gen, 0);
 				break;
+			}
 	}
 	return NULL;
 }
