@@ -73,7 +73,7 @@ static void thread_timer(void)
 }
 
 struct tramp {
-	void *(*fn)(void *);
+	void *(*fn)(void *arg);
 	void *arg;
 };
 

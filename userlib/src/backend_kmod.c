@@ -294,12 +294,11 @@ static struct goro_pp *kmod_m_park(struct goro_mach *m, int64_t deadline)
 		err = kioctl(GORO_IOC_PARK, &a);
 		if (poll) {
 			struct goro_g *list;
-			uint32_t n;
 
 			goro__netpoll_unclaim();
-			list = goro__netpoll(0, &n);
+			list = goro__netpoll(0);
 			if (list)
-				goro__inject(NULL, list, n, false);
+				goro__inject(NULL, list, false);
 			if (!err && a.p == GORO_NONE && a.why == GORO_WOKE_FD)
 				break;	/* the caller looks again */
 		}

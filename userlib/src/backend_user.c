@@ -169,7 +169,6 @@ static bool park_in_poller(struct goro_mach *m, int64_t deadline)
 	for (;;) {
 		struct goro_g *list;
 		int64_t delay = -1;
-		uint32_t n;
 
 		/* seq_cst pairs with user_m_wake: parkfutex, then inpoll */
 		if (ld_sc(&m->parkfutex))
@@ -181,9 +180,9 @@ static bool park_in_poller(struct goro_mach *m, int64_t deadline)
 				break;
 			}
 		}
-		list = goro__netpoll(delay, &n);
+		list = goro__netpoll(delay);
 		if (list) {
-			goro__inject(NULL, list, n, false);
+			goro__inject(NULL, list, false);
 			left = midle_remove(m);
 			break;
 		}

@@ -269,16 +269,18 @@ bool goro__netpoll_waiters(void) HIDDEN;
 int64_t goro__netpoll_lastpoll(void) HIDDEN;
 /* until: the absolute deadline the claimer waits to, 0 none */
 bool goro__netpoll_claim(int64_t until) HIDDEN;
-/* A timer now due at when: wake the M waiting in the poller past it;
- * false when no M waits there. */
+/*
+ * A timer now due at when: wake the M waiting in the poller past it;
+ * false when no M waits there.
+ */
 bool goro__netpoll_wake_before(int64_t when) HIDDEN;
 void goro__netpoll_unclaim(void) HIDDEN;
 int goro__netpoll_fd(void) HIDDEN;
 void goro__netpoll_break(void) HIDDEN;
-struct goro_g *goro__netpoll(int64_t delay_ns, uint32_t *n) HIDDEN;
+struct goro_g *goro__netpoll(int64_t delay_ns) HIDDEN;
 /* Make netpoll's goroutines runnable: on m's P, else the global queue. */
 struct goro_g *goro__inject(struct goro_mach *m, struct goro_g *list,
-			    uint32_t n, bool take) HIDDEN;
+			    bool take) HIDDEN;
 /* Poll without waiting if the poller is free (findrunnable, sysmon). */
 struct goro_g *goro__netpoll_check(struct goro_mach *m, bool take) HIDDEN;
 

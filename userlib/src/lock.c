@@ -30,6 +30,16 @@ void goro__futex_wake(uint32_t *addr, int n)
 		NULL, 0);
 }
 
+/* Take l if it is free (0 -> 1). */
+static inline bool try_lock(uint32_t *l)
+{
+	uint32_t z = 0;
+
+	return ld_rlx(l) == 0 &&
+	       __atomic_compare_exchange_n(l, &z, 1, false, __ATOMIC_ACQUIRE,
+					   __ATOMIC_RELAXED);
+}
+
 /*
  * 0 free, 1 locked, 2 locked with (possible) sleepers. Spin, then give
  * the CPU away a few times (the holder may be waiting for one: Go's
@@ -42,23 +52,13 @@ void goro__lock_slow(uint32_t *l)
 	int i;
 
 	for (i = 0; i < 100; i++) {
-		uint32_t z = 0;
-
-		if (ld_rlx(l) == 0 &&
-		    __atomic_compare_exchange_n(l, &z, 1, false,
-						__ATOMIC_ACQUIRE,
-						__ATOMIC_RELAXED))
+		if (try_lock(l))
 			return;
 		cpu_relax();
 	}
 	for (i = 0; i < 4; i++) {
-		uint32_t z = 0;
-
 		sched_yield();
-		if (ld_rlx(l) == 0 &&
-		    __atomic_compare_exchange_n(l, &z, 1, false,
-						__ATOMIC_ACQUIRE,
-						__ATOMIC_RELAXED))
+		if (try_lock(l))
 			return;
 	}
 	while (__atomic_exchange_n(l, 2, __ATOMIC_ACQUIRE) != 0)

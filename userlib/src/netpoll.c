@@ -121,10 +121,9 @@ static struct pd *pd_get(int fd)
 /* ---- the poller ------------------------------------------------------------------ */
 
 /* Take pd's waiters for the events ev onto *list (linked by schedlink). */
-static uint32_t pd_event(struct pd *pd, uint32_t ev, struct goro_g **list)
+static void pd_event(struct pd *pd, uint32_t ev, struct goro_g **list)
 {
 	struct iowait *w;
-	uint32_t n = 0;
 	int mode;
 
 	lock(&pd->lock);
@@ -141,11 +140,9 @@ static uint32_t pd_event(struct pd *pd, uint32_t ev, struct goro_g **list)
 			/* w lives on the parked g's stack: g is off it */
 			w->w.g->schedlink = *list;
 			*list = w->w.g;
-			n++;
 		}
 	}
 	unlock(&pd->lock);
-	return n;
 }
 
 bool goro__netpoll_inited(void)
@@ -156,8 +153,7 @@ bool goro__netpoll_inited(void)
 /* Is there anything a poll could find (Go's netpollAnyWaiters)? */
 bool goro__netpoll_waiters(void)
 {
-	return ld_acq(&np.state) == 1 &&
-	       ld_rlx(&np.nwait);
+	return ld_acq(&np.state) == 1 && ld_rlx(&np.nwait);
 }
 
 int64_t goro__netpoll_lastpoll(void)
@@ -211,17 +207,15 @@ void goro__netpoll_break(void)
 
 /*
  * Poll: delay_ns 0 does not wait, < 0 waits until something happens, else
- * up to delay_ns. Due poller timers run (readying their goroutines); the
- * goroutines of ready descriptors are returned (still waiting, linked by
- * schedlink) for the caller to inject, *n says how many.
+ * up to delay_ns. The goroutines of ready descriptors are returned
+ * (still waiting, linked by schedlink) for the caller to inject.
  */
-struct goro_g *goro__netpoll(int64_t delay_ns, uint32_t *n)
+struct goro_g *goro__netpoll(int64_t delay_ns)
 {
 	struct epoll_event ev[128];
 	struct goro_g *list = NULL;
 	int ms, k, i;
 
-	*n = 0;
 	if (ld_acq(&np.state) != 1)
 		return NULL;
 	if (delay_ns < 0)
@@ -239,16 +233,18 @@ struct goro_g *goro__netpoll(int64_t delay_ns, uint32_t *n)
 			uint64_t x;
 			ssize_t r;
 
-			/* the break is for the M blocked in the poller: a
-			 * non-blocking poll leaves it readable for that M */
+			/*
+			 * the break is for the M blocked in the poller: a
+			 * non-blocking poll leaves it readable for that M
+			 */
 			if (delay_ns == 0)
 				continue;
 			r = read(np.brkfd, &x, sizeof(x));
 			(void)r;
 			st_rel(&np.brkpending, 0);
 		} else {
-			*n += pd_event(pd_get((int)ev[i].data.u64),
-				       ev[i].events, &list);
+			pd_event(pd_get((int)ev[i].data.u64), ev[i].events,
+				 &list);
 		}
 	}
 	return list;
@@ -257,14 +253,13 @@ struct goro_g *goro__netpoll(int64_t delay_ns, uint32_t *n)
 struct goro_g *goro__netpoll_check(struct goro_mach *m, bool take)
 {
 	struct goro_g *list;
-	uint32_t n;
 
 	if (!goro__netpoll_waiters() || ld_rlx(&np.blocked))
 		return NULL;
-	list = goro__netpoll(0, &n);
+	list = goro__netpoll(0);
 	if (!list)
 		return NULL;
-	return goro__inject(m, list, n, take);
+	return goro__inject(m, list, take);
 }
 
 /* Start the poller once: 0 or -errno. */
@@ -695,8 +690,10 @@ int goro_accept_deadline(int fd, struct sockaddr *sa, socklen_t *len,
 		if (r >= 0) {
 			struct pd *npd = pd_get(r);
 
-			/* a new file: register it (epoll may still hold a
-			 * closed one's number only in our pd) */
+			/*
+			 * a new file: register it (epoll may still hold a
+			 * closed one's number only in our pd)
+			 */
 			if (npd)
 				np_register(r, npd, true);
 			return r;

@@ -696,8 +696,6 @@ top:
 	}
 	/* ready descriptors, unless an M waits in the poller already */
 	g = goro__netpoll_check(m, true);
-	if (!g)		/* poller timers may have readied some onto pp */
-		g = runqget(pp);
 	if (g)
 		return g;
 	if (m->spinning || 2 * ld_sc(&sched.nmspinning) <
@@ -712,8 +710,7 @@ top:
 			return g;
 	}
 
-	/* due sleepers on other Ps (idle or busy ones): ours now (Go's
-	 * stealWork checkTimers) */
+	/* due timers on other Ps (idle or busy ones): ours now (Go's checkTimers) */
 	if (goro__timers_next() <= nanotime()) {
 		goro__timers_run_all();
 		g = runqget(pp);
@@ -941,9 +938,9 @@ void goro__startm(struct goro_pp *pp, bool spinning)
 	}
 }
 
-/* Go's wakep: one more spinning M if there is an idle P and none spins. */
 /*
- * Go's wakep, for a caller whose store that made the work visible was a
+ * Go's wakep (one more spinning M if there is an idle P and none spins),
+ * for a caller whose store that made the work visible was a
  * seq_cst read-modify-write (runqput's xchg of runnext, an xadd): that
  * orders it before the npidle load as the fence would (a locked
  * instruction on x86-64), and the ready path saves a fence.
@@ -961,6 +958,18 @@ void goro__wakep(void)
 {
 	fence_sc();	/* pairs with the fence in findrunnable */
 	wakep_after_rmw();
+}
+
+/* Runnable g goes to m's P as runnext (else the global queue); wakep. */
+static inline void put_ready(struct goro_mach *m, struct goro_g *g)
+{
+	if (m && m->p) {
+		runqput(m->p, g, true);	/* a seq_cst xchg of runnext */
+		wakep_after_rmw();
+	} else {
+		globrunqput(g);
+		goro__wakep();
+	}
 }
 
 /* sysmon took pp from a blocked M: give it to someone (Go's handoffp). */
@@ -1017,13 +1026,7 @@ void goro__ready(struct goro_g *g)
 
 	g_setwait(g, NULL);
 	g_setstatus(g, G_RUNNABLE);
-	if (m && m->p) {
-		runqput(m->p, g, true);	/* a seq_cst xchg of runnext */
-		wakep_after_rmw();
-	} else {
-		globrunqput(g);
-		goro__wakep();
-	}
+	put_ready(m, g);
 	if (m)
 		rt_leave(m, e);
 }
@@ -1088,12 +1091,12 @@ void goro__waiter_wake(struct goro_waiter *w)
 }
 
 /*
- * Make the n goroutines of list (from goro__netpoll) runnable: on m's P
+ * Make the goroutines of list (from goro__netpoll) runnable: on m's P
  * when it has one, else on the global queue. With take, the first one is
  * returned instead, for the caller to run. Go's injectglist.
  */
 struct goro_g *goro__inject(struct goro_mach *m, struct goro_g *list,
-			    uint32_t n, bool take)
+			    bool take)
 {
 	struct goro_g *first = NULL, *g, *tail = NULL, *head = NULL;
 	uint32_t queued = 0;
@@ -1118,7 +1121,6 @@ struct goro_g *goro__inject(struct goro_mach *m, struct goro_g *list,
 			head = g;
 		tail = g;
 	}
-	(void)n;
 	if (head) {
 		lock(&sched.lock);
 		globrunqput_batch(head, tail, queued);
@@ -1198,8 +1200,10 @@ void goro__timers_run(struct goro_pp *pp)
 
 		t = pp->timers[0];
 		heap_remove(pp, t);
-		/* without release, t may be gone once fn returns (a
-		 * sleeper's, on its stack, runs elsewhere at once) */
+		/*
+		 * without release, t may be gone once fn returns (a
+		 * sleeper's, on its stack, runs elsewhere at once)
+		 */
 		release = t->release;
 		t->fn(t);
 		if (release) {
@@ -1281,8 +1285,7 @@ static struct goro_pp *timer_insert(struct goro_timer *t, bool *e,
 		if (!h)
 			return NULL;
 	}
-	/* an array this P did not need (another grew it, or the P changed):
-	 * *old is free then, see above */
+	/* an array this P did not need: *old is free then, see above */
 	if (h)
 		*old = h;
 	t->pp = pp;
@@ -1610,13 +1613,7 @@ int64_t goro_go_opts(goro_fn fn, void *arg, const struct goro_spawn_opts *o)
 	if (sched.kruntime)
 		st_rlx(&sched.kruntime->ngoroutines,
 		       (uint32_t)ld_rlx(&sched.ngoroutines));
-	if (m && m->p) {
-		runqput(m->p, g, true);	/* a seq_cst xchg of runnext */
-		wakep_after_rmw();
-	} else {
-		globrunqput(g);
-		goro__wakep();
-	}
+	put_ready(m, g);
 	if (m)
 		rt_leave(m, e);
 	return id;
