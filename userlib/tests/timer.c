@@ -151,7 +151,8 @@ static void many_waiter(void *arg)
 	goro_chan_send(m->done, NULL);
 }
 
-TEST(ten_thousand_goroutines_waiting_on_timers)
+/* 10,000 goroutines (1,000 sanitized) run fn at once; none is early. */
+static void many_at_once(struct __test_metadata *_metadata, goro_fn fn)
 {
 	struct many m;
 	int i;
@@ -160,11 +161,16 @@ TEST(ten_thousand_goroutines_waiting_on_timers)
 	atomic_store(&m.early, 0);
 	m.done = goro_chan_make(0, m.n);
 	for (i = 0; i < m.n; i++)
-		ASSERT_GT(goro_go(many_waiter, &m), 0);
+		ASSERT_GT(goro_go(fn, &m), 0);
 	for (i = 0; i < m.n; i++)
 		goro_chan_recv(m.done, NULL);
 	ASSERT_EQ(0, atomic_load(&m.early));
 	goro_chan_free(m.done);
+}
+
+TEST(ten_thousand_goroutines_waiting_on_timers)
+{
+	many_at_once(_metadata, many_waiter);
 }
 
 static void many_sleeper(void *arg)
@@ -186,19 +192,8 @@ static void many_sleeper(void *arg)
  */
 TEST(ten_thousand_goroutines_sleeping_on_two_ps)
 {
-	struct many m;
-	int i;
-
 	ASSERT_LE(0, goro_setprocs(2));
-	m.n = sanitized() ? 1000 : 10000;
-	atomic_store(&m.early, 0);
-	m.done = goro_chan_make(0, m.n);
-	for (i = 0; i < m.n; i++)
-		ASSERT_GT(goro_go(many_sleeper, &m), 0);
-	for (i = 0; i < m.n; i++)
-		goro_chan_recv(m.done, NULL);
-	ASSERT_EQ(0, atomic_load(&m.early));
-	goro_chan_free(m.done);
+	many_at_once(_metadata, many_sleeper);
 }
 
 static void *thread_after(void *arg)
