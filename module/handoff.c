@@ -72,8 +72,37 @@ static void goro_queue_resume_locked(struct goro_mthread *mt)
 	mt->tw_queued = true;
 }
 
+/*
+ * The M of inst that task next is, when it is one back from a block that
+ * has no P yet (its sched_in has not run, or its task_work has not found
+ * one): it is about to run on this CPU, so a P given to it needs no
+ * wake-up. next is not running (the rq lock is held and it is switched
+ * to here), so its notifier list, which only it changes, holds still.
+ * Under inst->lock.
+ */
+static struct goro_mthread *goro_next_wants_p(struct goro_inst *inst,
+					      struct task_struct *next)
+{
+	struct preempt_notifier *pn;
+	struct goro_mthread *w;
+
+	hlist_for_each_entry(pn, &next->preempt_notifiers, link) {
+		if (pn->ops != &goro_preempt_ops)
+			continue;
+		w = container_of(pn, struct goro_mthread, pn);
+		if (w->inst != inst || w->gone || w->p != GORO_NONE ||
+		    next->mm != inst->mm || (next->flags & PF_EXITING))
+			return NULL;
+		if (w->state == GORO_M_BLOCKED ||
+		    (w->state == GORO_M_WAITP && !w->in_park))
+			return w;
+		return NULL;
+	}
+	return NULL;
+}
+
 /* sched_out of a task that is blocking (left the run queue). */
-static void goro_m_block(struct goro_mthread *mt)
+static void goro_m_block(struct goro_mthread *mt, struct task_struct *next)
 {
 	struct goro_inst *inst = mt->inst;
 	struct goro_mthread *w = NULL;
@@ -105,6 +134,17 @@ static void goro_m_block(struct goro_mthread *mt)
 	mt->state = GORO_M_BLOCKED;
 	inst->blocks++;
 	inst->procs[p].syscalltick++;
+	w = goro_next_wants_p(inst, next);
+	if (w) {
+		/* runs next here: its sched_in finds the P, no wake-up */
+		goro_bind_p_locked(inst, p, w, GORO_WOKE_WAKE);
+		w->state = GORO_M_RUNNING;
+		w->unclaimed = false;
+		inst->nexthands++;
+		goro_publish_m(inst, w);
+		w = NULL;
+		goto published;
+	}
 	w = goro_give_p_locked(inst, p, true);
 	if (!w) {
 		inst->procs[p].status = GORO_P_BLOCKED;
@@ -134,6 +174,7 @@ static void goro_m_block(struct goro_mthread *mt)
 			goro_publish_counts(inst);
 		}
 	}
+published:
 	goro_publish_m(inst, mt);
 out:
 	/*
@@ -181,7 +222,23 @@ static void goro_sched_out(struct preempt_notifier *pn,
 	if ((READ_ONCE(mt->p) != GORO_NONE && !READ_ONCE(mt->in_park)) ||
 	    unlikely(READ_ONCE(mt->inst->dead) || current->mm != mt->inst->mm ||
 		     (current->flags & PF_EXITING)))
-		goro_m_block(mt);
+		goro_m_block(mt, next);
+}
+
+/*
+ * mt, back from a block without its P and running: take an idle P, one
+ * whose owner is blocked, or a handoff its parked M has not claimed yet.
+ */
+static bool goro_resume_take_p_locked(struct goro_inst *inst,
+				      struct goro_mthread *mt)
+{
+	u32 p = goro_take_p_locked(inst, GORO_NONE);
+
+	if (p != GORO_NONE) {
+		goro_bind_p_locked(inst, p, mt, 0);
+		return true;
+	}
+	return goro_take_unclaimed_locked(inst, mt) != GORO_NONE;
 }
 
 static void goro_sched_in(struct preempt_notifier *pn, int cpu)
@@ -204,6 +261,8 @@ static void goro_sched_in(struct preempt_notifier *pn, int cpu)
 		mt->state = GORO_M_RUNNING;
 		goro_publish_p(inst, p);
 		goro_publish_counts(inst);
+	} else if (goro_resume_take_p_locked(inst, mt)) {
+		mt->state = GORO_M_RUNNING;
 	} else {
 		mt->state = GORO_M_WAITP;
 		goro_queue_resume_locked(mt);
@@ -243,7 +302,6 @@ static void goro_m_resume(struct callback_head *cb)
 	struct goro_inst *inst = mt->inst;
 	struct task_struct *t = NULL;
 	struct goro_mthread *w;
-	u32 p;
 
 	raw_spin_lock_irq(&inst->lock);
 	mt->tw_queued = false;
@@ -261,11 +319,8 @@ static void goro_m_resume(struct callback_head *cb)
 		raw_spin_unlock_irq(&inst->lock);
 		goto out;
 	}
-	if (mt->p == GORO_NONE) {
-		p = goro_take_p_locked(inst, GORO_NONE);
-		if (p != GORO_NONE)
-			goro_bind_p_locked(inst, p, mt, 0);
-	}
+	if (mt->p == GORO_NONE)
+		goro_resume_take_p_locked(inst, mt);
 	if (mt->p != GORO_NONE) {
 		mt->state = GORO_M_RUNNING;
 		goro_publish_m(inst, mt);
@@ -282,9 +337,16 @@ static void goro_m_resume(struct callback_head *cb)
 	goro_publish_counts(inst);
 	raw_spin_unlock_irq(&inst->lock);
 
-	goro_m_wait_p(inst, mt);
-
-	raw_spin_lock_irq(&inst->lock);
+	for (;;) {
+		goro_m_wait_p(inst, mt);
+		raw_spin_lock_irq(&inst->lock);
+		mt->unclaimed = false;
+		/* a P given to us and taken back before we ran: wait again */
+		if (mt->woke || !mt->waiting || mt->gone ||
+		    READ_ONCE(inst->dead) || fatal_signal_pending(current))
+			break;
+		raw_spin_unlock_irq(&inst->lock);
+	}
 	w = NULL;
 	if (mt->waiting) {
 		list_del_init(&mt->wait_node);

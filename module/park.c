@@ -327,9 +327,20 @@ static int goro_park(struct goro_inst *inst, struct goro_mthread *mt,
 			break;
 	}
 
-	why = goro_park_sleep(inst, mt, a, file);
-
-	raw_spin_lock_irq(&inst->lock);
+	for (;;) {
+		why = goro_park_sleep(inst, mt, a, file);
+		raw_spin_lock_irq(&inst->lock);
+		mt->unclaimed = false;
+		/*
+		 * Woken for a handoff that an M back from a block took back
+		 * before we ran (goro_take_unclaimed_locked): we are on
+		 * inst->parked again, as if never woken.
+		 */
+		if (why != -EINTR || mt->woke || !mt->waiting || mt->gone ||
+		    READ_ONCE(inst->dead) || signal_pending(current))
+			break;
+		raw_spin_unlock_irq(&inst->lock);
+	}
 	if (mt->woke) {
 		/* given a P: that wins over a deadline, fd or signal */
 		why = mt->woke;

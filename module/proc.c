@@ -80,7 +80,7 @@ static int goro_sched_show(struct seq_file *m, void *v)
 	seq_puts(m, "]\n");
 
 	n = READ_ONCE(inst->handoff_lat_n);
-	seq_printf(m, "  handoffs=%llu handofflat_avg_ns=%llu handofflat_max_ns=%llu parks=%llu wakes=%llu ksteals=%llu preemptreqs=%llu sparewanted=%llu waitp=%u goroutines=%u blocks=%llu blockedtaken=%llu waitps=%llu\n",
+	seq_printf(m, "  handoffs=%llu handofflat_avg_ns=%llu handofflat_max_ns=%llu parks=%llu wakes=%llu ksteals=%llu preemptreqs=%llu sparewanted=%llu waitp=%u goroutines=%u blocks=%llu blockedtaken=%llu waitps=%llu nexthands=%llu reclaims=%llu\n",
 		   READ_ONCE(inst->handoffs),
 		   n ? READ_ONCE(inst->handoff_lat_sum) / n : 0,
 		   READ_ONCE(inst->handoff_lat_max), READ_ONCE(inst->parks),
@@ -88,7 +88,8 @@ static int goro_sched_show(struct seq_file *m, void *v)
 		   READ_ONCE(inst->preempt_reqs),
 		   READ_ONCE(inst->spare_wanted), READ_ONCE(inst->nwaitp),
 		   READ_ONCE(h->ngoroutines), READ_ONCE(inst->blocks),
-		   READ_ONCE(inst->blocked_taken), READ_ONCE(inst->waitps));
+		   READ_ONCE(inst->blocked_taken), READ_ONCE(inst->waitps),
+		   READ_ONCE(inst->nexthands), READ_ONCE(inst->reclaims));
 
 	for (p = 0; p < inst->nprocs; p++) {
 		struct goro_proc *pp = &inst->procs[p];

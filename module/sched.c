@@ -98,6 +98,51 @@ u32 goro_take_p_locked(struct goro_inst *inst, u32 want)
 	return GORO_NONE;
 }
 
+/*
+ * A P handed to a sleeping M that has not run since (a parked M given a
+ * blocked M's P, or an M waiting on inst->waitp): thief, an M back from a
+ * block with a goroutine to run and running right now, takes it, and the
+ * sleeper goes back to the head of its list before it ever sees it (it
+ * sleeps again). The wake-up may land on a busy CPU while the one that
+ * freed the P idles; this keeps the P with an M that runs. Not for
+ * GORO_IOC_WAKE's Ms: userspace counted those as spinning. Returns the
+ * P, bound to thief, or GORO_NONE.
+ */
+u32 goro_take_unclaimed_locked(struct goro_inst *inst,
+			       struct goro_mthread *thief)
+{
+	struct goro_mthread *old;
+	struct goro_proc *pp;
+	u32 p;
+
+	for (p = 0; p < inst->nactive; p++) {
+		pp = &inst->procs[p];
+		if (pp->status != GORO_P_RUNNING || pp->owner >= inst->max_ms)
+			continue;
+		old = inst->ms[pp->owner];
+		if (!old || old == thief || !old->unclaimed || old->p != p)
+			continue;
+		old->unclaimed = false;
+		old->woke = 0;
+		old->given_ns = 0;
+		old->waiting = true;
+		if (old->unclaimed_waitp) {
+			old->state = GORO_M_WAITP;
+			list_add(&old->wait_node, &inst->waitp);
+			inst->nwaitp++;
+		} else {
+			old->state = GORO_M_PARKED;
+			list_add(&old->wait_node, &inst->parked);
+			inst->nparked++;
+		}
+		goro_publish_m(inst, old);
+		inst->reclaims++;
+		goro_bind_p_locked(inst, p, thief, 0);
+		return p;
+	}
+	return GORO_NONE;
+}
+
 static void goro_idle_push(struct goro_inst *inst, u32 p)
 {
 	inst->idle[inst->nidle++] = p;
@@ -177,6 +222,12 @@ void goro_bind_p_locked(struct goro_inst *inst, u32 p,
 		}
 	}
 	if (mt->waiting) {
+		/* handed to a sleeper: see goro_take_unclaimed_locked() */
+		mt->unclaimed = !mt->factory &&
+			((mt->state == GORO_M_PARKED &&
+			  why == GORO_WOKE_HANDOFF) ||
+			 (mt->state == GORO_M_WAITP && why == GORO_WOKE_WAKE));
+		mt->unclaimed_waitp = mt->state == GORO_M_WAITP;
 		goro_unwait_locked(inst, mt);
 		mt->state = GORO_M_RUNNING;
 	}
@@ -188,6 +239,32 @@ void goro_bind_p_locked(struct goro_inst *inst, u32 p,
 	goro_publish_p(inst, p);
 	goro_publish_m(inst, mt);
 	goro_publish_counts(inst);
+}
+
+/* How far down a list of sleeping Ms goro_pick_near() looks. */
+#define GORO_NEAR_SCAN	8
+
+/*
+ * The M to wake from a non-empty list (waitp, oldest first; parked, most
+ * recent first): among the first few, one that last ran on this CPU, else
+ * the first. The scheduler places a wake-up on the task's previous CPU
+ * when it finds no idle one nearby (with the caches busy it does not
+ * look), and this CPU is the one whose M just let its P go: woken
+ * elsewhere, the M waits behind a running task while this CPU idles.
+ */
+static struct goro_mthread *goro_pick_near(struct list_head *head)
+{
+	unsigned int cpu = raw_smp_processor_id();
+	struct goro_mthread *w;
+	int n = 0;
+
+	list_for_each_entry(w, head, wait_node) {
+		if (task_cpu(w->task) == cpu)
+			return w;
+		if (++n == GORO_NEAR_SCAN)
+			break;
+	}
+	return list_first_entry(head, struct goro_mthread, wait_node);
 }
 
 /*
@@ -204,15 +281,13 @@ struct goro_mthread *goro_give_p_locked(struct goro_inst *inst, u32 p,
 	if (goro_p_retired(inst, p))
 		return NULL;
 	if (!list_empty(&inst->waitp)) {
-		w = list_first_entry(&inst->waitp, struct goro_mthread,
-				     wait_node);
+		w = goro_pick_near(&inst->waitp);
 		goro_bind_p_locked(inst, p, w, GORO_WOKE_WAKE);
 		return w;
 	}
 	if (!list_empty(&inst->parked) &&
 	    (!need_work || goro_p_has_work(inst, p))) {
-		w = list_first_entry(&inst->parked, struct goro_mthread,
-				     wait_node);
+		w = goro_pick_near(&inst->parked);
 		goro_bind_p_locked(inst, p, w, GORO_WOKE_HANDOFF);
 		return w;
 	}
@@ -259,6 +334,7 @@ static struct goro_mthread *goro_m_remove_locked(struct goro_inst *inst,
 	struct goro_mthread *w;
 
 	goro_unwait_locked(inst, mt);
+	mt->unclaimed = false;
 	w = goro_release_p_locked(inst, mt);
 	trace_goro_detach(inst->tgid, task_pid_nr(mt->task), mt->slot);
 	mt->gone = true;

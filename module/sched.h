@@ -116,6 +116,8 @@ struct goro_mthread {
 	bool tw_queued;			/* twork is pending */
 	bool waiting;			/* on parked, factory or waitp */
 	bool factory;			/* parked as the factory M */
+	bool unclaimed;			/* handed a P asleep, not running yet */
+	bool unclaimed_waitp;		/* ... while on waitp (else parked) */
 	struct list_head wait_node;
 	u64 block_ns;			/* when it last blocked with its P */
 	u64 given_ns;			/* block_ns of the M whose P we got */
@@ -170,6 +172,8 @@ struct goro_inst {
 	u64 blocks;			/* Ms that blocked holding a P */
 	u64 blocked_taken;		/* Ps taken from a blocked owner */
 	u64 waitps;			/* Ms back from a block without a P */
+	u64 nexthands;			/* Ps given to the next task, no wake */
+	u64 reclaims;			/* unclaimed handoffs taken back */
 	u64 preempt_reqs;		/* monitor only */
 	u64 greg;			/* user address of struct goro_greg */
 
@@ -222,6 +226,8 @@ void goro_publish_p(struct goro_inst *inst, u32 p);
 void goro_publish_m(struct goro_inst *inst, struct goro_mthread *mt);
 void goro_publish_counts(struct goro_inst *inst);
 u32 goro_take_p_locked(struct goro_inst *inst, u32 want);
+u32 goro_take_unclaimed_locked(struct goro_inst *inst,
+			       struct goro_mthread *thief);
 void goro_bind_p_locked(struct goro_inst *inst, u32 p,
 			struct goro_mthread *mt, u32 why);
 struct goro_mthread *goro_release_p_locked(struct goro_inst *inst,

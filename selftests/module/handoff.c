@@ -7,6 +7,7 @@
 #include "goro_test.h"
 
 #include <linux/futex.h>
+#include <sched.h>
 #include <semaphore.h>
 
 struct box {
@@ -423,6 +424,287 @@ TEST(handoff_latency_vs_futex_wake)
 	       f[rounds / 2] / 1000, f_sum / rounds / 1000,
 	       f[rounds - 1] / 1000);
 	EXPECT_GT(100000ULL, h[rounds / 2] / 1000) TH_LOG("handoff over 100 ms");
+}
+
+/* "key=N" in /proc/goro/<our pid>/sched, or -1. */
+static long sched_counter(const char *key)
+{
+	char path[64], buf[4096], *at;
+	size_t klen = strlen(key);
+	long v = -1;
+	FILE *f;
+	size_t n;
+
+	snprintf(path, sizeof(path), "/proc/goro/%d/sched", getpid());
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = 0;
+	for (at = buf; (at = strstr(at, key)); at += klen) {
+		if ((at == buf || at[-1] == ' ') && at[klen] == '=') {
+			v = atol(at + klen + 1);
+			break;
+		}
+	}
+	return v;
+}
+
+static int pin_self(int cpu)
+{
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	return sched_setaffinity(0, sizeof(set), &set);
+}
+
+/* No wake-up preemption: a woken M waits for the running one to block. */
+static int batch_self(void)
+{
+	struct sched_param sp = { 0 };
+
+	return sched_setscheduler(0, SCHED_BATCH, &sp);
+}
+
+/* Two Ms taking turns on one P and one CPU through two pipes. */
+struct turns {
+	struct goro_ctx c;
+	int fd, ab[2], ba[2];
+	int rounds;
+	unsigned int ma, mb;
+	int a_bad, b_bad;	/* turns an M came back without P0 */
+	int a_ret, b_ret;
+};
+
+/* B: blocks holding P0 first; then each turn: back (with P0?), pass. */
+static void *turns_b(void *arg)
+{
+	struct turns *t = arg;
+	char ch;
+	int i;
+
+	t->b_ret = -1;
+	if (batch_self() || goro_attach_m(t->fd, 1, 0, &t->mb))
+		return NULL;
+	for (i = 0; i < t->rounds; i++) {
+		if (read(t->ab[0], &ch, 1) != 1)
+			return NULL;
+		if (goro_m_of(&t->c, t->mb)->p != 0)
+			t->b_bad++;
+		if (write(t->ba[1], "b", 1) != 1)
+			return NULL;
+	}
+	t->b_ret = 0;
+	return NULL;
+}
+
+/* A: parks until WAKE gives it B's blocked P0; then pass, wait, check. */
+static void *turns_a(void *arg)
+{
+	struct turns *t = arg;
+	struct goro_park pk = { 0 };
+	char ch;
+	int i;
+
+	t->a_ret = -1;
+	if (batch_self() || goro_attach_m(t->fd, 0, 0, &t->ma) ||
+	    goro_park_m(t->fd, 0, &pk) || pk.p != 0)
+		return NULL;
+	for (i = 0; i < t->rounds; i++) {
+		if (write(t->ab[1], "a", 1) != 1 ||
+		    read(t->ba[0], &ch, 1) != 1)
+			return NULL;
+		if (goro_m_of(&t->c, t->ma)->p != 0)
+			t->a_bad++;
+	}
+	t->a_ret = 0;
+	return NULL;
+}
+
+/*
+ * The M that blocks hands its P to the task the CPU switches to when that
+ * is an M back from a block without a P: no wake-up, no wait. Two Ms and
+ * one P on one CPU pass a byte back and forth; each write makes the other
+ * M runnable (SCHED_BATCH: it does not preempt the writer) and the read
+ * right after blocks the writer, so the CPU runs the other M next, with
+ * the P.
+ */
+TEST(blocking_m_gives_its_p_to_the_m_that_runs_next)
+{
+	struct turns *t = calloc(1, sizeof(*t));
+	long nexthands, waitps;
+	pthread_t ta, tb;
+	int fd;
+
+	GORO_OPEN_OR_SKIP(fd);
+	ASSERT_EQ(0, pin_self(0));
+	t->fd = fd;
+	t->rounds = 200;
+	ASSERT_EQ(0, pipe(t->ab));
+	ASSERT_EQ(0, pipe(t->ba));
+	ASSERT_EQ(0, goro_ctx_init(&t->c, fd, 1, 8));
+	ASSERT_EQ(0, pthread_create(&tb, NULL, turns_b, t));
+	ASSERT_EQ(0, goro_wait_u32(&goro_p_of(&t->c, 0)->status,
+				   GORO_P_BLOCKED, 5000));
+	ASSERT_EQ(0, pthread_create(&ta, NULL, turns_a, t));
+	ASSERT_EQ(0, goro_wait_u32(&t->c.hdr->nmidle, 1, 5000));
+	/* A takes B's blocked P0; from now on the P moves with the turns */
+	ASSERT_EQ(1, goro_wake_m(fd));
+	pthread_join(ta, NULL);
+	pthread_join(tb, NULL);
+	EXPECT_EQ(0, t->a_ret);
+	EXPECT_EQ(0, t->b_ret);
+	EXPECT_EQ(0, t->a_bad);
+	EXPECT_EQ(0, t->b_bad);
+	nexthands = sched_counter("nexthands");
+	waitps = sched_counter("waitps");
+	TH_LOG("%d turns each: nexthands=%ld waitps=%ld handoffs=%llu",
+	       t->rounds, nexthands, waitps,
+	       (unsigned long long)t->c.hdr->handoffs);
+	/* every turn but a few that another task on the CPU came between */
+	EXPECT_GE(nexthands, 2L * t->rounds * 9 / 10);
+	EXPECT_LE(waitps, 2L * t->rounds / 10);
+	close(fd);
+	free(t);
+}
+
+/* A P handed to a parked M that cannot run yet: see the test below. */
+struct reclaim {
+	struct goro_ctx c;
+	int fd, rp[2], cp[2];
+	unsigned int mr, mc, ms;
+	volatile int r_ready, c_blocking, s_parked, s_done, hog_stop;
+	volatile int r_back;
+	int r_ret, c_ret, s_ret;
+	unsigned int r_p;
+	struct goro_park s_pk;
+};
+
+/* R: blocks holding P0, then (after C took it) is woken by the test. */
+static void *reclaim_r(void *arg)
+{
+	struct reclaim *x = arg;
+	char ch;
+
+	x->r_ret = -1;
+	if (goro_attach_m(x->fd, 1, 0, &x->mr))
+		return NULL;
+	x->r_ready = 1;
+	if (read(x->rp[0], &ch, 1) != 1)
+		return NULL;
+	x->r_p = goro_m_of(&x->c, x->mr)->p;
+	x->r_back = 1;
+	x->hog_stop = 1;
+	x->r_ret = 0;
+	/* exiting gives P0 (with work) on to the parked S */
+	return NULL;
+}
+
+/* C: parks until WAKE gives it R's P0, queues work, blocks. */
+static void *reclaim_c(void *arg)
+{
+	struct reclaim *x = arg;
+	struct goro_park pk = { 0 };
+	char ch;
+
+	x->c_ret = -1;
+	if (goro_attach_m(x->fd, 0, 0, &x->mc) ||
+	    goro_park_m(x->fd, 0, &pk) || pk.p != 0)
+		return NULL;
+	goro_runq_put_batch(goro_p_of(&x->c, 0), (__u64[]){ 42 }, 1);
+	x->c_blocking = 1;
+	if (read(x->cp[0], &ch, 1) != 1)
+		return NULL;
+	x->c_ret = 0;
+	return NULL;
+}
+
+/* S: the parked M, on CPU 1 */
+static void *reclaim_s(void *arg)
+{
+	struct reclaim *x = arg;
+
+	x->s_ret = -1;
+	if (pin_self(1) || goro_attach_m(x->fd, 0, 0, &x->ms))
+		return NULL;
+	x->s_parked = 1;
+	x->s_ret = goro_park_m(x->fd, 0, &x->s_pk);
+	x->s_done = 1;
+	return NULL;
+}
+
+/* A real-time spinner on CPU 1: nothing else runs there until told. */
+static void *reclaim_hog(void *arg)
+{
+	struct reclaim *x = arg;
+	struct sched_param sp = { .sched_priority = 1 };
+	__u64 end = goro_now_ns() + 500 * 1000000ull;
+
+	if (pin_self(1) || sched_setscheduler(0, SCHED_FIFO, &sp))
+		return (void *)1;
+	while (!x->hog_stop && goro_now_ns() < end)
+		;
+	return NULL;
+}
+
+/*
+ * A P handed to a parked M whose wake-up cannot run yet goes to the M
+ * back from a block that runs first: C blocks on CPU 0 holding P0 with
+ * work, the P goes to the only parked M, S, whose CPU 1 a real-time
+ * spinner holds; R, woken on CPU 0 meanwhile, takes P0 in its sched_in,
+ * and S sleeps on as if never woken, until R leaves and gives P0 (with
+ * its work) back to it.
+ */
+TEST(unclaimed_handoff_goes_to_the_m_that_runs)
+{
+	struct reclaim *x = calloc(1, sizeof(*x));
+	pthread_t tr, tc, ts, th;
+	void *hog_ret;
+	int fd;
+
+	GORO_OPEN_OR_SKIP(fd);
+	if (sysconf(_SC_NPROCESSORS_ONLN) < 2)
+		SKIP(free(x); close(fd); return, "needs 2 CPUs");
+	ASSERT_EQ(0, pin_self(0));
+	x->fd = fd;
+	ASSERT_EQ(0, pipe(x->rp));
+	ASSERT_EQ(0, pipe(x->cp));
+	ASSERT_EQ(0, goro_ctx_init(&x->c, fd, 1, 8));
+	/* S parks first, so WAKE (most recent first) picks C */
+	ASSERT_EQ(0, pthread_create(&ts, NULL, reclaim_s, x));
+	ASSERT_EQ(0, goro_wait_u32(&x->c.hdr->nmidle, 1, 5000));
+	ASSERT_EQ(0, pthread_create(&tr, NULL, reclaim_r, x));
+	ASSERT_EQ(0, goro_wait_u32(&goro_p_of(&x->c, 0)->status,
+				   GORO_P_BLOCKED, 5000));
+	ASSERT_EQ(0, pthread_create(&tc, NULL, reclaim_c, x));
+	ASSERT_EQ(0, goro_wait_u32(&x->c.hdr->nmidle, 2, 5000));
+	ASSERT_EQ(0, pthread_create(&th, NULL, reclaim_hog, x));
+	goro_sleep_ms(20);	/* the spinner holds CPU 1 */
+	ASSERT_EQ(1, goro_wake_m(fd));
+	/* C queues work and blocks: P0 is handed to S, which cannot run */
+	ASSERT_EQ(0, goro_wait_u32(&goro_p_of(&x->c, 0)->owner, x->ms, 5000));
+	EXPECT_EQ(0, x->s_done);
+	ASSERT_EQ(1, write(x->rp[1], "r", 1));
+	pthread_join(tr, NULL);
+	pthread_join(th, &hog_ret);
+	EXPECT_EQ(NULL, hog_ret);
+	EXPECT_EQ(0, x->r_ret);
+	EXPECT_EQ(0U, x->r_p);
+	EXPECT_EQ(1L, sched_counter("reclaims"));
+	/* R left: P0 and its work went to S after all */
+	while (!x->s_done)
+		goro_sleep_ms(1);
+	pthread_join(ts, NULL);
+	EXPECT_EQ(0, x->s_ret);
+	EXPECT_EQ((__u32)GORO_WOKE_HANDOFF, x->s_pk.why);
+	EXPECT_EQ(0U, x->s_pk.p);
+	ASSERT_EQ(1, write(x->cp[1], "c", 1));
+	pthread_join(tc, NULL);
+	EXPECT_EQ(0, x->c_ret);
+	close(fd);
+	free(x);
 }
 
 TEST_HARNESS_MAIN
