@@ -85,22 +85,26 @@ static long deep(volatile char *p, long n)
 	return deep(buf, n - 1) + buf[0];
 }
 
+/* overflow once main has printed our id (another P may run us at once) */
 static void overflow(void *arg)
 {
+	goro_wg_wait(arg);
 	printf("result %ld\n", deep(NULL, 1000000));
 }
 
 static int sc_stack_overflow(void)
 {
-	goro_wg wg = GORO_WG_INIT;
+	goro_wg printed = GORO_WG_INIT, never = GORO_WG_INIT;
 	int64_t id;
 
 	goro_go(spin_forever, NULL);	/* overflow is not the first goroutine */
-	id = goro_go(overflow, NULL);
+	goro_wg_add(&printed, 1);
+	id = goro_go(overflow, &printed);
 	printf("overflow goroutine %lld\n", (long long)id);
 	fflush(stdout);
-	goro_wg_add(&wg, 1);
-	goro_wg_wait(&wg);
+	goro_wg_done(&printed);
+	goro_wg_add(&never, 1);
+	goro_wg_wait(&never);
 	return 0;
 }
 
