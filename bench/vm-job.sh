@@ -49,6 +49,7 @@ for round in 1 2 3 4; do
 	goro goro_handoff kmod 300
 	goro goro_handoff user 300 bracketed
 	run go_workcons 10
+	run pthread_workcons 10
 	goro goro_workcons kmod 10
 	goro goro_workcons user 10
 	goro goro_workcons user 10 bracketed
