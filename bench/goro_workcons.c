@@ -26,53 +26,13 @@
 #include <unistd.h>
 
 #include "common.h"
+#include "workcons.h"
 
 #define GOROUTINES	200
-#define CHUNK_NS	200000ull
-#define SLEEP_NS	1000000l
 
 static goro_wg wg = GORO_WG_INIT;
 static long rounds, chunk_iters;
 static int bracketed;
-static volatile uint64_t sink;
-
-static void compute(long iters)
-{
-	uint64_t x = sink + 1;
-	long i;
-
-	for (i = 0; i < iters; i++)
-		x = x * 6364136223846793005ull + 1442695040888963407ull;
-	sink = x;
-}
-
-/* Shortest of 9 runs of @iters: the chunk's cost without interference. */
-static uint64_t time_chunk(long iters)
-{
-	uint64_t best = UINT64_MAX, t0;
-	int i;
-
-	for (i = 0; i < 9; i++) {
-		t0 = now_ns();
-		compute(iters);
-		t0 = now_ns() - t0;
-		best = t0 < best ? t0 : best;
-	}
-	return best;
-}
-
-/* Iterations that take CHUNK_NS here; *chunk_ns: their shortest time. */
-static long calibrate(uint64_t *chunk_ns)
-{
-	long iters = 1000;
-	uint64_t t;
-
-	while ((t = time_chunk(iters)) < 2000000)
-		iters *= 2;
-	iters = (long)((double)iters * (double)CHUNK_NS / (double)t);
-	*chunk_ns = time_chunk(iters);
-	return iters;
-}
 
 static void *floor_thread(void *arg)
 {
