@@ -77,28 +77,18 @@ static void goro_queue_resume_locked(struct goro_mthread *mt)
  * has no P yet (its sched_in has not run, or its task_work has not found
  * one): it is about to run on this CPU, so a P given to it needs no
  * wake-up. next is not running (the rq lock is held and it is switched
- * to here), so its notifier list, which only it changes, holds still.
- * Under inst->lock.
+ * to here). Under inst->lock.
  */
 static struct goro_mthread *goro_next_wants_p(struct goro_inst *inst,
 					      struct task_struct *next)
 {
-	struct preempt_notifier *pn;
-	struct goro_mthread *w;
+	struct goro_mthread *w = goro_task_m(inst, next);
 
-	hlist_for_each_entry(pn, &next->preempt_notifiers, link) {
-		if (pn->ops != &goro_preempt_ops)
-			continue;
-		w = container_of(pn, struct goro_mthread, pn);
-		if (w->inst != inst || w->gone || w->p != GORO_NONE ||
-		    next->mm != inst->mm || (next->flags & PF_EXITING))
-			return NULL;
-		if (w->state == GORO_M_BLOCKED ||
-		    (w->state == GORO_M_WAITP && !w->in_park))
-			return w;
+	if (!w || w->p != GORO_NONE || next->mm != inst->mm ||
+	    (next->flags & PF_EXITING))
 		return NULL;
-	}
-	return NULL;
+	return w->state == GORO_M_BLOCKED || w->state == GORO_M_WAITP ?
+	       w : NULL;
 }
 
 /* sched_out of a task that is blocking (left the run queue). */

@@ -388,10 +388,21 @@ void goro_m_put(struct goro_mthread *mt)
 /* The M of inst that the calling thread is, or NULL. */
 struct goro_mthread *goro_current_m(struct goro_inst *inst)
 {
+	/* Only the task itself changes its notifier list. */
+	return goro_task_m(inst, current);
+}
+
+/*
+ * The M of inst that task t is, or NULL. t is current, or a task that
+ * cannot run meanwhile (its notifier list, which only it changes, holds
+ * still).
+ */
+struct goro_mthread *goro_task_m(struct goro_inst *inst,
+				 struct task_struct *t)
+{
 	struct preempt_notifier *pn;
 
-	/* Only the task itself changes its notifier list. */
-	hlist_for_each_entry(pn, &current->preempt_notifiers, link) {
+	hlist_for_each_entry(pn, &t->preempt_notifiers, link) {
 		struct goro_mthread *mt;
 
 		if (pn->ops != &goro_preempt_ops)

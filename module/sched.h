@@ -220,6 +220,8 @@ struct goro_inst *goro_file_inst(struct file *file);
 long goro_ioc_attach(struct goro_inst *inst, struct goro_attach __user *uarg);
 long goro_ioc_detach(struct goro_inst *inst);
 struct goro_mthread *goro_current_m(struct goro_inst *inst);
+struct goro_mthread *goro_task_m(struct goro_inst *inst,
+				 struct task_struct *t);
 void goro_m_detach(struct goro_mthread *mt);
 void goro_m_put(struct goro_mthread *mt);
 void goro_publish_p(struct goro_inst *inst, u32 p);
