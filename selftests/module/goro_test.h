@@ -204,4 +204,35 @@ static inline pid_t goro_gettid(void)
 	return (pid_t)syscall(SYS_gettid);
 }
 
+/* /proc/goro/<pid>/sched into buf (NUL-terminated), or NULL. */
+static inline char *goro_read_sched(pid_t pid, char *buf, size_t len)
+{
+	char path[64];
+	size_t n;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/goro/%d/sched", pid);
+	f = fopen(path, "r");
+	if (!f)
+		return NULL;
+	n = fread(buf, 1, len - 1, f);
+	buf[n] = 0;
+	fclose(f);
+	return buf;
+}
+
+/* "key=N" among the counters of our /proc/goro/<pid>/sched, or -1. */
+static inline long goro_sched_counter(const char *key)
+{
+	char buf[4096], *at;
+	size_t klen = strlen(key);
+
+	if (!goro_read_sched(getpid(), buf, sizeof(buf)))
+		return -1;
+	for (at = buf; (at = strstr(at, key)); at += klen)
+		if ((at == buf || at[-1] == ' ') && at[klen] == '=')
+			return atol(at + klen + 1);
+	return -1;
+}
+
 #endif /* GORO_TEST_H */

@@ -426,31 +426,6 @@ TEST(handoff_latency_vs_futex_wake)
 	EXPECT_GT(100000ULL, h[rounds / 2] / 1000) TH_LOG("handoff over 100 ms");
 }
 
-/* "key=N" in /proc/goro/<our pid>/sched, or -1. */
-static long sched_counter(const char *key)
-{
-	char path[64], buf[4096], *at;
-	size_t klen = strlen(key);
-	long v = -1;
-	FILE *f;
-	size_t n;
-
-	snprintf(path, sizeof(path), "/proc/goro/%d/sched", getpid());
-	f = fopen(path, "r");
-	if (!f)
-		return -1;
-	n = fread(buf, 1, sizeof(buf) - 1, f);
-	fclose(f);
-	buf[n] = 0;
-	for (at = buf; (at = strstr(at, key)); at += klen) {
-		if ((at == buf || at[-1] == ' ') && at[klen] == '=') {
-			v = atol(at + klen + 1);
-			break;
-		}
-	}
-	return v;
-}
-
 static int pin_self(int cpu)
 {
 	cpu_set_t set;
@@ -558,8 +533,8 @@ TEST(blocking_m_gives_its_p_to_the_m_that_runs_next)
 	EXPECT_EQ(0, t->b_ret);
 	EXPECT_EQ(0, t->a_bad);
 	EXPECT_EQ(0, t->b_bad);
-	nexthands = sched_counter("nexthands");
-	waitps = sched_counter("waitps");
+	nexthands = goro_sched_counter("nexthands");
+	waitps = goro_sched_counter("waitps");
 	TH_LOG("%d turns each: nexthands=%ld waitps=%ld handoffs=%llu",
 	       t->rounds, nexthands, waitps,
 	       (unsigned long long)t->c.hdr->handoffs);
@@ -692,7 +667,7 @@ TEST(unclaimed_handoff_goes_to_the_m_that_runs)
 	EXPECT_EQ(NULL, hog_ret);
 	EXPECT_EQ(0, x->r_ret);
 	EXPECT_EQ(0U, x->r_p);
-	EXPECT_EQ(1L, sched_counter("reclaims"));
+	EXPECT_EQ(1L, goro_sched_counter("reclaims"));
 	/* R left: P0 and its work went to S after all */
 	while (!x->s_done)
 		goro_sleep_ms(1);

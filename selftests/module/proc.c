@@ -5,22 +5,6 @@
  */
 #include "goro_test.h"
 
-static char *read_sched(pid_t pid, char *buf, size_t len)
-{
-	char path[64];
-	size_t n;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/goro/%d/sched", pid);
-	f = fopen(path, "r");
-	if (!f)
-		return NULL;
-	n = fread(buf, 1, len - 1, f);
-	buf[n] = 0;
-	fclose(f);
-	return buf;
-}
-
 struct parked {
 	int fd;
 	struct goro_park pk;
@@ -52,7 +36,7 @@ TEST(proc_sched_detail_matches_state)
 	pa.fd = fd;
 	ASSERT_EQ(0, pthread_create(&t, NULL, park_until_woken, &pa));
 	ASSERT_EQ(0, goro_wait_u32(&c.hdr->nmidle, 1, 5000));
-	ASSERT_NE(NULL, read_sched(getpid(), buf, sizeof(buf)));
+	ASSERT_NE(NULL, goro_read_sched(getpid(), buf, sizeof(buf)));
 	TH_LOG("\n%s", buf);
 	EXPECT_EQ(0, strncmp(buf, "SCHED ", 6));
 	EXPECT_NE(NULL, strstr(buf, "gomaxprocs=2 "));
@@ -116,7 +100,7 @@ TEST(proc_reader_racing_exit_is_safe)
 			_exit(0);
 		}
 		while (waitpid(pid, &st, WNOHANG) == 0)
-			read_sched(pid, buf, sizeof(buf));
+			goro_read_sched(pid, buf, sizeof(buf));
 	}
 	EXPECT_EQ(0, goro_stat_wait("instances", 0, 3000));
 }
