@@ -34,6 +34,21 @@ goro() {
 		sed "s/ impl=goro / impl=goro-$be /"
 }
 
+# both PROGRAM ARGS...: PROGRAM on each backend, kmod first in odd
+# rounds and user first in even ones, so that neither always runs right
+# after the same neighbour
+both() {
+	prog=$1
+	shift
+	if [ $((round % 2)) -eq 1 ]; then
+		goro "$prog" kmod "$@"
+		goro "$prog" user "$@"
+	else
+		goro "$prog" user "$@"
+		goro "$prog" kmod "$@"
+	fi
+}
+
 # run PROGRAM ARGS...: a competitor, when it is there
 run() {
 	p=$1
@@ -54,16 +69,12 @@ for round in 1 2 3 4; do
 	goro goro_workcons user 10
 	goro goro_workcons user 10 bracketed
 	run go_yield 200000
-	goro goro_yield kmod 200000
-	goro goro_yield user 200000
+	both goro_yield 200000
 	run go_spawn 100000
-	goro goro_spawn kmod 100000
-	goro goro_spawn user 100000
-	run go_fib 3
-	goro goro_fib kmod 3
-	goro goro_fib user 3
+	both goro_spawn 100000
+	run go_fib 9
+	both goro_fib 9
 	run pthread_getppid 20000
-	goro goro_getppid kmod 20000
-	goro goro_getppid user 20000
+	both goro_getppid 20000
 done
 exit 0
