@@ -220,9 +220,96 @@ struct goro_sched {
 extern struct goro_sched goro__sched HIDDEN;
 #define sched goro__sched
 
-/* The calling thread's M, or NULL on a foreign thread (never inlined). */
-struct goro_mach *goro__getm(void) HIDDEN;
+/*
+ * The calling thread's M, or NULL on a foreign thread. A goroutine may
+ * come back on another thread after any switch, so the thread's TLS must
+ * be read afresh at every call: on x86-64 one %fs-relative load in a
+ * volatile asm with a memory clobber, which the compiler can neither
+ * cache across a switch nor move; elsewhere a call it cannot see into.
+ */
+extern __thread struct goro_mach *goro__tls_m HIDDEN
+	__attribute__((tls_model("initial-exec")));
+struct goro_mach *goro__getm_call(void) HIDDEN;
 void goro__setm(struct goro_mach *m) HIDDEN;
+
+static inline struct goro_mach *goro__getm(void)
+{
+#if defined(__x86_64__)
+	struct goro_mach *m;
+
+	__asm__ __volatile__("movq goro__tls_m@gottpoff(%%rip), %0\n\t"
+			     "movq %%fs:(%0), %0"
+			     : "=r"(m) : : "memory");
+	return m;
+#else
+	return goro__getm_call();
+#endif
+}
+
+/*
+ * The runtime is entered from goroutine code on M m: say so to the kernel
+ * (kmod: goro_m.locks, read by the module on this CPU when the M blocks:
+ * a plain store and a compiler barrier are enough), then learn which P m
+ * holds now, since a blocking call in goroutine code may have swapped it.
+ * A goroutine switched away inside the runtime resumes with locks set, on
+ * whichever M, and its outermost entry clears them there.
+ */
+void goro__p_moved(struct goro_mach *m) HIDDEN;
+
+static inline void locks_set(struct goro_mach *m)
+{
+	if (!*(volatile uint32_t *)m->locks) {
+		*(volatile uint32_t *)m->locks = 1;
+		__asm__ __volatile__("" ::: "memory");
+		if (m->km) {
+			/* kmod: usually the kernel says m still holds m->p */
+			uint32_t p = ld_acq(&m->km->p);
+			struct goro_pp *pp = m->p;
+
+			if (likely(pp && (uint32_t)pp->id == p)) {
+				if (unlikely(pp->m != m))
+					pp->m = m;
+			} else {
+				goro__p_moved(m);
+			}
+		}
+	}
+}
+
+/*
+ * lock()/unlock(): lock_rt()/unlock_rt() plus, on the kmod backend
+ * (goro__lock_hooks), the M's account of the runtime locks it holds or
+ * awaits (m->nlocks), so that it keeps its P if it blocks meanwhile.
+ * The unlock may run on the next context after a park's switch: on the
+ * same M, which is what the account is about.
+ */
+extern uint32_t goro__lock_hooks HIDDEN;
+
+static inline void lock(uint32_t *l)
+{
+	if (unlikely(goro__lock_hooks)) {
+		struct goro_mach *m = goro__getm();
+
+		if (m && m->nlocks++ == 0)
+			locks_set(m);
+	}
+	lock_rt(l);
+}
+
+static inline void unlock(uint32_t *l)
+{
+	unlock_rt(l);
+	if (unlikely(goro__lock_hooks)) {
+		struct goro_mach *m = goro__getm();
+
+		if (!m || !m->nlocks)
+			return;
+		if (--m->nlocks == 0 && !m->inrt) {
+			__asm__ __volatile__("" ::: "memory");
+			*(volatile uint32_t *)m->locks = 0;
+		}
+	}
+}
 
 /* start the runtime if needed; 0 or -errno */
 int goro__init(void) HIDDEN;

@@ -8,9 +8,10 @@
  * On the kmod backend an M holding (or waiting for) a runtime lock must
  * keep its P when it blocks in the kernel, as Go's m.locks says: a holder
  * that lost its P would wait for one while the P holders wait for its
- * lock. goro__lock_hooks turns on the accounting (sched.c). For the same
- * reason no libc allocator call is made while one is held (an M that
- * blocked in malloc may wait for a P holding the allocator's lock).
+ * lock. lock() and unlock(), which keep that account, are in internal.h
+ * (they need the M). For the same reason no libc allocator call is made
+ * while one is held (an M that blocked in malloc may wait for a P holding
+ * the allocator's lock).
  */
 #ifndef GORO_LOCK_H
 #define GORO_LOCK_H
@@ -22,15 +23,12 @@ void goro__lock_slow(uint32_t *l);
 void goro__unlock_wake(uint32_t *l);
 void goro__futex_wait(uint32_t *addr, uint32_t val, int64_t deadline_ns);
 void goro__futex_wake(uint32_t *addr, int n);
-extern uint32_t goro__lock_hooks;
-void goro__lock_enter(void);
-void goro__lock_exit(void);
 
 /*
  * Without the accounting: only where the caller's M already has locks
  * set (between rt_enter and rt_leave, on g0) or the caller is no M (a
  * foreign thread, sysmon), and the lock is released before rt_leave. The
- * hooks cost a call and a TLS read each, which the hot paths of spawn
+ * account costs a TLS read and a few stores, which the hot paths of spawn
  * and exit (the registry, the stack pool) need not pay.
  */
 static inline void lock_rt(uint32_t *l)
@@ -47,20 +45,6 @@ static inline void unlock_rt(uint32_t *l)
 {
 	if (__atomic_exchange_n(l, 0, __ATOMIC_RELEASE) == 2)
 		goro__unlock_wake(l);
-}
-
-static inline void lock(uint32_t *l)
-{
-	if (__builtin_expect(goro__lock_hooks, 0))
-		goro__lock_enter();
-	lock_rt(l);
-}
-
-static inline void unlock(uint32_t *l)
-{
-	unlock_rt(l);
-	if (__builtin_expect(goro__lock_hooks, 0))
-		goro__lock_exit();
 }
 
 #endif

@@ -60,23 +60,19 @@ struct goro_sched goro__sched = {
 
 /* ---- per-thread M ------------------------------------------------------ */
 
-static __thread struct goro_mach *tls_m __attribute__((tls_model("initial-exec")));
+__thread struct goro_mach *goro__tls_m __attribute__((tls_model("initial-exec")));
 
-/*
- * Never inlined, and opaque to the optimiser (the empty asm): a goroutine
- * may come back on another thread after any switch, so the TLS address
- * must be computed afresh at every call.
- */
-__attribute__((noinline)) struct goro_mach *goro__getm(void)
+/* goro__getm() where it cannot read the TLS inline (see internal.h) */
+__attribute__((noinline)) struct goro_mach *goro__getm_call(void)
 {
 	__asm__ __volatile__("" ::: "memory");
-	return tls_m;
+	return goro__tls_m;
 }
 
 __attribute__((noinline)) void goro__setm(struct goro_mach *m)
 {
 	__asm__ __volatile__("" ::: "memory");
-	tls_m = m;
+	goro__tls_m = m;
 }
 
 struct goro_g *goro__curg(void)
@@ -86,33 +82,10 @@ struct goro_g *goro__curg(void)
 	return m ? m->curg : NULL;
 }
 
-/*
- * The runtime is entered from goroutine code on M m: say so to the kernel
- * (kmod: goro_m.locks, read by the module on this CPU when the M blocks:
- * a plain store and a compiler barrier are enough), then learn which P m
- * holds now, since a blocking call in goroutine code may have swapped it.
- * True when this call set locks (the outermost entry), for rt_leave().
- * A goroutine switched away inside the runtime resumes with locks set, on
- * whichever M, and its outermost entry clears them there.
- */
-static inline void locks_set(struct goro_mach *m)
+/* locks_set() (internal.h) found that the kernel moved m's P */
+void goro__p_moved(struct goro_mach *m)
 {
-	if (!*(volatile uint32_t *)m->locks) {
-		*(volatile uint32_t *)m->locks = 1;
-		__asm__ __volatile__("" ::: "memory");
-		if (m->km) {
-			/* kmod: usually the kernel says m still holds m->p */
-			uint32_t p = ld_acq(&m->km->p);
-			struct goro_pp *pp = m->p;
-
-			if (likely(pp && (uint32_t)pp->id == p)) {
-				if (unlikely(pp->m != m))
-					pp->m = m;
-			} else {
-				m->p = sched.be->current_p(m);
-			}
-		}
-	}
+	m->p = sched.be->current_p(m);
 }
 
 /*
@@ -126,6 +99,10 @@ static inline bool p_wanted(void)
 	return h && unlikely(ld_rlx(&h->nmwaitp) != 0);
 }
 
+/*
+ * The runtime is entered from goroutine code on M m (locks_set()). True
+ * when this call set locks (the outermost entry), for rt_leave().
+ */
 static inline bool rt_enter(struct goro_mach *m)
 {
 	if (m->inrt)
@@ -145,36 +122,8 @@ static inline void rt_leave(struct goro_mach *m, bool entered)
 		*(volatile uint32_t *)m->locks = 0;
 }
 
-/*
- * lock()/unlock() on the kmod backend: see lock.h. Never inlined, so
- * they read this thread's M directly (as goro__getm does).
- */
+/* lock()/unlock() keep the M's lock account (internal.h): kmod only */
 uint32_t goro__lock_hooks;
-
-__attribute__((noinline)) void goro__lock_enter(void)
-{
-	struct goro_mach *m;
-
-	__asm__ __volatile__("" ::: "memory");
-	m = tls_m;
-	if (m && m->nlocks++ == 0)
-		locks_set(m);
-}
-
-__attribute__((noinline)) void goro__lock_exit(void)
-{
-	struct goro_mach *m;
-
-	__asm__ __volatile__("" ::: "memory");
-	m = tls_m;
-
-	if (!m || !m->nlocks)
-		return;
-	if (--m->nlocks == 0 && !m->inrt) {
-		__asm__ __volatile__("" ::: "memory");
-		*(volatile uint32_t *)m->locks = 0;
-	}
-}
 
 int64_t nanotime(void)
 {
