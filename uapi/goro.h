@@ -240,7 +240,7 @@ struct goro_shared_hdr {
 	/* written by userspace */
 	__u32 nmspinning;	/* Ms looking for work (Go's nmspinning) */
 	__u32 runqsize;		/* length of the global run queue */
-	__u32 ngoroutines;	/* live goroutines (for /proc) */
+	__u32 ngoroutines;	/* live goroutines (for /proc), <= 10 ms old */
 	__u32 resv1;
 	/* event counters, kernel-written */
 	__u64 handoffs;

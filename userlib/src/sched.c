@@ -991,10 +991,7 @@ NORETURN static void goexit1(struct goro_g *g)
 	if (g == &sched.g1) {
 		st_rlx(&sched.main_exited, 1);
 	}
-	xadd(&sched.ngoroutines, -1);
-	if (sched.kruntime)
-		st_rlx(&sched.kruntime->ngoroutines,
-		       (uint32_t)ld_rlx(&sched.ngoroutines));
+	xadd(&sched.ngoroutines, -1);	/* sysmon shows it to goro.ko */
 	next = m->p ? fast_next(m->p) : NULL;
 	if (next)
 		execute(m, g, next, g == &sched.g1 ? AFTER_NONE : AFTER_FREE,
@@ -1558,10 +1555,7 @@ int64_t goro_go_opts(goro_fn fn, void *arg, const struct goro_spawn_opts *o)
 	g->status = G_RUNNABLE;
 	st_rel(&g->inuse, 1);
 	goro__greg_add(g);
-	xadd(&sched.ngoroutines, 1);
-	if (sched.kruntime)
-		st_rlx(&sched.kruntime->ngoroutines,
-		       (uint32_t)ld_rlx(&sched.ngoroutines));
+	xadd(&sched.ngoroutines, 1);	/* sysmon shows it to goro.ko */
 	put_ready(m, g);
 	if (m)
 		rt_leave(m, e);

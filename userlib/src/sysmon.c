@@ -9,7 +9,8 @@
  *    signals its M when that goroutine opted in to asynchronous
  *    preemption and does not yield (preempt.c);
  *  - wakes an M when a sleeping goroutine is due and no M will notice;
- *  - returns the memory of long-idle stacks (goro__stack_scavenge).
+ *  - returns the memory of long-idle stacks (goro__stack_scavenge);
+ *  - on the kmod backend, shows goro.ko the goroutine count.
  */
 #include "internal.h"
 #include "backend.h"
@@ -19,6 +20,20 @@
 
 #define PREEMPT_NS (10 * 1000000LL)
 #define SCAVENGE_NS (500 * 1000000LL)
+
+/*
+ * kmod: the goroutine count /proc/goro/<pid>/sched shows, at most one
+ * tick (10 ms) old. Not stored at each spawn and exit: the header's
+ * first cache line, which every scheduling path reads, would then move
+ * between the CPUs twice per goroutine.
+ */
+static void publish_ngoroutines(void)
+{
+	uint32_t n = (uint32_t)ld_rlx(&sched.ngoroutines);
+
+	if (sched.kruntime && ld_rlx(&sched.kruntime->ngoroutines) != n)
+		st_rlx(&sched.kruntime->ngoroutines, n);
+}
 
 static void *sysmon_main(void *arg)
 {
@@ -82,6 +97,7 @@ static void *sysmon_main(void *arg)
 			goro__wakep();
 			acted = true;
 		}
+		publish_ngoroutines();
 		if (now - lastscav >= SCAVENGE_NS) {
 			goro__stack_scavenge();
 			lastscav = now;

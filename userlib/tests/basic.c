@@ -249,6 +249,57 @@ TEST(numgoroutine_counts_live_goroutines)
 	ASSERT_EQ(1, goro_numgoroutine());
 }
 
+/* goroutines= of /proc/goro/<pid>/sched, or -1 */
+static long proc_goroutines(void)
+{
+	char path[64], buf[4096], *p;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/goro/%d/sched", (int)getpid());
+	fd = open(path, O_RDONLY);
+	if (fd < 0)
+		return -1;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	buf[n] = 0;
+	p = strstr(buf, " goroutines=");
+	return p ? strtol(p + 12, NULL, 10) : -1;
+}
+
+/* Poll for up to 2 s (the count is published every <= 10 ms). */
+static long proc_goroutines_becomes(long want)
+{
+	long got = -1;
+	int i;
+
+	for (i = 0; i < 200; i++) {
+		got = proc_goroutines();
+		if (got == want)
+			break;
+		goro_sleep(10 * 1000 * 1000);
+	}
+	return got;
+}
+
+/* kmod: goro.ko's /proc shows the live goroutines, as they come and go */
+TEST(proc_shows_the_live_goroutines)
+{
+	goro_wg wg = GORO_WG_INIT;
+	int i;
+
+	if (strcmp(goro_backend(), "kmod"))
+		SKIP(return, "backend %s: no /proc/goro", goro_backend());
+	goro_wg_add(&wg, 1);
+	for (i = 0; i < 40; i++)
+		ASSERT_LT(0, goro_go(block_on_wg, &wg));
+	ASSERT_EQ(41, proc_goroutines_becomes(41));
+	goro_wg_done(&wg);
+	ASSERT_EQ(1, proc_goroutines_becomes(1));
+}
+
 /* GORO_BACKEND forces one; else kmod exactly when /dev/goro is there. */
 TEST(backend_is_the_one_asked_for_or_found)
 {
