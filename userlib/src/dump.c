@@ -216,7 +216,7 @@ void goro__checkdead_locked(void)
 		return;
 	if (sched.be->kernel_p && !still_dead_later())
 		return;
-	if (ld_rlx(&sched.ngoroutines) == 0) {
+	if (goro__ngoroutines() == 0) {
 		wrs(2, "fatal error: no goroutines (main called goro_exit) - "
 		       "deadlock!\n");
 		_exit(2);

@@ -129,6 +129,14 @@ struct goro_pp {
 	uint32_t fastrand;
 	uint32_t async;		/* its goroutine opted in to async preemption */
 	/*
+	 * Goroutines spawned minus goroutines ended here (negative when
+	 * they end on another P), written by the owner only: sched.c's
+	 * goro__ngoroutines() sums them. And ids taken a batch at a time
+	 * from sched.goidgen (Go's goidcache): no shared write per spawn.
+	 */
+	int64_t ngo;
+	int64_t goidcache, goidcacheend;
+	/*
 	 * Timers (goro_sleep, goro_after, I/O deadlines): a binary heap per
 	 * P (Go 1.14), run by the owner at scheduling points and by any M
 	 * with a P before it goes idle; nexttimer (atomic) is the earliest,
@@ -203,7 +211,7 @@ struct goro_sched {
 	uint32_t nextra;		/* runtime threads besides Ms and sysmon */
 	struct goro_shared_hdr *kruntime; /* kmod: the module's header */
 	struct goro_pp *allp[GORO_MAX_PROCS];
-	int64_t ngoroutines;
+	int64_t ngoroutines;		/* + each P's ngo: goro__ngoroutines */
 	int64_t goidgen;
 	uint32_t foreign;		/* a foreign thread used the API */
 	uint32_t main_exited;		/* main called goro_exit */
@@ -390,6 +398,9 @@ void goro__signals_init(void) HIDDEN;
 void goro__altstack_init(struct goro_mach *m) HIDDEN;
 void goro__dump_all(int fd) HIDDEN;
 const char *goro__fn_name(void *fn, char *buf, size_t size) HIDDEN;
+
+/* Live goroutines (sched.c): exact once nobody spawns or ends one. */
+int64_t goro__ngoroutines(void) HIDDEN;
 
 /* goroutine registry (registry.c); G_* are the uapi's GORO_G_* */
 extern struct goro_greg goro__greg HIDDEN;

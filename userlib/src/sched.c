@@ -57,6 +57,7 @@ struct goro_sched goro__sched = {
 #define G0_STACK (256UL << 10)
 #define DEFAULT_STACK (64UL << 10)
 #define MAX_STACK (1UL << 30)
+#define GOID_BATCH 16		/* ids a P takes from goidgen at once */
 
 /* ---- per-thread M ------------------------------------------------------ */
 
@@ -980,6 +981,40 @@ void goro__ready(struct goro_g *g)
 		rt_leave(m, e);
 }
 
+/*
+ * One goroutine more or less: on pp's own count (only its owner writes
+ * it), or the global one without a P. goro__ngoroutines() sums them.
+ */
+static void count_goroutine(struct goro_pp *pp, int d)
+{
+	if (pp)
+		st_rlx(&pp->ngo, ld_rlx(&pp->ngo) + d);
+	else
+		xadd(&sched.ngoroutines, d);
+}
+
+int64_t goro__ngoroutines(void)
+{
+	int64_t n = ld_rlx(&sched.ngoroutines);
+	int i, np = ld_acq(&sched.nallp);
+
+	for (i = 0; i < np; i++)
+		n += ld_rlx(&sched.allp[i]->ngo);
+	return n;
+}
+
+/* A new goroutine id: from pp's batch, refilled 16 at a time. */
+static int64_t new_goid(struct goro_pp *pp)
+{
+	if (!pp)
+		return xadd(&sched.goidgen, 1) + 1;
+	if (pp->goidcache == pp->goidcacheend) {
+		pp->goidcache = xadd(&sched.goidgen, GOID_BATCH) + 1;
+		pp->goidcacheend = pp->goidcache + GOID_BATCH;
+	}
+	return pp->goidcache++;
+}
+
 NORETURN static void goexit1(struct goro_g *g)
 {
 	struct goro_mach *m = g->m;
@@ -991,7 +1026,7 @@ NORETURN static void goexit1(struct goro_g *g)
 	if (g == &sched.g1) {
 		st_rlx(&sched.main_exited, 1);
 	}
-	xadd(&sched.ngoroutines, -1);	/* sysmon shows it to goro.ko */
+	count_goroutine(m->p, -1);
 	next = m->p ? fast_next(m->p) : NULL;
 	if (next)
 		execute(m, g, next, g == &sched.g1 ? AFTER_NONE : AFTER_FREE,
@@ -1549,13 +1584,13 @@ int64_t goro_go_opts(goro_fn fn, void *arg, const struct goro_spawn_opts *o)
 	g->async_preempt = apc_hi != 0;
 	g->apc_lo = apc_lo;
 	g->apc_hi = apc_hi;
-	id = xadd(&sched.goidgen, 1) + 1;
+	id = new_goid(m ? m->p : NULL);
 	g->id = id;
 	g_prepare(g);
 	g->status = G_RUNNABLE;
 	st_rel(&g->inuse, 1);
 	goro__greg_add(g);
-	xadd(&sched.ngoroutines, 1);	/* sysmon shows it to goro.ko */
+	count_goroutine(m ? m->p : NULL, 1);
 	put_ready(m, g);
 	if (m)
 		rt_leave(m, e);
@@ -1697,7 +1732,7 @@ int64_t goro_numgoroutine(void)
 {
 	if (ensure_init())
 		return 0;
-	return ld_rlx(&sched.ngoroutines);
+	return goro__ngoroutines();
 }
 
 void goro_preempt_point(void)

@@ -29,7 +29,7 @@
  */
 static void publish_ngoroutines(void)
 {
-	uint32_t n = (uint32_t)ld_rlx(&sched.ngoroutines);
+	uint32_t n = (uint32_t)goro__ngoroutines();
 
 	if (sched.kruntime && ld_rlx(&sched.kruntime->ngoroutines) != n)
 		st_rlx(&sched.kruntime->ngoroutines, n);
