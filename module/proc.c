@@ -360,8 +360,10 @@ static void goro_ginfo_show(struct seq_file *m, struct goro_ginfo *g)
  * <pid>/goroutines: walk the registry in the process's memory, trusting
  * nothing: at most GORO_GREG_MAX entries, stop at a misaligned or
  * unreadable pointer and at a loop (Brent's: the tortoise jumps to the
- * hare at every power of two), skip entries with unknown values. The last
- * line says how the walk ended. No lock is held while user memory is read.
+ * hare at every power of two), skip entries with unknown values. Dead
+ * entries (slots kept for the next goroutine) are counted, not shown.
+ * The last line says how the walk ended. No lock is held while user
+ * memory is read.
  */
 static int goro_goroutines_show(struct seq_file *m, void *v)
 {
@@ -369,7 +371,7 @@ static int goro_goroutines_show(struct seq_file *m, void *v)
 	struct mm_struct *mm = inst->mm;
 	u64 addr = READ_ONCE(inst->greg);
 	u64 tortoise = 0, power = 1, lam = 0;
-	u32 n = 0, skipped = 0;
+	u32 n = 0, dead = 0, skipped = 0;
 	const char *end = "end";
 	struct goro_ginfo g;
 	struct goro_greg h;
@@ -415,6 +417,8 @@ static int goro_goroutines_show(struct seq_file *m, void *v)
 		if (g.state >= ARRAY_SIZE(goro_g_state) ||
 		    g.waitreason > GORO_WAIT_MAX)
 			skipped++;
+		else if (g.state == GORO_G_DEAD)
+			dead++;
 		else
 			goro_ginfo_show(m, &g);
 		if (fatal_signal_pending(current)) {
@@ -425,7 +429,8 @@ static int goro_goroutines_show(struct seq_file *m, void *v)
 	}
 out:
 	mmput(mm);
-	seq_printf(m, "# %u entries, %u skipped, %s\n", n, skipped, end);
+	seq_printf(m, "# %u entries, %u dead, %u skipped, %s\n", n, dead,
+		   skipped, end);
 	return 0;
 }
 

@@ -350,7 +350,11 @@ struct goro_greg {
 
 #define GORO_GNAME_LEN		32
 
-/* One goroutine; userspace writes every field. */
+/*
+ * One goroutine; userspace writes every field. An entry in state
+ * GORO_G_DEAD is the slot of a goroutine that ended, kept on the list
+ * for the next one: readers skip it.
+ */
 struct goro_ginfo {
 	__u64 id;
 	__u32 state;		/* GORO_G_* */

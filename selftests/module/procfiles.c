@@ -379,7 +379,16 @@ TEST(goroutines_lists_the_registry)
 	EXPECT_NE(NULL, strstr(buf, "\n1        running  -             0x401001           main\n"));
 	EXPECT_NE(NULL, strstr(buf, "\n7        waiting  chan_receive  0x401007           worker?\n"));
 	EXPECT_NE(NULL, strstr(buf, "\n9        waiting  sleep         0x401009\n"));
-	EXPECT_NE(NULL, strstr(buf, "# 3 entries, 0 skipped, end\n"));
+	EXPECT_NE(NULL, strstr(buf, "# 3 entries, 0 dead, 0 skipped, end\n"));
+	free(buf);
+
+	/* a dead entry (a slot kept for reuse) is counted, not shown */
+	g[1].state = GORO_G_DEAD;
+	buf = read_proc(getpid(), "goroutines");
+	ASSERT_NE(NULL, buf);
+	EXPECT_EQ(2, glines(buf));
+	EXPECT_EQ(NULL, strstr(buf, "worker"));
+	EXPECT_NE(NULL, strstr(buf, "# 3 entries, 1 dead, 0 skipped, end\n"));
 	free(buf);
 
 	/* an entry with values the kernel does not know is skipped */
@@ -388,7 +397,7 @@ TEST(goroutines_lists_the_registry)
 	buf = read_proc(getpid(), "goroutines");
 	ASSERT_NE(NULL, buf);
 	EXPECT_EQ(1, glines(buf));
-	EXPECT_NE(NULL, strstr(buf, "# 3 entries, 2 skipped, end\n"));
+	EXPECT_NE(NULL, strstr(buf, "# 3 entries, 0 dead, 2 skipped, end\n"));
 	free(buf);
 
 	/* unregistered */
@@ -430,18 +439,18 @@ TEST(goroutines_survives_a_corrupt_registry)
 	buf = read_proc(getpid(), "goroutines");
 	ASSERT_NE(NULL, buf);
 	EXPECT_EQ(2, glines(buf));
-	EXPECT_NE(NULL, strstr(buf, "# 2 entries, 0 skipped, bad pointer\n"));
+	EXPECT_NE(NULL, strstr(buf, "# 2 entries, 0 dead, 0 skipped, bad pointer\n"));
 	free(buf);
 	/* misaligned, and into the kernel */
 	g[1].next = (uintptr_t)&g[2] + 1;
 	buf = read_proc(getpid(), "goroutines");
 	ASSERT_NE(NULL, buf);
-	EXPECT_NE(NULL, strstr(buf, "# 2 entries, 0 skipped, bad pointer\n"));
+	EXPECT_NE(NULL, strstr(buf, "# 2 entries, 0 dead, 0 skipped, bad pointer\n"));
 	free(buf);
 	g[1].next = 0xffffffff81000000ULL;
 	buf = read_proc(getpid(), "goroutines");
 	ASSERT_NE(NULL, buf);
-	EXPECT_NE(NULL, strstr(buf, "# 2 entries, 0 skipped, bad pointer\n"));
+	EXPECT_NE(NULL, strstr(buf, "# 2 entries, 0 dead, 0 skipped, bad pointer\n"));
 	free(buf);
 
 	/* a loop back to the first entry, and an entry pointing at itself */
@@ -468,19 +477,19 @@ TEST(goroutines_survives_a_corrupt_registry)
 	buf = read_proc(getpid(), "goroutines");
 	ASSERT_NE(NULL, buf);
 	EXPECT_EQ(GORO_GREG_MAX, glines(buf));
-	EXPECT_NE(NULL, strstr(buf, "entries, 0 skipped, truncated\n"));
+	EXPECT_NE(NULL, strstr(buf, "entries, 0 dead, 0 skipped, truncated\n"));
 	free(buf);
 
 	/* the list's memory goes away, then the header's */
 	ASSERT_EQ(0, munmap(g, big * sizeof(*g)));
 	buf = read_proc(getpid(), "goroutines");
 	ASSERT_NE(NULL, buf);
-	EXPECT_NE(NULL, strstr(buf, "# 0 entries, 0 skipped, bad pointer\n"));
+	EXPECT_NE(NULL, strstr(buf, "# 0 entries, 0 dead, 0 skipped, bad pointer\n"));
 	free(buf);
 	ASSERT_EQ(0, munmap(h, 4096));
 	buf = read_proc(getpid(), "goroutines");
 	ASSERT_NE(NULL, buf);
-	EXPECT_NE(NULL, strstr(buf, "# 0 entries, 0 skipped, bad header\n"));
+	EXPECT_NE(NULL, strstr(buf, "# 0 entries, 0 dead, 0 skipped, bad header\n"));
 	free(buf);
 	close(fd);
 }

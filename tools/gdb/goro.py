@@ -45,7 +45,8 @@ def _gi_offset():
 
 
 def goroutines():
-    """Yield every struct goro_g on the registry's list."""
+    """Yield every live struct goro_g on the registry's list (a dead entry
+    is a recently ended goroutine's slot, kept for the next one)."""
     greg = _greg()
     gptr = gdb.lookup_type("struct goro_g").pointer()
     off = _gi_offset()
@@ -53,7 +54,8 @@ def goroutines():
     seen = 0
     while addr and seen < MAX_GOROUTINES:
         g = gdb.Value(addr - off).cast(gptr).dereference()
-        yield g
+        if int(g["gi"]["state"]) != G_STATES.index("dead"):
+            yield g
         addr = int(g["gi"]["next"])
         seen += 1
 

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The program tools/tests/gdb.sh debugs: three goroutines parked on a
- * channel, a mutex and a timer, then a stop in goro_test_stop() where gdb
+ * channel, a mutex and a timer and one that ended (its dead entry stays
+ * on the registry's list), then a stop in goro_test_stop() where gdb
  * looks at them; then it releases them and exits 0.
  */
 #include <goro.h>
@@ -37,6 +38,12 @@ static void sleeper(void *arg)
 	goro_sleep(1000000000LL);
 }
 
+static void ender(void *arg)
+{
+	(void)arg;
+	atomic_fetch_add(&started, 1);
+}
+
 /* gdb stops here */
 __attribute__((noinline)) void goro_test_stop(void)
 {
@@ -53,8 +60,9 @@ int main(void)
 	goro_go(receiver, NULL);
 	goro_go(locker, NULL);
 	goro_go(sleeper, NULL);
-	/* one P: each runs until it parks while main yields */
-	while (atomic_load(&started) < 3)
+	goro_go(ender, NULL);
+	/* one P: each runs until it parks or ends while main yields */
+	while (atomic_load(&started) < 4)
 		goro_yield();
 	for (i = 0; i < 100; i++)
 		goro_yield();

@@ -91,11 +91,18 @@ struct goro_g {
 	uint32_t tsan_runs;		/* goroutines that ended on tsan_fiber */
 	unsigned vg_id;			/* valgrind stack id */
 	uint32_t inuse;			/* slot holds a live G (for the dump) */
-	struct goro_ginfo gi;		/* its registry entry (registry.c) */
-	struct goro_g *allprev, *allnext;	/* the registry's list */
 	uint32_t async_preempt;		/* GORO_SPAWN_ASYNC_PREEMPT (preempt.c) */
 	uintptr_t apc_lo, apc_hi;	/* its code: where a signal may preempt */
+	/*
+	 * Its registry entry (registry.c), last: a reused slot keeps its
+	 * place on the registry's list, so the stack code clears a G only
+	 * up to here (G_REUSE_END).
+	 */
+	struct goro_ginfo gi;
+	struct goro_g *allprev, *allnext;	/* the list, under its lock */
+	uint32_t greg_on;		/* on the list (a dead G may be) */
 };
+#define G_REUSE_END offsetof(struct goro_g, gi)
 
 /* A waiter on a sync primitive: a goroutine or a foreign thread. */
 struct goro_waiter {
@@ -404,6 +411,12 @@ int64_t goro__ngoroutines(void) HIDDEN;
 
 /* goroutine registry (registry.c); G_* are the uapi's GORO_G_* */
 extern struct goro_greg goro__greg HIDDEN;
+/*
+ * add: a new goroutine on g's slot is published (linked if the slot is
+ * not on the list yet). An ended goroutine is only marked dead
+ * (g_setstatus): its slot stays on the list for the next one. del: the
+ * slot leaves the list (its stack is unmapped, or idle in the pool).
+ */
 void goro__greg_add(struct goro_g *g) HIDDEN;
 void goro__greg_del(struct goro_g *g) HIDDEN;
 uint32_t goro__greg_reason(const char *why) HIDDEN;

@@ -1,13 +1,20 @@
 // SPDX-License-Identifier: MIT
 /*
- * goro: the goroutine registry, the list of every live goroutine that the
- * process publishes for debuggers and for /proc/goro/<pid>/goroutines
- * (uapi struct goro_greg). Each G embeds its struct goro_ginfo; the list
- * runs through ginfo.next in creation order and is changed under one lock
- * (lock_rt: spawn and exit call in from inside the runtime).
- * Readers (the kernel, gdb) take no lock: they may see a goroutine that is
- * just leaving or miss one just born, and the kernel copes with a list
- * that changes under it.
+ * goro: the goroutine registry, the list of goroutines that the process
+ * publishes for debuggers and for /proc/goro/<pid>/goroutines (uapi
+ * struct goro_greg). Each G embeds its struct goro_ginfo; the list runs
+ * through ginfo.next and is changed under one lock.
+ *
+ * Like Go's allgs, the list holds G slots, not only live goroutines: a
+ * goroutine that ends is marked GORO_G_DEAD and its slot stays linked, so
+ * the next goroutine on that slot (from its P's stack cache) is published
+ * without the lock or a write to another goroutine's entry: spawn and
+ * exit touch no shared line. Slots leave the list when their stack is
+ * unmapped, or when they idled in the stack pool for a scavenge period
+ * (stack.c), so dead entries are a bounded, recent few. Readers (the
+ * kernel, gdb) take no lock and skip dead entries: they may see a
+ * goroutine that is just leaving or miss one just born, and the kernel
+ * copes with a list that changes under it.
  */
 #include <errno.h>
 #include <string.h>
@@ -34,12 +41,18 @@ static void copy_name(struct goro_g *g, const char *name)
 
 void goro__greg_add(struct goro_g *g)
 {
-	g->gi.id = (uint64_t)g->id;
-	st_rlx(&g->gi.state, ld_rlx(&g->status));
+	st_rlx(&g->gi.id, (uint64_t)g->id);
 	st_rlx(&g->gi.waitreason, GORO_WAIT_NONE);
-	g->gi.entry = g == &sched.g1 ? 0 : (uint64_t)(uintptr_t)g->fn;
-	g->gi.next = 0;
+	st_rlx(&g->gi.entry,
+	       g == &sched.g1 ? 0 : (uint64_t)(uintptr_t)g->fn);
 	copy_name(g, g->name);
+	if (g->greg_on) {
+		/* a reused slot: its entry comes back to life last */
+		st_rel(&g->gi.state, ld_rlx(&g->status));
+		return;
+	}
+	st_rlx(&g->gi.state, ld_rlx(&g->status));
+	st_rlx(&g->gi.next, 0);
 	g->allnext = NULL;
 	lock_rt(&greg_lock);
 	g->allprev = greg_tail;
@@ -51,6 +64,7 @@ void goro__greg_add(struct goro_g *g)
 	if (greg_tail)
 		greg_tail->allnext = g;
 	greg_tail = g;
+	g->greg_on = 1;
 	st_rlx(&goro__greg.count, goro__greg.count + 1);
 	unlock_rt(&greg_lock);
 }
@@ -59,6 +73,9 @@ void goro__greg_del(struct goro_g *g)
 {
 	uint64_t next;
 
+	st_rlx(&g->gi.state, GORO_G_DEAD);
+	if (!g->greg_on)
+		return;
 	lock_rt(&greg_lock);
 	/* under the lock: an add may just have linked a G after g */
 	next = ld_rlx(&g->gi.next);
@@ -72,9 +89,9 @@ void goro__greg_del(struct goro_g *g)
 		greg_tail = g->allprev;
 	if (g->allprev)
 		g->allprev->allnext = g->allnext;
+	g->greg_on = 0;
 	st_rlx(&goro__greg.count, goro__greg.count - 1);
 	unlock_rt(&greg_lock);
-	st_rlx(&g->gi.state, GORO_G_DEAD);
 }
 
 static const struct {

@@ -1021,8 +1021,7 @@ NORETURN static void goexit1(struct goro_g *g)
 	struct goro_g *next;
 
 	rt_enter(m);	/* the next context clears locks */
-	g_setstatus(g, G_DEAD);
-	goro__greg_del(g);
+	g_setstatus(g, G_DEAD);	/* its registry entry too */
 	if (g == &sched.g1) {
 		st_rlx(&sched.main_exited, 1);
 	}

@@ -187,6 +187,7 @@ static void big_free(struct goro_g *g)
 	char *base = g->stk.lo - PAGE;
 	size_t len = (char *)g + GSIZE - base;
 
+	goro__greg_del(g);
 	lock(&stk.biglock);
 	for (pp = &stk.big; *pp; pp = &(*pp)->freelink)
 		if (*pp == g) {
@@ -197,7 +198,10 @@ static void big_free(struct goro_g *g)
 	munmap(base, len);
 }
 
-/* Clear a reused G, keeping its slot description. */
+/*
+ * Clear a reused G, keeping its slot description and its place on the
+ * registry's list (readers may be walking through it).
+ */
 static struct goro_g *reset(struct goro_g *g)
 {
 	struct goro_stack s = g->stk;
@@ -205,7 +209,7 @@ static struct goro_g *reset(struct goro_g *g)
 	void *fiber = g->tsan_fiber;
 	uint32_t runs = g->tsan_runs;
 
-	memset(g, 0, sizeof(*g));
+	memset(g, 0, G_REUSE_END);
 	g->stk = s;
 	g->canary = canary;
 	g->tsan_fiber = fiber;
@@ -316,7 +320,8 @@ void goro__stack_free(struct goro_pp *pp, struct goro_g *g)
 
 /*
  * sysmon, every scavenge period: slots that sat in a pool for a whole
- * period lose their deep pages (all but the top one).
+ * period lose their deep pages (all but the top one) and leave the
+ * goroutine registry's list, where they were dead entries.
  */
 void goro__stack_scavenge(void)
 {
@@ -339,6 +344,8 @@ void goro__stack_scavenge(void)
 			continue;
 		for (g = old; g; g = g->freelink) {
 			char *top = (char *)((uintptr_t)g & ~(PAGE - 1));
+
+			goro__greg_del(g);	/* idle: off the registry */
 
 			if (top > g->stk.lo)
 				madvise(g->stk.lo, top - g->stk.lo,

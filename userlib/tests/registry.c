@@ -13,24 +13,39 @@
 extern struct goro_greg goro__greg;
 int goro__greg_register(int devfd);
 
-static struct goro_ginfo *find(int64_t id, int *n)
+/* The fields a goroutine changes while we look: read like a debugger. */
+#define LD(x) __atomic_load_n(&(x), __ATOMIC_RELAXED)
+
+/*
+ * Walk the list like a debugger: the live entry with this id or NULL;
+ * *n live entries, *all (if not NULL) every entry, dead ones included.
+ */
+static struct goro_ginfo *find_all(int64_t id, int *n, int *all)
 {
 	struct goro_ginfo *gi, *found = NULL;
+	int k = 0;
 
 	*n = 0;
 	for (gi = (void *)(uintptr_t)__atomic_load_n(&goro__greg.first,
 						     __ATOMIC_ACQUIRE);
 	     gi; gi = (void *)(uintptr_t)__atomic_load_n(&gi->next,
 							  __ATOMIC_ACQUIRE)) {
+		k++;
+		if (LD(gi->state) == GORO_G_DEAD)
+			continue;
 		(*n)++;
-		if ((int64_t)gi->id == id)
+		if ((int64_t)LD(gi->id) == id)
 			found = gi;
 	}
+	if (all)
+		*all = k;
 	return found;
 }
 
-/* The fields a goroutine changes while we look: read like a debugger. */
-#define LD(x) __atomic_load_n(&(x), __ATOMIC_RELAXED)
+static struct goro_ginfo *find(int64_t id, int *n)
+{
+	return find_all(id, n, NULL);
+}
 
 static const char *gname(struct goro_ginfo *gi)
 {
@@ -89,7 +104,7 @@ TEST(registry_lists_every_goroutine)
 	struct goro_spawn_opts o = { .name = "waiter" };
 	int64_t r, l, w;
 	struct goro_ginfo *gi;
-	int n, v = 1, i;
+	int n, all, v = 1, i;
 
 	ASSERT_EQ(1, goro_id());
 	ASSERT_EQ(0, goro_setname("main goroutine"));
@@ -102,12 +117,12 @@ TEST(registry_lists_every_goroutine)
 	w = goro_go_opts(waiter, NULL, &o);
 	ASSERT_GT(w, 0);
 
-	gi = find(1, &n);
+	gi = find_all(1, &n, &all);
 	ASSERT_NE(NULL, gi);
 	EXPECT_EQ((unsigned)GORO_G_RUNNING, LD(gi->state));
 	EXPECT_STREQ("main goroutine", gname(gi));
 	EXPECT_EQ(4, n);
-	EXPECT_EQ(4U, LD(goro__greg.count));
+	EXPECT_EQ((unsigned)all, LD(goro__greg.count));
 	EXPECT_EQ(GORO_GREG_MAGIC, goro__greg.magic);
 	EXPECT_EQ((unsigned)GORO_GREG_VERSION, goro__greg.version);
 
@@ -126,7 +141,7 @@ TEST(registry_lists_every_goroutine)
 	EXPECT_EQ((unsigned)GORO_WAIT_WAITGROUP, LD(gi->waitreason));
 	EXPECT_STREQ("waiter", gname(gi));
 
-	/* released, they run and leave the list */
+	/* released, they run and end: dead, not listed as live */
 	EXPECT_EQ(0, goro_chan_send(ch, &v));
 	goro_mutex_unlock(&mu);
 	goro_wg_done(&wg);
@@ -139,9 +154,9 @@ TEST(registry_lists_every_goroutine)
 	EXPECT_EQ(NULL, find(r, &n));
 	EXPECT_EQ(NULL, find(l, &n));
 	EXPECT_EQ(NULL, find(w, &n));
-	EXPECT_NE(NULL, find(1, &n));
+	EXPECT_NE(NULL, find_all(1, &n, &all));
 	EXPECT_EQ(1, n);
-	EXPECT_EQ(1U, LD(goro__greg.count));
+	EXPECT_EQ((unsigned)all, LD(goro__greg.count));
 	goro_chan_free(ch);
 }
 
@@ -175,7 +190,7 @@ static void spawner(void *arg)
 
 TEST(registry_stays_whole_under_churn)
 {
-	int i, n;
+	int i, n, all;
 
 	ASSERT_LE(0, goro_setprocs(4));
 	per_spawner = tsan() ? 50 : 500;
@@ -194,10 +209,10 @@ TEST(registry_stays_whole_under_churn)
 			usleep(100);
 	}
 	ASSERT_EQ(1 + 4 * per_spawner, goro_numgoroutine());
-	/* every live goroutine is on the list, and nothing else */
-	EXPECT_NE(NULL, find(1, &n));
+	/* every live goroutine is on the list, as a live one */
+	EXPECT_NE(NULL, find_all(1, &n, &all));
 	EXPECT_EQ(1 + 4 * per_spawner, n);
-	EXPECT_EQ((unsigned)n, LD(goro__greg.count));
+	EXPECT_EQ((unsigned)all, LD(goro__greg.count));
 	goro_chan_close(gate);
 	for (i = 0; i < 100000 && goro_numgoroutine() > 1; i++) {
 		goro_yield();
@@ -207,6 +222,62 @@ TEST(registry_stays_whole_under_churn)
 	ASSERT_EQ(1, goro_numgoroutine());
 	EXPECT_NE(NULL, find(1, &n));
 	EXPECT_EQ(1, n);
+}
+
+static void nothing(void *arg)
+{
+}
+
+/*
+ * An ended goroutine's slot stays on the list, dead, for the next one:
+ * goroutines that come and go one at a time do not grow the list, and
+ * their entries are not reported live. Slots idle in the stack pool for
+ * a scavenge period (0.5 s) leave the list.
+ */
+TEST(dead_slots_are_reused_then_leave_the_list)
+{
+	struct goro_ginfo *gi;
+	int64_t id = 0;
+	int i, n, all, all0;
+
+	ASSERT_LE(0, goro_setprocs(1));
+	find_all(1, &n, &all0);
+	for (i = 0; i < 1000; i++) {
+		id = goro_go(nothing, NULL);
+		ASSERT_GT(id, 0);
+		goro_yield();	/* it runs and ends here, on the only P */
+	}
+	for (i = 0; i < 100000 && goro_numgoroutine() > 1; i++)
+		goro_yield();
+	ASSERT_EQ(1, goro_numgoroutine());
+	EXPECT_EQ(NULL, find_all(id, &n, &all));
+	EXPECT_EQ(1, n);
+	EXPECT_GE(all0 + 2, all);
+	EXPECT_EQ((unsigned)all, LD(goro__greg.count));
+
+	/* 1000 at once: the P's cache keeps 64, the pool the rest */
+	goro_wg_add(&wg, 1);
+	for (i = 0; i < 1000; i++)
+		ASSERT_GT(goro_go(waiter, NULL), 0);
+	gi = find_all(1, &n, &all);
+	ASSERT_NE(NULL, gi);
+	EXPECT_EQ(1001, n);
+	goro_wg_done(&wg);
+	for (i = 0; i < 100000 && goro_numgoroutine() > 1; i++)
+		goro_yield();
+	ASSERT_EQ(1, goro_numgoroutine());
+	find_all(1, &n, &all);
+	EXPECT_EQ(1, n);
+	EXPECT_LE(1001, all);
+	/* two scavenge periods move the pool's slots off the list */
+	for (i = 0; i < 400 && all > 100; i++) {
+		usleep(10000);
+		find_all(1, &n, &all);
+	}
+	TH_LOG("%d entries after %d ms", all, i * 10);
+	EXPECT_GE(100, all);
+	EXPECT_EQ(1, n);
+	EXPECT_GE(100U, LD(goro__greg.count));
 }
 
 static void *foreign(void *arg)
