@@ -356,14 +356,42 @@ static void goro_ginfo_show(struct seq_file *m, struct goro_ginfo *g)
 		seq_printf(m, "%#llx\n", g->entry);
 }
 
+/* Entries walked at most: dead ones are walked, not shown. */
+#define GORO_GREG_WALK	(16 * GORO_GREG_MAX)
+
+/*
+ * Copy one entry. Userspace rewrites a reused slot in place and stores
+ * its state last, so a copy (the id first in memory) may pair the ended
+ * goroutine's id with the new one's state: read the id again after the
+ * copy and retry when it moved. 0, -EFAULT, or -EAGAIN if it kept moving.
+ */
+static int goro_read_ginfo(struct mm_struct *mm, u64 addr,
+			   struct goro_ginfo *g)
+{
+	u64 id;
+	int i;
+
+	for (i = 0; i < 3; i++) {
+		if (goro_read_user(mm, addr, g, sizeof(*g)))
+			return -EFAULT;
+		smp_rmb();	/* the id again, after the rest */
+		if (goro_read_user(mm, addr, &id, sizeof(id)))
+			return -EFAULT;
+		if (id == g->id)
+			return 0;
+	}
+	return -EAGAIN;
+}
+
 /*
  * <pid>/goroutines: walk the registry in the process's memory, trusting
- * nothing: at most GORO_GREG_MAX entries, stop at a misaligned or
- * unreadable pointer and at a loop (Brent's: the tortoise jumps to the
- * hare at every power of two), skip entries with unknown values. Dead
- * entries (slots kept for the next goroutine) are counted, not shown.
- * The last line says how the walk ended. No lock is held while user
- * memory is read.
+ * nothing: show at most GORO_GREG_MAX entries and walk at most
+ * GORO_GREG_WALK, stop at a misaligned or unreadable pointer and at a
+ * loop (Brent's: the tortoise jumps to the hare at every power of two),
+ * skip entries with unknown values or that kept changing while read.
+ * Dead entries (slots kept for the next goroutine) are counted, not
+ * shown. The last line says how the walk ended. No lock is held while
+ * user memory is read.
  */
 static int goro_goroutines_show(struct seq_file *m, void *v)
 {
@@ -371,8 +399,9 @@ static int goro_goroutines_show(struct seq_file *m, void *v)
 	struct mm_struct *mm = inst->mm;
 	u64 addr = READ_ONCE(inst->greg);
 	u64 tortoise = 0, power = 1, lam = 0;
-	u32 n = 0, dead = 0, skipped = 0;
+	u32 n = 0, shown = 0, dead = 0, skipped = 0;
 	const char *end = "end";
+	int err;
 	struct goro_ginfo g;
 	struct goro_greg h;
 
@@ -391,7 +420,7 @@ static int goro_goroutines_show(struct seq_file *m, void *v)
 		goto out;
 	}
 	for (addr = h.first; addr; addr = g.next) {
-		if (n >= GORO_GREG_MAX) {
+		if (shown >= GORO_GREG_MAX || n >= GORO_GREG_WALK) {
 			end = "truncated";
 			break;
 		}
@@ -409,18 +438,21 @@ static int goro_goroutines_show(struct seq_file *m, void *v)
 			lam = 0;
 		}
 		lam++;
-		if (goro_read_user(mm, addr, &g, sizeof(g))) {
+		err = goro_read_ginfo(mm, addr, &g);
+		if (err == -EFAULT) {
 			end = "bad pointer";
 			break;
 		}
 		n++;
-		if (g.state >= ARRAY_SIZE(goro_g_state) ||
-		    g.waitreason > GORO_WAIT_MAX)
+		if (err || g.state >= ARRAY_SIZE(goro_g_state) ||
+		    g.waitreason > GORO_WAIT_MAX) {
 			skipped++;
-		else if (g.state == GORO_G_DEAD)
+		} else if (g.state == GORO_G_DEAD) {
 			dead++;
-		else
+		} else {
 			goro_ginfo_show(m, &g);
+			shown++;
+		}
 		if (fatal_signal_pending(current)) {
 			end = "interrupted";
 			break;

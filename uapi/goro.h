@@ -290,7 +290,8 @@ struct goro_m {
  * /proc/goro/<pid>/goroutines. Userspace owns it entirely; the kernel
  * only reads it, from the /proc reader, never trusts it, and shows what
  * it can: the walk stops at a bad pointer, a loop, GORO_GREG_MAX entries
- * or a bad header, and skips entries it cannot read.
+ * shown (16 times as many walked) or a bad header, and skips entries it
+ * cannot read or that keep changing while it reads them.
  *
  * GORO_IOC_GREGISTER: register (addr != 0) or forget (addr == 0) the
  * registry header at user address addr (8-byte aligned). The header is

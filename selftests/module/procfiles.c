@@ -414,6 +414,7 @@ TEST(goroutines_survives_a_corrupt_registry)
 {
 	size_t big = GORO_GREG_MAX + 100, i;
 	struct goro_greg *h;
+	char want[80];
 	struct goro_ginfo *g;
 	struct goro_ctx c;
 	char *buf;
@@ -478,6 +479,18 @@ TEST(goroutines_survives_a_corrupt_registry)
 	ASSERT_NE(NULL, buf);
 	EXPECT_EQ(GORO_GREG_MAX, glines(buf));
 	EXPECT_NE(NULL, strstr(buf, "entries, 0 dead, 0 skipped, truncated\n"));
+	free(buf);
+
+	/* past GORO_GREG_MAX dead entries, the live ones are still shown */
+	for (i = 0; i < big; i++)
+		ginfo(&g[i], i + 1, i + 2 < big ? GORO_G_DEAD : GORO_G_RUNNABLE,
+		      GORO_WAIT_NONE, NULL, i + 1 < big ? &g[i + 1] : NULL);
+	buf = read_proc(getpid(), "goroutines");
+	ASSERT_NE(NULL, buf);
+	EXPECT_EQ(2, glines(buf));
+	snprintf(want, sizeof(want), "# %zu entries, %zu dead, 0 skipped, end\n",
+		 big, big - 2);
+	EXPECT_NE(NULL, strstr(buf, want));
 	free(buf);
 
 	/* the list's memory goes away, then the header's */
