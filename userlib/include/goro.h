@@ -162,7 +162,11 @@ GORO_API int goro_setprocs(int n);
 /* Current number of Ps. Thread-safe. */
 GORO_API int goro_numprocs(void);
 
-/* Number of live goroutines, main included. Thread-safe. */
+/*
+ * Number of live goroutines, main included. Thread-safe. Exact while no
+ * goroutine starts or ends; meanwhile it may be off by those in flight
+ * (never below 1 when called from a goroutine, never below 0).
+ */
 GORO_API int64_t goro_numgoroutine(void);
 
 /*

@@ -993,6 +993,11 @@ static void count_goroutine(struct goro_pp *pp, int d)
 		xadd(&sched.ngoroutines, d);
 }
 
+/*
+ * The sum is read while goroutines start and end: one that started on a
+ * P already read and ended on a P not yet read counts only its end, so
+ * the sum may be low (Go's gcount clamps the same way).
+ */
 int64_t goro__ngoroutines(void)
 {
 	int64_t n = ld_rlx(&sched.ngoroutines);
@@ -1000,7 +1005,7 @@ int64_t goro__ngoroutines(void)
 
 	for (i = 0; i < np; i++)
 		n += ld_rlx(&sched.allp[i]->ngo);
-	return n;
+	return n < 0 ? 0 : n;
 }
 
 /* A new goroutine id: from pp's batch, refilled 16 at a time. */
@@ -1729,9 +1734,12 @@ int goro_numprocs(void)
 
 int64_t goro_numgoroutine(void)
 {
+	int64_t n;
+
 	if (ensure_init())
 		return 0;
-	return goro__ngoroutines();
+	n = goro__ngoroutines();
+	return n < 1 && goro__getm() ? 1 : n;
 }
 
 void goro_preempt_point(void)
