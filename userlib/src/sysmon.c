@@ -53,29 +53,11 @@ static void *sysmon_main(void *arg)
 		for (i = 0; i < n; i++) {
 			struct goro_pp *pp = sched.allp[i];
 			struct goro_p *kp = pp->kp;
+			bool insys, sysretake = false;
 			uint64_t tick;
 
-			if (sched.be->in_syscall(pp, &tick)) {
-				if (pp->sm_syscalltick != tick) {
-					pp->sm_syscalltick = tick;
-					pp->sm_syscallwhen = now;
-					continue;
-				}
-				/* no work waits and someone could take it:
-				 * leave it for up to 10 ms (Go's rule) */
-				if (goro__runq_empty(pp) &&
-				    ld_sc(&sched.nmspinning) +
-						    sched.be->npidle() >
-					    0 &&
-				    now - pp->sm_syscallwhen < PREEMPT_NS)
-					continue;
-				if (sched.be->retake(pp, tick)) {
-					goro__handoffp(pp);
-					acted = true;
-				}
-				continue;
-			}
-			if (ld_rlx(&kp->status) != GORO_P_RUNNING)
+			insys = sched.be->in_syscall(pp, &tick);
+			if (!insys && ld_rlx(&kp->status) != GORO_P_RUNNING)
 				continue;
 			if (pp->sm_schedtick != ld_rlx(&kp->schedtick)) {
 				pp->sm_schedtick = ld_rlx(&kp->schedtick);
@@ -83,10 +65,35 @@ static void *sysmon_main(void *arg)
 			} else if (now - pp->sm_schedwhen >= PREEMPT_NS) {
 				st_rlx(&kp->preempt, 1);
 				pp->sm_schedwhen = now;
-			} else if (ld_rlx(&pp->async) && ld_rlx(&kp->preempt)) {
+				/*
+				 * Go's sysretake: a goroutine that has kept
+				 * its P for 10 ms through short syscalls
+				 * (a new syscalltick at every look) loses it
+				 * at the next one.
+				 */
+				sysretake = insys;
+			} else if (!insys && ld_rlx(&pp->async) &&
+				   ld_rlx(&kp->preempt)) {
 				/* opted in, and ignoring the flag: signal */
 				goro__async_preempt_tick(pp, now,
 							 pp->sm_schedwhen);
+			}
+			if (!insys)
+				continue;
+			if (!sysretake && pp->sm_syscalltick != tick) {
+				pp->sm_syscalltick = tick;
+				pp->sm_syscallwhen = now;
+				continue;
+			}
+			/* no work waits and someone could take it: leave
+			 * it for up to 10 ms (Go's rule) */
+			if (goro__runq_empty(pp) &&
+			    ld_sc(&sched.nmspinning) + sched.be->npidle() > 0 &&
+			    now - pp->sm_syscallwhen < PREEMPT_NS)
+				continue;
+			if (sched.be->retake(pp, tick)) {
+				goro__handoffp(pp);
+				acted = true;
 			}
 		}
 		/* nobody polled for a while (all busy): poll for them */

@@ -213,6 +213,55 @@ TEST(blocking_call_hands_off_the_p)
 	close(fds[1]);
 }
 
+struct shortcalls {
+	atomic_int incall;	/* the caller is inside a blocking call */
+	atomic_int ran;		/* the other goroutine ran */
+	atomic_int ran_incall;	/* ...while the caller was in a call */
+};
+
+static void notes_the_caller(void *arg)
+{
+	struct shortcalls *sc = arg;
+
+	atomic_store(&sc->ran_incall, atomic_load(&sc->incall));
+	atomic_store(&sc->ran, 1);
+}
+
+/*
+ * One P, a goroutine that never yields and makes short blocking calls
+ * (1 ms, bracketed) with a little compute between them: the monitor sees
+ * a new syscall count at each look, yet it must take the P away once the
+ * goroutine has held it for 10 ms (Go's sysretake), so the other goroutine
+ * runs while the caller is inside a call, not only when it stops. The
+ * monitor has backed off to its longest period first (an idle start).
+ */
+TEST(short_blocking_calls_lose_the_p_after_10ms)
+{
+	struct timespec ms = { 0, 1000000 }, idle = { 0, 60000000 };
+	struct shortcalls sc = { 0 };
+	long long t0;
+	int i;
+
+	goro_setprocs(1);
+	nanosleep(&idle, NULL);	/* the monitor backs off to 10 ms */
+	goro_go(notes_the_caller, &sc);
+	for (i = 0; i < 2000 && !atomic_load(&sc.ran); i++) {
+		t0 = now_ns();
+		while (now_ns() - t0 < 200000)
+			;
+		atomic_store(&sc.incall, 1);
+		goro_syscall_enter();
+		nanosleep(&ms, NULL);
+		goro_syscall_exit();
+		atomic_store(&sc.incall, 0);
+	}
+	TH_LOG("the other goroutine ran after %d calls", i);
+	while (goro_numgoroutine() > 1)
+		goro_yield();
+	ASSERT_EQ(1, atomic_load(&sc.ran));
+	ASSERT_EQ(1, atomic_load(&sc.ran_incall));
+}
+
 TEST(syscall_macro_preserves_errno_and_value)
 {
 	char c;
