@@ -46,12 +46,10 @@ void goro__greg_add(struct goro_g *g)
 	st_rlx(&g->gi.entry,
 	       g == &sched.g1 ? 0 : (uint64_t)(uintptr_t)g->fn);
 	copy_name(g, g->name);
-	if (g->greg_on) {
-		/* a reused slot: its entry comes back to life last */
-		st_rel(&g->gi.state, ld_rlx(&g->status));
+	/* a reused slot's entry comes back to life last */
+	st_rel(&g->gi.state, ld_rlx(&g->status));
+	if (g->greg_on)
 		return;
-	}
-	st_rlx(&g->gi.state, ld_rlx(&g->status));
 	st_rlx(&g->gi.next, 0);
 	g->allnext = NULL;
 	lock_rt(&greg_lock);
@@ -73,7 +71,7 @@ void goro__greg_del(struct goro_g *g)
 {
 	uint64_t next;
 
-	st_rlx(&g->gi.state, GORO_G_DEAD);
+	/* g ended: its entry says GORO_G_DEAD already (g_setstatus) */
 	if (!g->greg_on)
 		return;
 	lock_rt(&greg_lock);

@@ -1554,6 +1554,7 @@ int64_t goro_go_opts(goro_fn fn, void *arg, const struct goro_spawn_opts *o)
 {
 	struct goro_g *cur, *g;
 	struct goro_mach *m;
+	struct goro_pp *pp;
 	uintptr_t apc_lo = 0, apc_hi = 0;
 	size_t size;
 	int64_t id;
@@ -1575,8 +1576,9 @@ int64_t goro_go_opts(goro_fn fn, void *arg, const struct goro_spawn_opts *o)
 	cur = self();
 	m = cur ? cur->m : NULL;
 	e = m && rt_enter(m);
+	pp = m ? m->p : NULL;	/* ours while inside the runtime */
 	size = o && o->stack_size ? o->stack_size : sched.default_stack;
-	g = goro__stack_alloc(m ? m->p : NULL, size);
+	g = goro__stack_alloc(pp, size);
 	if (!g) {
 		if (m)
 			rt_leave(m, e);
@@ -1588,13 +1590,13 @@ int64_t goro_go_opts(goro_fn fn, void *arg, const struct goro_spawn_opts *o)
 	g->async_preempt = apc_hi != 0;
 	g->apc_lo = apc_lo;
 	g->apc_hi = apc_hi;
-	id = new_goid(m ? m->p : NULL);
+	id = new_goid(pp);
 	g->id = id;
 	g_prepare(g);
 	g->status = G_RUNNABLE;
 	st_rel(&g->inuse, 1);
 	goro__greg_add(g);
-	count_goroutine(m ? m->p : NULL, 1);
+	count_goroutine(pp, 1);
 	put_ready(m, g);
 	if (m)
 		rt_leave(m, e);
