@@ -60,8 +60,8 @@ static enum hrtimer_restart goro_monitor_fn(struct hrtimer *timer)
 
 void goro_monitor_init(struct goro_inst *inst)
 {
-	hrtimer_init(&inst->monitor, CLOCK_MONOTONIC, HRTIMER_MODE_REL);
-	inst->monitor.function = goro_monitor_fn;
+	hrtimer_setup(&inst->monitor, goro_monitor_fn, CLOCK_MONOTONIC,
+		      HRTIMER_MODE_REL);
 }
 
 void goro_monitor_start(struct goro_inst *inst)

@@ -298,7 +298,7 @@ static int goro_read_user(struct mm_struct *mm, u64 addr, void *buf,
 
 		if (mmap_read_lock_killable(mm))
 			return -EINTR;
-		got = get_user_pages_remote(mm, addr, 1, 0, &page, NULL, NULL);
+		got = get_user_pages_remote(mm, addr, 1, 0, &page, NULL);
 		mmap_read_unlock(mm);
 		if (got != 1)
 			return -EFAULT;

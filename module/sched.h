@@ -36,6 +36,7 @@
 #include <linux/types.h>
 #include <linux/workqueue.h>
 
+#include "compat.h"
 #include "uapi/goro.h"
 
 /*
