@@ -4,7 +4,12 @@
 #
 #   make            module + libgoro (static, shared) + tools
 #   make check      unit tests (native, ASan+UBSan), then the kernel
-#                   selftests in the test box; ends "N passed, N failed"
+#                   selftests in the test box on the kernels of
+#                   CHECK_KERNELS (6.1 6.12; KERNEL=NAME for one);
+#                   ends "N passed, N failed"
+#   make check-matrix  the box on every kernel: 6.1 6.1-rt 6.12 latest
+#   make check-debug   the box on the debug kernel (KASAN, lockdep,
+#                   kmemleak; built once a machine, ~1 h), fuzz and soak
 #   make run        build, boot the test box, load goro.ko, run the demo
 #   make bench      benchmarks side by side with Go, pthreads, Boost, TBB
 #   make fuzz       the kernel interface fuzzer and the chaos tests in the
@@ -14,7 +19,8 @@
 #   make style      checkpatch: --strict on module/ and uapi/, kernel style elsewhere
 #
 # KDIR=<headers> builds the module for another kernel (default: the running
-# kernel's, else Debian's cloud-amd64 headers, which the test box boots).
+# kernel's, else the test box's 6.1 headers). The box's kernels come from
+# Debian's packages into a cache folder: scripts/kernels.
 
 PREFIX ?= /usr/local
 LIBDIR ?= $(PREFIX)/lib
@@ -32,11 +38,13 @@ deps:
 module: deps
 	@$(KDIRS) $(MAKE) -C "$$KDIR" M=$(TOP) modules
 
-# the test box boots Debian's cloud kernel: build the module for it
-# (with BTF, which the headers package alone cannot give: scripts/module-btf)
+# the module for a kernel of the test box (KERNEL=NAME, scripts/kernels),
+# with BTF: build/vm/NAME/goro.ko
+KERNEL ?= 6.1
+CHECK_KERNELS ?= 6.1 6.12
+MATRIX_KERNELS ?= 6.1 6.1-rt 6.12 latest
 vm-module: deps
-	@$(KDIRS) $(MAKE) -C "$$VM_KDIR" M=$(TOP) modules
-	@scripts/module-btf module/goro.ko build/vm/goro.ko
+	@scripts/vm-module $(KERNEL)
 
 userlib: deps
 	@$(MAKE) -C userlib
@@ -59,14 +67,47 @@ check: deps
 	$(MAKE) -s -C tools check RESULTS=$(RESULTS)/tools || st=1; \
 	echo "== test box: it reports failures it sees"; \
 	scripts/run-tests -r $(RESULTS)/box -p box selftests/vm/selfcheck || st=1; \
-	echo "== test box: kernel selftests"; \
-	$(MAKE) -s vm-module selftests tools && \
-	selftests/vm/check --smp 2 --results $(RESULTS)/vm || st=1; \
+	$(MAKE) -s selftests tools || st=1; \
+	for k in $(if $(filter command line,$(origin KERNEL)),$(KERNEL),$(CHECK_KERNELS)); do \
+		echo "== test box: kernel selftests on $$k"; \
+		t0=$$(date +%s); \
+		{ scripts/vm-module $$k && \
+		selftests/vm/check --kernel $$k --smp 2 --results $(RESULTS)/vm-$$k; } || st=1; \
+		echo "# $$k: $$(( $$(date +%s) - t0 )) s"; \
+	done; \
 	echo "== summary"; \
 	scripts/tap-summary $(RESULTS)/native $(RESULTS)/asan $(RESULTS)/tools \
 		$(RESULTS)/box \
-		$(RESULTS)/vm || st=1; \
+		$(RESULTS)/vm-* || st=1; \
 	exit $$st
+
+# the box on every kernel of the matrix (each boots once, 2 vCPUs)
+check-matrix: deps selftests tools
+	@mkdir -p $(RESULTS) && rm -f $(RESULTS)/matrix-*
+	@st=0; for k in $(MATRIX_KERNELS); do \
+		echo "== test box: $$k"; \
+		t0=$$(date +%s); \
+		{ scripts/vm-module $$k && \
+		selftests/vm/check --kernel $$k --smp 2 --results $(RESULTS)/matrix-$$k; } || \
+		{ st=1; [ -f $(RESULTS)/matrix-$$k ] || echo "pass 0 fail 1 skip 0" >$(RESULTS)/matrix-$$k; }; \
+		echo "# $$k: $$(( $$(date +%s) - t0 )) s"; \
+	done; \
+	scripts/tap-summary $(RESULTS)/matrix-* || st=1; exit $$st
+
+# the debug kernel: every box test, the fuzzer and chaos for DEBUG_SECS
+# each, the soak for DEBUG_SECS, then kmemleak's scan (selftests/vm/init);
+# any KASAN, lockdep, DEBUG_OBJECTS, UBSAN, WARN or hung-task line fails
+DEBUG_SECS ?= 60
+check-debug: deps selftests tools
+	@mkdir -p $(RESULTS) && rm -f $(RESULTS)/debug
+	@scripts/kernels fetch debug >/dev/null && scripts/vm-module debug && \
+	GORO_VM_WALL=$${GORO_VM_WALL:-5400} selftests/vm/check --kernel debug --smp 2 \
+		--timeout $$(( $(DEBUG_SECS) * 10 + 600 )) \
+		--env GORO_FUZZ_SECS=$(DEBUG_SECS) --env GORO_CHAOS_SECS=$(DEBUG_SECS) \
+		--env GORO_SOAK_SECS=$(DEBUG_SECS) --env GORO_SOAK_BACKEND=kmod \
+		--results $(RESULTS)/debug \
+		$$(make -s -C selftests list) build/selftests/soak/soak.sh; st=$$?; \
+	scripts/tap-summary $(RESULTS)/debug && exit $$st
 
 # TSan is slow: its own target
 check-tsan: deps
@@ -78,7 +119,7 @@ check-tsan: deps
 SMP ?= 2
 check-vm: deps vm-module selftests tools
 	@mkdir -p $(RESULTS) && rm -f $(RESULTS)/vm$(SMP)
-	@selftests/vm/check --smp $(SMP) --results $(RESULTS)/vm$(SMP); st=$$?; \
+	@selftests/vm/check --kernel $(KERNEL) --smp $(SMP) --results $(RESULTS)/vm$(SMP); st=$$?; \
 	scripts/tap-summary $(RESULTS)/vm$(SMP) && exit $$st
 
 # the fuzzer and the chaos tests alone, FUZZ_SECS seconds per test (three
@@ -87,7 +128,7 @@ FUZZ_SECS ?= 120
 fuzz: deps vm-module selftests tools
 	@mkdir -p $(RESULTS) && rm -f $(RESULTS)/fuzz
 	@GORO_VM_WALL=$$(( $(FUZZ_SECS) * 14 + 600 )) \
-	selftests/vm/check --smp 4 --timeout $$(( $(FUZZ_SECS) * 10 + 120 )) \
+	selftests/vm/check --kernel $(KERNEL) --smp 4 --timeout $$(( $(FUZZ_SECS) * 10 + 120 )) \
 		--env GORO_FUZZ_SECS=$(FUZZ_SECS) \
 		--env GORO_CHAOS_SECS=$(FUZZ_SECS) --results $(RESULTS)/fuzz \
 		build/selftests/fuzz/fuzz build/selftests/chaos/chaos; st=$$?; \
@@ -99,7 +140,7 @@ SOAK_SECS ?= 300
 soak: deps vm-module selftests tools
 	@mkdir -p $(RESULTS) && rm -f $(RESULTS)/soak
 	@GORO_VM_WALL=$$(( $(SOAK_SECS) * 2 + 600 )) \
-	selftests/vm/check --smp 4 --timeout $$(( $(SOAK_SECS) * 2 + 120 )) \
+	selftests/vm/check --kernel $(KERNEL) --smp 4 --timeout $$(( $(SOAK_SECS) * 2 + 120 )) \
 		--env GORO_SOAK_SECS=$(SOAK_SECS) --env GORO_SOAK_BACKEND=kmod \
 		--results $(RESULTS)/soak \
 		build/selftests/soak/soak.sh; st=$$?; \
@@ -117,7 +158,7 @@ build/demo/%: examples/%.c userlib/build/libgoro.a userlib/include/goro.h
 
 run: deps vm-module userlib
 	@$(MAKE) -s $(DEMO_BINS)
-	@selftests/vm/run --live --smp 2 --script selftests/vm/demo.sh $(DEMO_BINS)
+	@selftests/vm/run --kernel $(KERNEL) --live --smp 2 --script selftests/vm/demo.sh $(DEMO_BINS)
 
 bench: deps userlib
 	@$(MAKE) -C bench run
@@ -155,4 +196,4 @@ clean:
 	rm -rf build goro.pc
 
 .PHONY: all deps module vm-module userlib tools selftests check check-tsan \
-	check-vm fuzz soak run bench install install-module style clean
+	check-matrix check-debug check-vm fuzz soak run bench install install-module style clean
