@@ -123,15 +123,16 @@ check-vm: deps vm-module selftests tools
 	scripts/tap-summary $(RESULTS)/vm$(SMP) && exit $$st
 
 # the fuzzer and the chaos tests alone, FUZZ_SECS seconds per test (three
-# fuzz tests, eight timed chaos scenarios)
+# fuzz tests, eight timed chaos scenarios in one binary per family)
 FUZZ_SECS ?= 120
+CHAOS_BINS := $(patsubst %.c,build/%,$(sort $(wildcard selftests/chaos/*.c)))
 fuzz: deps vm-module selftests tools
 	@mkdir -p $(RESULTS) && rm -f $(RESULTS)/fuzz
 	@GORO_VM_WALL=$$(( $(FUZZ_SECS) * 14 + 600 )) \
 	selftests/vm/check --kernel $(KERNEL) --smp 4 --timeout $$(( $(FUZZ_SECS) * 10 + 120 )) \
 		--env GORO_FUZZ_SECS=$(FUZZ_SECS) \
 		--env GORO_CHAOS_SECS=$(FUZZ_SECS) --results $(RESULTS)/fuzz \
-		build/selftests/fuzz/fuzz build/selftests/chaos/chaos; st=$$?; \
+		build/selftests/fuzz/fuzz $(CHAOS_BINS); st=$$?; \
 	scripts/tap-summary $(RESULTS)/fuzz && exit $$st
 
 # the soak alone: SOAK_SECS of libgoro's mixed workload in the box, with

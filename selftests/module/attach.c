@@ -6,6 +6,9 @@
  */
 #include "goro_test.h"
 
+GORO_FIXTURE_ATTACHED(attached_2p8m, 2, 8, 0);
+GORO_FIXTURE_ATTACHED(attached_1p1m_nop, 1, 1, GORO_NONE);
+
 TEST(attach_without_p)
 {
 	struct goro_ctx c;
@@ -78,17 +81,12 @@ static void *attach_thread(void *arg)
 	return NULL;
 }
 
-TEST(attach_busy_p_ebusy)
+TEST_F(attached_2p8m, attach_busy_p_ebusy)
 {
 	struct attach_arg a = { 0 };
-	struct goro_ctx c;
 	pthread_t t;
-	int fd;
 
-	GORO_OPEN_OR_SKIP(fd);
-	ASSERT_EQ(0, goro_ctx_init(&c, fd, 2, 8));
-	ASSERT_EQ(0, goro_attach_m(fd, 1, 0, NULL));
-	a.fd = fd;
+	a.fd = self->fd;
 	a.bind = 1;
 	a.p = 0;
 	ASSERT_EQ(0, pthread_create(&t, NULL, attach_thread, &a));
@@ -98,7 +96,6 @@ TEST(attach_busy_p_ebusy)
 	ASSERT_EQ(0, pthread_create(&t, NULL, attach_thread, &a));
 	pthread_join(t, NULL);
 	EXPECT_EQ(0, a.ret);
-	close(fd);
 }
 
 TEST(attach_bad_args_einval)
@@ -129,21 +126,15 @@ TEST(attach_bad_args_einval)
 	close(fd);
 }
 
-TEST(attach_beyond_max_ms_enospc)
+TEST_F(attached_1p1m_nop, attach_beyond_max_ms_enospc)
 {
 	struct attach_arg a = { 0 };
-	struct goro_ctx c;
 	pthread_t t;
-	int fd;
 
-	GORO_OPEN_OR_SKIP(fd);
-	ASSERT_EQ(0, goro_ctx_init(&c, fd, 1, 1));
-	ASSERT_EQ(0, goro_attach_m(fd, 0, 0, NULL));
-	a.fd = fd;
+	a.fd = self->fd;
 	ASSERT_EQ(0, pthread_create(&t, NULL, attach_thread, &a));
 	pthread_join(t, NULL);
 	EXPECT_EQ(-ENOSPC, a.ret);
-	close(fd);
 }
 
 TEST(not_attached_eperm)

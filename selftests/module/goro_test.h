@@ -137,6 +137,54 @@ static inline int goro_attach_m(int fd, int bind_p, unsigned p, unsigned *m)
 	return ret;
 }
 
+/*
+ * An instance attached to the calling thread, for TEST_F: open /dev/goro
+ * (the test SKIPs without the module), SETUP with nprocs and max_ms, mmap,
+ * ATTACH_M of the test's thread, with P p or, when p is GORO_NONE, without
+ * a P; closed after the test. GORO_FIXTURE_ATTACHED(name, nprocs, max_ms,
+ * p) declares one such fixture; the test sees self->fd, self->c (the
+ * instance) and self->m (its M). One fixture per shape rather than one
+ * FIXTURE_VARIANT each: the harness runs every test of a fixture once per
+ * variant, and each test here wants one shape.
+ */
+static inline void goro_attached_setup(struct __test_metadata *_metadata,
+				       int *fd, struct goro_ctx *c,
+				       unsigned int *m, unsigned int nprocs,
+				       unsigned int max_ms, unsigned int p)
+{
+	*fd = open(GORO_DEVICE, O_RDWR | O_CLOEXEC);
+	/* a SKIP in FIXTURE_SETUP would still run the test: leave at once */
+	if (*fd < 0 && (errno == ENOENT || errno == ENXIO || errno == ENODEV))
+		SKIP(longjmp(_metadata->env, 1), "%s: %s (goro.ko not loaded)",
+		     GORO_DEVICE, strerror(errno));
+	ASSERT_LE(0, *fd) TH_LOG("open %s: %s", GORO_DEVICE, strerror(errno));
+	ASSERT_EQ(0, goro_ctx_init(c, *fd, nprocs, max_ms));
+	ASSERT_EQ(0, goro_attach_m(*fd, p != GORO_NONE, p, m));
+}
+
+/* Runs only after the whole setup succeeded. */
+static inline void goro_attached_teardown(int fd, struct goro_ctx *c)
+{
+	munmap(c->map, c->s.map_size);
+	close(fd);
+}
+
+#define GORO_FIXTURE_ATTACHED(name, nprocs, max_ms, p)                   \
+	FIXTURE(name) {                                                  \
+		int fd;                                                  \
+		struct goro_ctx c;                                       \
+		unsigned int m;                                          \
+	};                                                               \
+	FIXTURE_SETUP(name)                                              \
+	{                                                                \
+		goro_attached_setup(_metadata, &self->fd, &self->c,      \
+				    &self->m, nprocs, max_ms, p);        \
+	}                                                                \
+	FIXTURE_TEARDOWN(name)                                           \
+	{                                                                \
+		goro_attached_teardown(self->fd, &self->c);              \
+	}
+
 static inline int goro_park_m(int fd, __u32 flags, struct goro_park *out)
 {
 	struct goro_park a = { 0 };

@@ -6,6 +6,8 @@
  */
 #include "goro_test.h"
 
+GORO_FIXTURE_ATTACHED(attached_2p4m, 2, 4, 0);
+
 /*
  * The test box is an emulator sharing a busy host: its vCPU threads can
  * lose the host CPU for longer than preempt_ms, and then the monitor
@@ -77,19 +79,12 @@ TEST(no_preempt_while_schedtick_moves)
 	close(fd);
 }
 
-TEST(no_preempt_for_idle_or_blocked_p)
+TEST_F(attached_2p4m, no_preempt_for_idle_or_blocked_p)
 {
-	struct goro_ctx c;
-	int fd;
-
-	GORO_OPEN_OR_SKIP(fd);
-	ASSERT_EQ(0, goro_ctx_init(&c, fd, 2, 4));
-	ASSERT_EQ(0, goro_attach_m(fd, 1, 0, NULL));
 	/* P0's owner sleeps (P0 blocked), P1 is idle */
 	goro_sleep_ms(100);
-	EXPECT_EQ(0U, goro_p_of(&c, 0)->preempt);
-	EXPECT_EQ(0U, goro_p_of(&c, 1)->preempt);
-	close(fd);
+	EXPECT_EQ(0U, goro_p_of(&self->c, 0)->preempt);
+	EXPECT_EQ(0U, goro_p_of(&self->c, 1)->preempt);
 }
 
 TEST_HARNESS_MAIN

@@ -10,6 +10,9 @@
 #include <signal.h>
 #include <sys/epoll.h>
 
+GORO_FIXTURE_ATTACHED(attached_2p4m, 2, 4, 0);
+GORO_FIXTURE_ATTACHED(attached_1p4m, 1, 4, 0);
+
 /* Owner side: append handles to P p's ring. */
 static unsigned int put_handles(struct goro_p *p, __u64 first, unsigned int n)
 {
@@ -21,41 +24,29 @@ static unsigned int put_handles(struct goro_p *p, __u64 first, unsigned int n)
 	return goro_runq_put_batch(p, g, n);
 }
 
-TEST(park_returns_at_once_when_own_ring_has_work)
+TEST_F(attached_2p4m, park_returns_at_once_when_own_ring_has_work)
 {
 	struct goro_park pk = { 0 };
-	struct goro_ctx c;
-	int fd;
 
-	GORO_OPEN_OR_SKIP(fd);
-	ASSERT_EQ(0, goro_ctx_init(&c, fd, 2, 4));
-	ASSERT_EQ(0, goro_attach_m(fd, 1, 0, NULL));
-	ASSERT_EQ(1U, put_handles(goro_p_of(&c, 0), 100, 1));
-	ASSERT_EQ(0, goro_park_m(fd, 0, &pk));
+	ASSERT_EQ(1U, put_handles(goro_p_of(&self->c, 0), 100, 1));
+	ASSERT_EQ(0, goro_park_m(self->fd, 0, &pk));
 	EXPECT_EQ((__u32)GORO_WOKE_LOCAL, pk.why);
 	EXPECT_EQ(0U, pk.p);
 	/* runnext counts as work too */
-	EXPECT_EQ(100ULL, goro_runq_get(goro_p_of(&c, 0), 1));
-	goro_p_of(&c, 0)->runnext = 7;
-	ASSERT_EQ(0, goro_park_m(fd, 0, &pk));
+	EXPECT_EQ(100ULL, goro_runq_get(goro_p_of(&self->c, 0), 1));
+	goro_p_of(&self->c, 0)->runnext = 7;
+	ASSERT_EQ(0, goro_park_m(self->fd, 0, &pk));
 	EXPECT_EQ((__u32)GORO_WOKE_LOCAL, pk.why);
-	close(fd);
 }
 
-TEST(park_returns_at_once_when_global_queue_has_work)
+TEST_F(attached_1p4m, park_returns_at_once_when_global_queue_has_work)
 {
 	struct goro_park pk = { 0 };
-	struct goro_ctx c;
-	int fd;
 
-	GORO_OPEN_OR_SKIP(fd);
-	ASSERT_EQ(0, goro_ctx_init(&c, fd, 1, 4));
-	ASSERT_EQ(0, goro_attach_m(fd, 1, 0, NULL));
-	c.hdr->runqsize = 3;
-	ASSERT_EQ(0, goro_park_m(fd, 0, &pk));
+	self->c.hdr->runqsize = 3;
+	ASSERT_EQ(0, goro_park_m(self->fd, 0, &pk));
 	EXPECT_EQ((__u32)GORO_WOKE_GLOBAL, pk.why);
 	EXPECT_EQ(0U, pk.p);
-	close(fd);
 }
 
 /*
@@ -188,29 +179,23 @@ TEST(park_without_p_takes_idle_p_for_work)
 	close(fd);
 }
 
-TEST(park_deadline_times_out)
+TEST_F(attached_1p4m, park_deadline_times_out)
 {
 	struct goro_park pk = { 0 };
-	struct goro_ctx c;
 	__u64 t0;
-	int fd;
 
-	GORO_OPEN_OR_SKIP(fd);
-	ASSERT_EQ(0, goro_ctx_init(&c, fd, 1, 4));
-	ASSERT_EQ(0, goro_attach_m(fd, 1, 0, NULL));
 	t0 = goro_now_ns();
 	pk.deadline_ns = t0 + 20 * 1000000ull;
-	ASSERT_EQ(0, goro_park_m(fd, GORO_PARK_DEADLINE, &pk));
+	ASSERT_EQ(0, goro_park_m(self->fd, GORO_PARK_DEADLINE, &pk));
 	EXPECT_EQ((__u32)GORO_WOKE_DEADLINE, pk.why);
 	EXPECT_EQ(GORO_NONE, pk.p);
 	EXPECT_LE(t0 + 20 * 1000000ull, goro_now_ns());
-	EXPECT_EQ(1U, c.hdr->npidle);
-	EXPECT_EQ(0U, c.hdr->nmidle);
+	EXPECT_EQ(1U, self->c.hdr->npidle);
+	EXPECT_EQ(0U, self->c.hdr->nmidle);
 	/* in the past, and absurdly far away with a signal to end it */
 	pk.deadline_ns = 1;
-	ASSERT_EQ(0, goro_park_m(fd, GORO_PARK_DEADLINE, &pk));
+	ASSERT_EQ(0, goro_park_m(self->fd, GORO_PARK_DEADLINE, &pk));
 	EXPECT_EQ((__u32)GORO_WOKE_DEADLINE, pk.why);
-	close(fd);
 }
 
 struct writer {
@@ -232,18 +217,14 @@ static void *write_later(void *arg)
 	return NULL;
 }
 
-TEST(park_fd_wakes_on_epoll)
+TEST_F(attached_1p4m, park_fd_wakes_on_epoll)
 {
 	struct epoll_event ev = { .events = EPOLLIN };
 	struct goro_park pk = { 0 };
 	struct writer w = { 0 };
-	struct goro_ctx c;
-	int fd, ep, pfd[2];
+	int ep, pfd[2];
 	pthread_t t;
 
-	GORO_OPEN_OR_SKIP(fd);
-	ASSERT_EQ(0, goro_ctx_init(&c, fd, 1, 4));
-	ASSERT_EQ(0, goro_attach_m(fd, 1, 0, NULL));
 	ASSERT_EQ(0, pipe(pfd));
 	ep = epoll_create1(EPOLL_CLOEXEC);
 	ASSERT_LE(0, ep);
@@ -252,16 +233,15 @@ TEST(park_fd_wakes_on_epoll)
 	w.ms = 20;
 	ASSERT_EQ(0, pthread_create(&t, NULL, write_later, &w));
 	pk.fd = ep;
-	ASSERT_EQ(0, goro_park_m(fd, GORO_PARK_FD, &pk));
+	ASSERT_EQ(0, goro_park_m(self->fd, GORO_PARK_FD, &pk));
 	EXPECT_EQ((__u32)GORO_WOKE_FD, pk.why);
 	EXPECT_EQ(GORO_NONE, pk.p);
 	pthread_join(t, NULL);
 	/* already readable: returns at once */
 	pk.fd = ep;
-	ASSERT_EQ(0, goro_park_m(fd, GORO_PARK_FD, &pk));
+	ASSERT_EQ(0, goro_park_m(self->fd, GORO_PARK_FD, &pk));
 	EXPECT_EQ((__u32)GORO_WOKE_FD, pk.why);
 	close(ep);
-	close(fd);
 }
 
 static void on_usr1(int sig)
@@ -269,66 +249,55 @@ static void on_usr1(int sig)
 	(void)sig;
 }
 
-TEST(park_signal_eintr)
+TEST_F(attached_1p4m, park_signal_eintr)
 {
 	struct sigaction sa = { .sa_handler = on_usr1 };
 	struct goro_park pk = { 0 };
 	struct writer w = { 0 };
-	struct goro_ctx c;
 	pthread_t t;
-	int fd;
 
-	GORO_OPEN_OR_SKIP(fd);
 	ASSERT_EQ(0, sigaction(SIGUSR1, &sa, NULL));
-	ASSERT_EQ(0, goro_ctx_init(&c, fd, 1, 4));
-	ASSERT_EQ(0, goro_attach_m(fd, 1, 0, NULL));
 	w.tid = goro_gettid();
 	w.sig = SIGUSR1;
 	w.ms = 20;
 	ASSERT_EQ(0, pthread_create(&t, NULL, write_later, &w));
-	EXPECT_EQ(-EINTR, goro_park_m(fd, 0, &pk));
+	EXPECT_EQ(-EINTR, goro_park_m(self->fd, 0, &pk));
 	pthread_join(t, NULL);
-	EXPECT_EQ(GORO_NONE, goro_m_of(&c, 0)->p);
-	EXPECT_EQ(0U, c.hdr->nmidle);
-	EXPECT_EQ(1U, c.hdr->npidle);
-	close(fd);
+	EXPECT_EQ(GORO_NONE, goro_m_of(&self->c, 0)->p);
+	EXPECT_EQ(0U, self->c.hdr->nmidle);
+	EXPECT_EQ(1U, self->c.hdr->npidle);
 }
 
-TEST(park_bad_args)
+TEST_F(attached_1p4m, park_bad_args)
 {
 	struct goro_park pk;
-	struct goro_ctx c;
 	unsigned int i;
-	int fd, reg;
+	int reg;
 
-	GORO_OPEN_OR_SKIP(fd);
-	ASSERT_EQ(0, goro_ctx_init(&c, fd, 1, 4));
-	ASSERT_EQ(0, goro_attach_m(fd, 1, 0, NULL));
 	memset(&pk, 0, sizeof(pk));
 	pk.flags = 1U << 4;
-	EXPECT_EQ(-EINVAL, goro_ioctl(fd, GORO_IOC_PARK, &pk));
+	EXPECT_EQ(-EINVAL, goro_ioctl(self->fd, GORO_IOC_PARK, &pk));
 	pk.flags = 0x80000000;
-	EXPECT_EQ(-EINVAL, goro_ioctl(fd, GORO_IOC_PARK, &pk));
+	EXPECT_EQ(-EINVAL, goro_ioctl(self->fd, GORO_IOC_PARK, &pk));
 	pk.flags = 0;
 	for (i = 0; i < 3; i++) {
 		pk.resv[i] = 1;
-		EXPECT_EQ(-EINVAL, goro_ioctl(fd, GORO_IOC_PARK, &pk));
+		EXPECT_EQ(-EINVAL, goro_ioctl(self->fd, GORO_IOC_PARK, &pk));
 		pk.resv[i] = 0;
 	}
 	pk.flags = GORO_PARK_FD;
 	pk.fd = -1;
-	EXPECT_EQ(-EBADF, goro_ioctl(fd, GORO_IOC_PARK, &pk));
+	EXPECT_EQ(-EBADF, goro_ioctl(self->fd, GORO_IOC_PARK, &pk));
 	pk.fd = 9999;
-	EXPECT_EQ(-EBADF, goro_ioctl(fd, GORO_IOC_PARK, &pk));
+	EXPECT_EQ(-EBADF, goro_ioctl(self->fd, GORO_IOC_PARK, &pk));
 	reg = open("/proc/self/status", O_RDONLY);
 	ASSERT_LE(0, reg);
 	pk.fd = reg;
-	EXPECT_EQ(-EINVAL, goro_ioctl(fd, GORO_IOC_PARK, &pk));
+	EXPECT_EQ(-EINVAL, goro_ioctl(self->fd, GORO_IOC_PARK, &pk));
 	close(reg);
-	EXPECT_EQ(-EFAULT, goro_ioctl(fd, GORO_IOC_PARK, NULL));
+	EXPECT_EQ(-EFAULT, goro_ioctl(self->fd, GORO_IOC_PARK, NULL));
 	/* none of that cost us the P */
-	EXPECT_EQ(0U, goro_m_of(&c, 0)->p);
-	close(fd);
+	EXPECT_EQ(0U, goro_m_of(&self->c, 0)->p);
 }
 
 TEST(wake_bad_args_and_nothing_to_wake)
@@ -378,34 +347,28 @@ static void *park_once(void *arg)
 	return NULL;
 }
 
-TEST(wake_gives_idle_p_to_parked_m)
+TEST_F(attached_2p4m, wake_gives_idle_p_to_parked_m)
 {
 	struct parker pa = { 0 };
-	struct goro_ctx c;
 	pthread_t t;
-	int fd;
 
-	GORO_OPEN_OR_SKIP(fd);
-	ASSERT_EQ(0, goro_ctx_init(&c, fd, 2, 4));
-	ASSERT_EQ(0, goro_attach_m(fd, 1, 0, NULL));
-	pa.fd = fd;
+	pa.fd = self->fd;
 	ASSERT_EQ(0, pthread_create(&t, NULL, park_once, &pa));
-	ASSERT_EQ(0, goro_wait_u32(&c.hdr->nmidle, 1, 5000));
-	EXPECT_EQ(1U, c.hdr->npidle);
-	EXPECT_EQ(1, goro_wake_m(fd));
+	ASSERT_EQ(0, goro_wait_u32(&self->c.hdr->nmidle, 1, 5000));
+	EXPECT_EQ(1U, self->c.hdr->npidle);
+	EXPECT_EQ(1, goro_wake_m(self->fd));
 	while (!pa.done)
 		goro_sleep_ms(1);
 	EXPECT_EQ(0, pa.ret);
 	EXPECT_EQ((__u32)GORO_WOKE_WAKE, pa.pk.why);
 	EXPECT_EQ(1U, pa.pk.p);
-	EXPECT_EQ(pa.m, goro_p_of(&c, 1)->owner);
-	EXPECT_EQ(0U, c.hdr->nmidle);
-	EXPECT_EQ(1ULL, c.hdr->wakes);
+	EXPECT_EQ(pa.m, goro_p_of(&self->c, 1)->owner);
+	EXPECT_EQ(0U, self->c.hdr->nmidle);
+	EXPECT_EQ(1ULL, self->c.hdr->wakes);
 	/* nobody parked: nothing to wake */
-	EXPECT_EQ(0, goro_wake_m(fd));
+	EXPECT_EQ(0, goro_wake_m(self->fd));
 	pa.stop = 1;
 	pthread_join(t, NULL);
-	close(fd);
 }
 
 TEST(hostile_ring_never_hangs_or_overreads)

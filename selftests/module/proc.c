@@ -5,6 +5,8 @@
  */
 #include "goro_test.h"
 
+GORO_FIXTURE_ATTACHED(attached_2p8m, 2, 8, 0);
+
 struct parked {
 	int fd;
 	struct goro_park pk;
@@ -21,21 +23,15 @@ static void *park_until_woken(void *arg)
 	return NULL;
 }
 
-TEST(proc_sched_detail_matches_state)
+TEST_F(attached_2p8m, proc_sched_detail_matches_state)
 {
 	struct parked pa = { 0 };
 	char buf[4096], want[128];
-	struct goro_ctx c;
-	unsigned int m;
 	pthread_t t;
-	int fd;
 
-	GORO_OPEN_OR_SKIP(fd);
-	ASSERT_EQ(0, goro_ctx_init(&c, fd, 2, 8));
-	ASSERT_EQ(0, goro_attach_m(fd, 1, 0, &m));
-	pa.fd = fd;
+	pa.fd = self->fd;
 	ASSERT_EQ(0, pthread_create(&t, NULL, park_until_woken, &pa));
-	ASSERT_EQ(0, goro_wait_u32(&c.hdr->nmidle, 1, 5000));
+	ASSERT_EQ(0, goro_wait_u32(&self->c.hdr->nmidle, 1, 5000));
 	ASSERT_NE(NULL, goro_read_sched(getpid(), buf, sizeof(buf)));
 	TH_LOG("\n%s", buf);
 	EXPECT_EQ(0, strncmp(buf, "SCHED ", 6));
@@ -45,14 +41,13 @@ TEST(proc_sched_detail_matches_state)
 	EXPECT_NE(NULL, strstr(buf, "  handoffs="));
 	EXPECT_NE(NULL, strstr(buf, "  P0: status=running "));
 	EXPECT_NE(NULL, strstr(buf, "  P1: status="));
-	snprintf(want, sizeof(want), "  M%u: tid=%d p=0 state=running", m,
+	snprintf(want, sizeof(want), "  M%u: tid=%d p=0 state=running", self->m,
 		 goro_gettid());
 	EXPECT_NE(NULL, strstr(buf, want));
 	EXPECT_NE(NULL, strstr(buf, "state=parked"));
-	EXPECT_EQ(1, goro_wake_m(fd));
+	EXPECT_EQ(1, goro_wake_m(self->fd));
 	pthread_join(t, NULL);
 	EXPECT_EQ(0, pa.ret);
-	close(fd);
 }
 
 TEST(proc_stats_counts_events)

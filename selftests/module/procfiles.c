@@ -7,6 +7,8 @@
  */
 #include "goro_test.h"
 
+GORO_FIXTURE_ATTACHED(attached_2p8m, 2, 8, 0);
+
 #define BIG (4 << 20)
 
 /* Read /proc/goro/<pid>/<name> into a malloc'd string, or NULL. */
@@ -133,24 +135,19 @@ static void *reader(void *arg)
 	return NULL;
 }
 
-TEST(ps_and_ms_show_running_parked_and_blocked)
+TEST_F(attached_2p8m, ps_and_ms_show_running_parked_and_blocked)
 {
 	struct mthr pk = { 0 }, rd = { 0 };
 	struct mline ml;
 	struct pline pl;
-	struct goro_ctx c;
 	pthread_t tp, tr;
-	unsigned int m0;
-	int fd, i, gone = 0;
+	int i, gone = 0;
 	char *buf;
 
-	GORO_OPEN_OR_SKIP(fd);
-	ASSERT_EQ(0, goro_ctx_init(&c, fd, 2, 8));
-	ASSERT_EQ(0, goro_attach_m(fd, 1, 0, &m0));
-	pk.fd = rd.fd = fd;
+	pk.fd = rd.fd = self->fd;
 	ASSERT_EQ(0, pipe(rd.pfd));
 	ASSERT_EQ(0, pthread_create(&tp, NULL, parker, &pk));
-	ASSERT_EQ(0, goro_wait_u32(&c.hdr->nmidle, 1, 5000));
+	ASSERT_EQ(0, goro_wait_u32(&self->c.hdr->nmidle, 1, 5000));
 	rd.p = 1;
 	ASSERT_EQ(0, pthread_create(&tr, NULL, reader, &rd));
 	while (!rd.attached)
@@ -165,7 +162,7 @@ TEST(ps_and_ms_show_running_parked_and_blocked)
 	EXPECT_EQ(0, strncmp(buf, "M ", 2));
 	EXPECT_NE(NULL, strstr(buf, " TID "));
 	EXPECT_NE(NULL, strstr(buf, " WCHAN\n"));
-	ASSERT_EQ(0, find_m(buf, m0, &ml));
+	ASSERT_EQ(0, find_m(buf, self->m, &ml));
 	EXPECT_EQ((unsigned int)goro_gettid(), ml.tid);
 	EXPECT_EQ(0, ml.p);
 	EXPECT_STREQ("running", ml.state);
@@ -188,7 +185,7 @@ TEST(ps_and_ms_show_running_parked_and_blocked)
 	EXPECT_NE(NULL, strstr(buf, " PREEMPTS\n"));
 	ASSERT_EQ(0, find_p(buf, 0, &pl));
 	EXPECT_STREQ("running", pl.status);
-	EXPECT_EQ((int)m0, pl.m);
+	EXPECT_EQ((int)self->m, pl.m);
 	ASSERT_EQ(0, find_p(buf, 1, &pl));
 	EXPECT_STREQ("blocked", pl.status);
 	EXPECT_EQ((int)rd.m, pl.m);
@@ -218,10 +215,9 @@ TEST(ps_and_ms_show_running_parked_and_blocked)
 	EXPECT_TRUE(gone);
 
 	/* P1 is idle again: WAKE gives it to the parked M */
-	EXPECT_EQ(1, goro_wake_m(fd));
+	EXPECT_EQ(1, goro_wake_m(self->fd));
 	pthread_join(tp, NULL);
 	EXPECT_EQ(0, pk.ret);
-	close(fd);
 }
 
 TEST(ms_time_in_state_grows)

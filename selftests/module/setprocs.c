@@ -6,6 +6,8 @@
  */
 #include "goro_test.h"
 
+GORO_FIXTURE_ATTACHED(attached_2p4m_p1, 2, 4, 1);
+
 static int setprocs(int fd, unsigned int n)
 {
 	struct goro_setprocs s = { .nprocs = n };
@@ -66,29 +68,22 @@ TEST(retired_ps_are_not_handed_out_until_raised)
 	close(fd);
 }
 
-TEST(owner_keeps_a_retired_p_until_it_parks)
+TEST_F(attached_2p4m_p1, owner_keeps_a_retired_p_until_it_parks)
 {
 	struct goro_park pk = { 0 };
-	struct goro_ctx c;
-	unsigned int m;
-	int fd;
 
-	GORO_OPEN_OR_SKIP(fd);
-	ASSERT_EQ(0, goro_ctx_init(&c, fd, 2, 4));
-	ASSERT_EQ(0, goro_attach_m(fd, 1, 1, &m));
-	ASSERT_EQ(0, setprocs(fd, 1));
+	ASSERT_EQ(0, setprocs(self->fd, 1));
 	/* a block does not hand it off: sleep without locks */
 	goro_sleep_ms(20);
-	EXPECT_EQ(1U, goro_m_of(&c, m)->p);
-	EXPECT_EQ((__u32)GORO_P_RUNNING, goro_p_of(&c, 1)->status);
+	EXPECT_EQ(1U, goro_m_of(&self->c, self->m)->p);
+	EXPECT_EQ((__u32)GORO_P_RUNNING, goro_p_of(&self->c, 1)->status);
 	/* with global work, PARK gives P1 up anyway and takes P0 for it */
-	c.hdr->runqsize = 1;
-	ASSERT_EQ(0, goro_park_m(fd, 0, &pk));
+	self->c.hdr->runqsize = 1;
+	ASSERT_EQ(0, goro_park_m(self->fd, 0, &pk));
 	EXPECT_EQ((__u32)GORO_WOKE_GLOBAL, pk.why);
 	EXPECT_EQ(0U, pk.p);
-	EXPECT_EQ((__u32)GORO_P_IDLE, goro_p_of(&c, 1)->status);
-	EXPECT_EQ(0U, c.hdr->npidle);
-	close(fd);
+	EXPECT_EQ((__u32)GORO_P_IDLE, goro_p_of(&self->c, 1)->status);
+	EXPECT_EQ(0U, self->c.hdr->npidle);
 }
 
 TEST_HARNESS_MAIN

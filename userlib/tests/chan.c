@@ -43,26 +43,10 @@ static void latch_wait(struct latch *l)
 	goro_chan_free(l->c);
 }
 
-FIXTURE(procs) {
-	int dummy;
-};
-
-FIXTURE_VARIANT(procs) {
-	int nprocs;
-};
-
-FIXTURE_VARIANT_ADD(procs, p1) { .nprocs = 1 };
-FIXTURE_VARIANT_ADD(procs, p2) { .nprocs = 2 };
-FIXTURE_VARIANT_ADD(procs, p4) { .nprocs = 4 };
-
-FIXTURE_SETUP(procs)
-{
-	goro_setprocs(variant->nprocs);
-}
-
-FIXTURE_TEARDOWN(procs)
-{
-}
+PROCS_FIXTURE()
+PROCS_VARIANT(1);
+PROCS_VARIANT(2);
+PROCS_VARIANT(4);
 
 /* ---- scenarios that must kill the process (run as children) ---- */
 
@@ -140,51 +124,39 @@ static const struct scenario scenarios[] = {
 	{"nil_recv_deadlock", sc_nil_recv_deadlock},
 };
 
-static void expect_panic(struct __test_metadata *_metadata, const char *name,
-			 const char *msg)
-{
-	char out[8192];
-	int st = run_scenario(name, NULL, out, sizeof(out), 20);
-
-	ASSERT_TRUE(WIFEXITED(st)) TH_LOG("%s: status %#x: %s", name, st, out);
-	EXPECT_EQ(2, WEXITSTATUS(st)) TH_LOG("%s", out);
-	EXPECT_NE(NULL, strstr(out, msg)) TH_LOG("%s: %s", name, out);
-	EXPECT_EQ(NULL, strstr(out, "survived"));
-}
-
 TEST(send_on_closed_channel_panics)
 {
-	expect_panic(_metadata, "send_closed",
-		     "panic: send on closed channel");
+	expect_fatal("send_closed", "panic: send on closed channel",
+		     "survived");
 }
 
 TEST(trysend_on_closed_channel_panics)
 {
-	expect_panic(_metadata, "trysend_closed",
-		     "panic: send on closed channel");
+	expect_fatal("trysend_closed", "panic: send on closed channel",
+		     "survived");
 }
 
 TEST(close_of_closed_channel_panics)
 {
-	expect_panic(_metadata, "close_twice",
-		     "panic: close of closed channel");
+	expect_fatal("close_twice", "panic: close of closed channel",
+		     "survived");
 }
 
 TEST(close_of_nil_channel_panics)
 {
-	expect_panic(_metadata, "close_nil", "panic: close of nil channel");
+	expect_fatal("close_nil", "panic: close of nil channel", "survived");
 }
 
 TEST(close_wakes_blocked_sender_to_panic)
 {
-	expect_panic(_metadata, "blocked_sender_closed",
-		     "panic: send on closed channel");
+	expect_fatal("blocked_sender_closed", "panic: send on closed channel",
+		     "survived");
 }
 
 TEST(recv_on_nil_channel_alone_is_a_deadlock)
 {
-	expect_panic(_metadata, "nil_recv_deadlock",
-		     "all goroutines are asleep - deadlock!");
+	expect_fatal("nil_recv_deadlock", "all goroutines are asleep - deadlock!",
+		     "survived");
 }
 
 /* ---- arguments ---- */

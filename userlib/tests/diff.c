@@ -28,26 +28,10 @@
 #include "kselftest_harness.h"
 #include "util.h"
 
-FIXTURE(procs) {
-	int dummy;
-};
-
-FIXTURE_VARIANT(procs) {
-	int nprocs;
-};
-
-FIXTURE_VARIANT_ADD(procs, p1) { .nprocs = 1 };
-FIXTURE_VARIANT_ADD(procs, p2) { .nprocs = 2 };
-FIXTURE_VARIANT_ADD(procs, p4) { .nprocs = 4 };
-
-FIXTURE_SETUP(procs)
-{
-	goro_setprocs(variant->nprocs);
-}
-
-FIXTURE_TEARDOWN(procs)
-{
-}
+PROCS_FIXTURE()
+PROCS_VARIANT(1);
+PROCS_VARIANT(2);
+PROCS_VARIANT(4);
 
 static uint64_t rnd(uint64_t *s)
 {

@@ -68,27 +68,11 @@ static void spawner(void *arg)
 	goro_wg_done(&R->wg);
 }
 
-FIXTURE(procs) {
-	int dummy;
-};
-
-FIXTURE_VARIANT(procs) {
-	int nprocs;
-};
-
-FIXTURE_VARIANT_ADD(procs, p1) { .nprocs = 1 };
-FIXTURE_VARIANT_ADD(procs, p2) { .nprocs = 2 };
-FIXTURE_VARIANT_ADD(procs, p4) { .nprocs = 4 };
-FIXTURE_VARIANT_ADD(procs, p8) { .nprocs = 8 };
-
-FIXTURE_SETUP(procs)
-{
-	goro_setprocs(variant->nprocs);
-}
-
-FIXTURE_TEARDOWN(procs)
-{
-}
+PROCS_FIXTURE()
+PROCS_VARIANT(1);
+PROCS_VARIANT(2);
+PROCS_VARIANT(4);
+PROCS_VARIANT(8);
 
 TEST_F(procs, every_goroutine_runs_exactly_once)
 {

@@ -11,25 +11,9 @@
 #include "kselftest_harness.h"
 #include "util.h"
 
-FIXTURE(procs) {
-	int dummy;
-};
-
-FIXTURE_VARIANT(procs) {
-	int nprocs;
-};
-
-FIXTURE_VARIANT_ADD(procs, p1) { .nprocs = 1 };
-FIXTURE_VARIANT_ADD(procs, p4) { .nprocs = 4 };
-
-FIXTURE_SETUP(procs)
-{
-	goro_setprocs(variant->nprocs);
-}
-
-FIXTURE_TEARDOWN(procs)
-{
-}
+PROCS_FIXTURE()
+PROCS_VARIANT(1);
+PROCS_VARIANT(4);
 
 static struct goro_case rcase(goro_chan *c, void *elem, bool *ok)
 {
@@ -74,25 +58,14 @@ static const struct scenario scenarios[] = {
 
 TEST(select_send_on_closed_channel_panics)
 {
-	char out[4096];
-	int st = run_scenario("send_closed", NULL, out, sizeof(out), 20);
-
-	ASSERT_TRUE(WIFEXITED(st));
-	ASSERT_EQ(2, WEXITSTATUS(st));
-	ASSERT_NE(NULL, strstr(out, "panic: send on closed channel"));
-	ASSERT_EQ(NULL, strstr(out, "survived"));
+	expect_fatal("send_closed", "panic: send on closed channel",
+		     "survived");
 }
 
 TEST(empty_select_blocks_forever)
 {
-	char out[4096];
-	int st = run_scenario("empty_select", NULL, out, sizeof(out), 20);
-
 	/* nothing else runs: Go reports it as a deadlock */
-	ASSERT_TRUE(WIFEXITED(st));
-	ASSERT_EQ(2, WEXITSTATUS(st));
-	ASSERT_NE(NULL, strstr(out, "deadlock"));
-	ASSERT_EQ(NULL, strstr(out, "survived"));
+	expect_fatal("empty_select", "deadlock", "survived");
 }
 
 /* ---- arguments and the default branch ---- */

@@ -15,25 +15,9 @@ const char *__asan_default_options(void)
 }
 #endif
 
-FIXTURE(procs) {
-	int dummy;
-};
-
-FIXTURE_VARIANT(procs) {
-	int nprocs;
-};
-
-FIXTURE_VARIANT_ADD(procs, p1) { .nprocs = 1 };
-FIXTURE_VARIANT_ADD(procs, p4) { .nprocs = 4 };
-
-FIXTURE_SETUP(procs)
-{
-	goro_setprocs(variant->nprocs);
-}
-
-FIXTURE_TEARDOWN(procs)
-{
-}
+PROCS_FIXTURE()
+PROCS_VARIANT(1);
+PROCS_VARIANT(4);
 
 /* ---- WaitGroup ---- */
 
@@ -105,13 +89,8 @@ static int sc_negative_wg(void)
 
 TEST(waitgroup_negative_counter_aborts)
 {
-	char out[4096];
-	int st = run_scenario("negative_wg", NULL, out, sizeof(out), 20);
-
-	ASSERT_TRUE(WIFEXITED(st));
-	ASSERT_EQ(2, WEXITSTATUS(st));
-	ASSERT_NE(NULL, strstr(out, "sync: negative WaitGroup counter"));
-	ASSERT_EQ(NULL, strstr(out, "not reached"));
+	expect_fatal("negative_wg", "sync: negative WaitGroup counter",
+		     "not reached");
 }
 
 /*
@@ -296,13 +275,8 @@ static int sc_unlock_unlocked(void)
 
 TEST(mutex_unlock_of_unlocked_aborts)
 {
-	char out[4096];
-	int st = run_scenario("unlock_unlocked", NULL, out, sizeof(out), 20);
-
-	ASSERT_TRUE(WIFEXITED(st));
-	ASSERT_EQ(2, WEXITSTATUS(st));
-	ASSERT_NE(NULL, strstr(out, "sync: unlock of unlocked mutex"));
-	ASSERT_EQ(NULL, strstr(out, "not reached"));
+	expect_fatal("unlock_unlocked", "sync: unlock of unlocked mutex",
+		     "not reached");
 }
 
 /* ---- RWMutex ---- */

@@ -132,4 +132,48 @@ struct scenario {
 	int (*fn)(void);
 };
 
+/*
+ * The fixture of the tests that run at several GOMAXPROCS: each variant
+ * sets goro_setprocs(nprocs) before the test. A file declares it with
+ * PROCS_FIXTURE() and adds the counts it wants with PROCS_VARIANT(n)
+ * (named pN); the harness runs each TEST_F(procs, ...) once per variant.
+ */
+#define PROCS_FIXTURE()                                                        \
+	FIXTURE(procs) {                                                       \
+		int dummy;                                                     \
+	};                                                                     \
+	FIXTURE_VARIANT(procs) {                                               \
+		int nprocs;                                                    \
+	};                                                                     \
+	FIXTURE_SETUP(procs)                                                   \
+	{                                                                      \
+		goro_setprocs(variant->nprocs);                                \
+	}                                                                      \
+	FIXTURE_TEARDOWN(procs)                                                \
+	{                                                                      \
+	}
+
+#define PROCS_VARIANT(n) FIXTURE_VARIANT_ADD(procs, p##n) { .nprocs = n }
+
+/*
+ * Run this file's scenario name (see SCENARIO_MAIN) as a child that must
+ * die of a fatal error: exit status 2, msg in its output, and never get
+ * to print after (what the scenario prints past the fatal call).
+ */
+#define expect_fatal(name, msg, after)                                         \
+	expect_fatal_(_metadata, name, msg, after)
+
+static inline void expect_fatal_(struct __test_metadata *_metadata,
+				 const char *name, const char *msg,
+				 const char *after)
+{
+	char out[8192];
+	int st = run_scenario(name, NULL, out, sizeof(out), 20);
+
+	ASSERT_TRUE(WIFEXITED(st)) TH_LOG("%s: status %#x: %s", name, st, out);
+	ASSERT_EQ(2, WEXITSTATUS(st)) TH_LOG("%s: %s", name, out);
+	ASSERT_NE(NULL, strstr(out, msg)) TH_LOG("%s: %s", name, out);
+	ASSERT_EQ(NULL, strstr(out, after)) TH_LOG("%s: %s", name, out);
+}
+
 #endif
