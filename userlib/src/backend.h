@@ -101,7 +101,7 @@ struct goro_backend {
 	/*
 	 * kernel_p only: an M back from a block waits for a P (its
 	 * goroutine cannot be queued: the kernel holds its thread; the
-	 * scheduler reads hdr.nmwaitp inline, see p_wanted() in sched.c).
+	 * scheduler reads hdr.nmwaitp inline, see p_wanted() in sched.h).
 	 * p_yield gives m's P (with its run queue) to such an M and parks m
 	 * briefly; returns the P m holds afterwards, or NULL.
 	 */

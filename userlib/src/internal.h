@@ -137,7 +137,7 @@ struct goro_pp {
 	uint32_t async;		/* its goroutine opted in to async preemption */
 	/*
 	 * Goroutines spawned minus goroutines ended here (negative when
-	 * they end on another P), written by the owner only: sched.c's
+	 * they end on another P), written by the owner only: registry.c's
 	 * goro__ngoroutines() sums them. And ids taken a batch at a time
 	 * from sched.goidgen (Go's goidcache): no shared write per spawn.
 	 */
@@ -335,21 +335,31 @@ static inline int ensure_init(void)
 	return goro__init();
 }
 
+/* the clock and the fatal exit (lock.c) */
 int64_t nanotime(void) HIDDEN;
 NORETURN void goro__fatal(const char *fmt, ...) HIDDEN;
 NORETURN void goro__throw(const char *msg) HIDDEN;
+/* The process is exiting: say so (on_exit_stop), stop an M (exit_stop). */
+void goro__on_exit_stop(void) HIDDEN;
+void goro__exit_stop(void) HIDDEN;
 
-/* scheduler (sched.c) */
+/* the scheduler core (sched.c) */
 struct goro_g *goro__curg(void) HIDDEN;
 void goro__park(struct goro_g *g, uint32_t *unlock_after, const char *why) HIDDEN;
 void goro__ready(struct goro_g *g) HIDDEN;
+bool goro__runq_empty(struct goro_pp *pp) HIDDEN;
+void goro__wakep(void) HIDDEN;
+
+/* waiters on sync primitives, channels and descriptors (sync.c) */
 void goro__waiter_park(struct goro_waiter *w, uint32_t *lk, const char *why) HIDDEN;
 void goro__waiter_wake(struct goro_waiter *w) HIDDEN;
 void goro__waiter_init(struct goro_waiter *w) HIDDEN;
-bool goro__runq_empty(struct goro_pp *pp) HIDDEN;
-void goro__wakep(void) HIDDEN;
+
+/* sysmon (sysmon.c) */
 void goro__sysmon_start(void) HIDDEN;
 void goro__checkdead_locked(void) HIDDEN;
+
+/* timers (timer.c) */
 /* Ready pp's due sleepers (onto the caller's P, else the global queue). */
 void goro__timers_run(struct goro_pp *pp) HIDDEN;
 /* ... every P's. */
@@ -359,11 +369,12 @@ int64_t goro__timers_next(void) HIDDEN;
 /* 0 or -ENOMEM. */
 int goro__timer_add(struct goro_timer *t) HIDDEN;
 void goro__timer_del(struct goro_timer *t) HIDDEN;
+
+/* Ms (m.c) */
 void goro__startm(struct goro_pp *pp, bool spinning) HIDDEN;
 bool goro__newm_spare(void) HIDDEN;
 NORETURN void goro__mexit(struct goro_mach *m) HIDDEN;
 void goro__handoffp(struct goro_pp *pp) HIDDEN;
-void goro__preempt_pp(struct goro_pp *pp) HIDDEN;
 
 /* the netpoller (netpoll.c) */
 bool goro__netpoll_inited(void) HIDDEN;
@@ -406,7 +417,7 @@ void goro__altstack_init(struct goro_mach *m) HIDDEN;
 void goro__dump_all(int fd) HIDDEN;
 const char *goro__fn_name(void *fn, char *buf, size_t size) HIDDEN;
 
-/* Live goroutines (sched.c): exact once nobody spawns or ends one. */
+/* Live goroutines (registry.c): exact once nobody spawns or ends one. */
 int64_t goro__ngoroutines(void) HIDDEN;
 
 /* goroutine registry (registry.c); G_* are the uapi's GORO_G_* */
@@ -446,7 +457,7 @@ static inline void g_setwait(struct goro_g *g, const char *why)
 struct goro_mach *goro__ctx_swap(void **save_sp, void *new_sp, struct goro_mach *m) HIDDEN;
 void goro__ctx_entry(void) HIDDEN;
 
-/* sanitizers (sched.c) */
+/* sanitizers (switch.h, switch.c) */
 #if defined(__SANITIZE_ADDRESS__)
 #define GORO_ASAN 1
 #elif defined(__has_feature)

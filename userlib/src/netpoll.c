@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * goro: the netpoller (Go's runtime/netpoll_epoll.go and internal/poll),
- * goro_after and I/O deadlines.
+ * goro: the netpoller (Go's runtime/netpoll_epoll.go and internal/poll)
+ * and I/O deadlines.
  *
  * A goroutine doing I/O tries the call at once, non-blocking. On EAGAIN it
  * parks on the descriptor's poll descriptor (struct pd, one per fd number)
@@ -29,7 +29,7 @@
  * netpollBreak).
  *
  * Timers. goro_after and I/O deadlines, like goro_sleep, are timers on
- * the per-P heaps of the scheduler (struct goro_timer, sched.c; Go 1.14):
+ * the per-P heaps of the scheduler (struct goro_timer, timer.c; Go 1.14):
  * a P's owner runs them at its scheduling points, an M about to go idle
  * runs every P's due ones and then waits (in the poller or parked) no
  * later than the earliest, and a new earliest timer interrupts the M in
@@ -301,64 +301,6 @@ fail:
 	st_rel(&np.state, 2);
 	unlock(&np.lock);
 	return err;
-}
-
-/* ---- goro_after ------------------------------------------------------------------- */
-
-struct after {
-	struct goro_timer t;
-	struct goro_chan *c;
-};
-
-static void after_fire(struct goro_timer *t)
-{
-	struct after *a = (struct after *)t;
-	int64_t now = nanotime();
-
-	goro_chan_trysend(a->c, &now);	/* cap 1, only sender: never full */
-}
-
-static void after_release(struct goro_timer *t)
-{
-	struct after *a = (struct after *)t;
-
-	goro_chan_free(a->c);		/* the timer's reference */
-	free(a);
-}
-
-goro_chan *goro_after(int64_t ns)
-{
-	goro_chan *c = goro_chan_make(sizeof(int64_t), 1);
-	struct after *a;
-
-	if (!c)
-		return NULL;
-	if (ns <= 0) {
-		int64_t now = nanotime();
-
-		goro_chan_trysend(c, &now);
-		return c;
-	}
-	a = calloc(1, sizeof(*a));
-	if (!a) {
-		goro_chan_free(c);
-		errno = ENOMEM;
-		return NULL;
-	}
-	a->t.idx = -1;
-	a->t.when = nanotime() + ns;
-	a->t.fn = after_fire;
-	a->t.release = after_release;
-	a->c = c;
-	goro__chan_ref(c);
-	if (goro__timer_add(&a->t)) {
-		goro_chan_free(c);
-		goro_chan_free(c);
-		free(a);
-		errno = ENOMEM;
-		return NULL;
-	}
-	return c;
 }
 
 /* ---- waiting for a descriptor ------------------------------------------------- */

@@ -147,3 +147,30 @@ int goro_setname(const char *name)
 	st_rlx(&g->name, (const char *)g->gi.name);
 	return 0;
 }
+
+/* ---- counting live goroutines ---------------------------------------------- */
+
+/*
+ * The sum is read while goroutines start and end: one that started on a
+ * P already read and ended on a P not yet read counts only its end, so
+ * the sum may be low (Go's gcount clamps the same way).
+ */
+int64_t goro__ngoroutines(void)
+{
+	int64_t n = ld_rlx(&sched.ngoroutines);
+	int i, np = ld_acq(&sched.nallp);
+
+	for (i = 0; i < np; i++)
+		n += ld_rlx(&sched.allp[i]->ngo);
+	return n < 0 ? 0 : n;
+}
+
+int64_t goro_numgoroutine(void)
+{
+	int64_t n;
+
+	if (ensure_init())
+		return 0;
+	n = goro__ngoroutines();
+	return n < 1 && goro__getm() ? 1 : n;
+}

@@ -3,11 +3,47 @@
  * goro: WaitGroup, Mutex, RWMutex, Cond, Once. Each keeps a FIFO of
  * struct goro_waiter (on the waiter's stack) under its own internal lock
  * word; a goroutine parks with the lock released after its switch, a
- * foreign thread sleeps on the waiter's futex word.
+ * foreign thread sleeps on the waiter's futex word. chan.c and netpoll.c
+ * use the same waiters. A waiting goroutine parks and is readied through
+ * the scheduler core (goro__park, goro__ready: sched.c).
  */
 #include "internal.h"
 
 #include <sched.h>
+
+/* Wait queue entries: a goroutine parks, a foreign thread sleeps. */
+void goro__waiter_init(struct goro_waiter *w)
+{
+	w->next = NULL;
+	w->g = goro__curg();
+	w->futex = 0;
+	w->flag = 0;
+}
+
+/* Sleep until goro__waiter_wake(w); lk (held) is released. */
+void goro__waiter_park(struct goro_waiter *w, uint32_t *lk, const char *why)
+{
+	if (w->g) {
+		goro__park(w->g, lk, why);
+		return;
+	}
+	unlock(lk);
+	while (ld_acq(&w->futex) == 0)
+		goro__futex_wait(&w->futex, 0, 0);
+}
+
+void goro__waiter_wake(struct goro_waiter *w)
+{
+	struct goro_g *g = w->g;
+
+	if (g) {
+		goro__ready(g);
+		return;
+	}
+	/* w may be gone once futex is 1: wake by address only */
+	st_rel(&w->futex, 1);
+	goro__futex_wake(&w->futex, 1);
+}
 
 /* FIFO helpers over (void **head, void **tail) */
 static void q_push(void **head, void **tail, struct goro_waiter *w)
