@@ -461,12 +461,131 @@ static uint32_t rand32(void)
 
 #define SEL_STACK 8
 
+/*
+ * Pass 1, every channel locked (lo, in lock order): the first ready case
+ * in poll order (po) is done and its index returned, the channels
+ * unlocked. -1: none is ready, the channels are still locked.
+ */
+static int select_poll(struct goro_case *cases, struct selent *lo,
+		       const int *po, int np)
+{
+	int k;
+
+	for (k = 0; k < np; k++) {
+		struct goro_case *cs = &cases[po[k]];
+		struct goro_chan *c = cs->chan;
+		struct sudog *sg;
+
+		if (cs->dir == GORO_RECV) {
+			sg = dequeue(&c->sendq);
+			if (sg) {
+				recv_direct(c, sg, cs->elem);
+				selunlock(lo, np);
+				wake(sg);
+				if (cs->ok)
+					*cs->ok = true;
+				return po[k];
+			}
+			if (c->qcount > 0) {
+				buf_get(c, cs->elem);
+				selunlock(lo, np);
+				if (cs->ok)
+					*cs->ok = true;
+				return po[k];
+			}
+			if (c->closed) {
+				selunlock(lo, np);
+				elem_copy(c, cs->elem, NULL);
+				if (cs->ok)
+					*cs->ok = false;
+				return po[k];
+			}
+		} else {
+			if (c->closed) {
+				selunlock(lo, np);
+				chan_panic("send on closed channel");
+			}
+			sg = dequeue(&c->recvq);
+			if (sg) {
+				send_direct(c, sg, cs->elem);
+				selunlock(lo, np);
+				wake(sg);
+				return po[k];
+			}
+			if (c->qcount < c->cap) {
+				buf_put(c, cs->elem);
+				selunlock(lo, np);
+				return po[k];
+			}
+		}
+	}
+	return -1;
+}
+
+/*
+ * Passes 2 and 3, every channel locked and none ready: wait on every
+ * channel (a sudog of sgs each), then leave every other queue once one
+ * fired. Returns the fired case's index, the channels unlocked.
+ */
+static int select_wait(struct goro_case *cases, struct selent *lo,
+		       struct sudog *sgs, int np)
+{
+	struct goro_case *cs;
+	struct selwait sel;
+	struct sudog *f;
+	int k;
+
+	/* pass 2: wait on every channel */
+	waiter_init(&sel.w);
+	sel.done = 0;
+	sel.lk = 0;
+	sel.fired = NULL;
+	for (k = 0; k < np; k++) {
+		struct goro_case *cs = &cases[lo[k].i];
+		struct sudog *sg = &sgs[k];
+
+		sg->w = &sel.w;
+		sg->sel = &sel;
+		sg->elem = cs->elem;
+		sg->c = cs->chan;
+		sg->idx = lo[k].i;
+		sg->success = false;
+		enqueue(cs->dir == GORO_SEND ? &cs->chan->sendq
+					     : &cs->chan->recvq,
+			sg);
+	}
+	lock(&sel.lk);
+	selunlock(lo, np);
+	goro__waiter_park(&sel.w, &sel.lk, "select");
+
+	/* pass 3: off every other queue; the waker took the fired one */
+	sellock(lo, np);
+	for (k = 0; k < np; k++) {
+		struct sudog *sg = &sgs[k];
+
+		if (sg->queued)
+			unlink_sg(cases[sg->idx].dir == GORO_SEND
+					  ? &sg->c->sendq
+					  : &sg->c->recvq,
+				  sg);
+	}
+	selunlock(lo, np);
+	f = sel.fired;
+	cs = &cases[f->idx];
+	if (cs->dir == GORO_SEND) {
+		if (!f->success)
+			chan_panic("send on closed channel");
+	} else if (cs->ok) {
+		*cs->ok = f->success;	/* false: closed, zeroed */
+	}
+	return f->idx;
+}
+
 int goro_select(struct goro_case *cases, int n, bool block)
 {
 	struct selent lo_s[SEL_STACK], *lo = lo_s;
 	int po_s[SEL_STACK], *po = po_s;
 	struct sudog sg_s[SEL_STACK], *sgs = sg_s;
-	struct selwait sel;
 	int i, k, np = 0, ret = -EAGAIN;
 	bool heap = false;
 
@@ -518,112 +637,15 @@ int goro_select(struct goro_case *cases, int n, bool block)
 	}
 	sellock(lo, np);
 
-	/* pass 1: the first ready case in poll order */
-	for (k = 0; k < np; k++) {
-		struct goro_case *cs = &cases[po[k]];
-		struct goro_chan *c = cs->chan;
-		struct sudog *sg;
-
-		if (cs->dir == GORO_RECV) {
-			sg = dequeue(&c->sendq);
-			if (sg) {
-				recv_direct(c, sg, cs->elem);
-				selunlock(lo, np);
-				wake(sg);
-				if (cs->ok)
-					*cs->ok = true;
-				ret = po[k];
-				goto out;
-			}
-			if (c->qcount > 0) {
-				buf_get(c, cs->elem);
-				selunlock(lo, np);
-				if (cs->ok)
-					*cs->ok = true;
-				ret = po[k];
-				goto out;
-			}
-			if (c->closed) {
-				selunlock(lo, np);
-				elem_copy(c, cs->elem, NULL);
-				if (cs->ok)
-					*cs->ok = false;
-				ret = po[k];
-				goto out;
-			}
-		} else {
-			if (c->closed) {
-				selunlock(lo, np);
-				chan_panic("send on closed channel");
-			}
-			sg = dequeue(&c->recvq);
-			if (sg) {
-				send_direct(c, sg, cs->elem);
-				selunlock(lo, np);
-				wake(sg);
-				ret = po[k];
-				goto out;
-			}
-			if (c->qcount < c->cap) {
-				buf_put(c, cs->elem);
-				selunlock(lo, np);
-				ret = po[k];
-				goto out;
-			}
-		}
-	}
+	ret = select_poll(cases, lo, po, np);
+	if (ret >= 0)
+		goto out;
 	if (!block) {
 		selunlock(lo, np);
+		ret = -EAGAIN;
 		goto out;
 	}
-
-	/* pass 2: wait on every channel */
-	waiter_init(&sel.w);
-	sel.done = 0;
-	sel.lk = 0;
-	sel.fired = NULL;
-	for (k = 0; k < np; k++) {
-		struct goro_case *cs = &cases[lo[k].i];
-		struct sudog *sg = &sgs[k];
-
-		sg->w = &sel.w;
-		sg->sel = &sel;
-		sg->elem = cs->elem;
-		sg->c = cs->chan;
-		sg->idx = lo[k].i;
-		sg->success = false;
-		enqueue(cs->dir == GORO_SEND ? &cs->chan->sendq
-					     : &cs->chan->recvq,
-			sg);
-	}
-	lock(&sel.lk);
-	selunlock(lo, np);
-	goro__waiter_park(&sel.w, &sel.lk, "select");
-
-	/* pass 3: off every other queue; the waker took the fired one */
-	sellock(lo, np);
-	for (k = 0; k < np; k++) {
-		struct sudog *sg = &sgs[k];
-
-		if (sg->queued)
-			unlink_sg(cases[sg->idx].dir == GORO_SEND
-					  ? &sg->c->sendq
-					  : &sg->c->recvq,
-				  sg);
-	}
-	selunlock(lo, np);
-	{
-		struct sudog *f = sel.fired;
-		struct goro_case *cs = &cases[f->idx];
-
-		if (cs->dir == GORO_SEND) {
-			if (!f->success)
-				chan_panic("send on closed channel");
-		} else if (cs->ok) {
-			*cs->ok = f->success;	/* false: closed, zeroed */
-		}
-		ret = f->idx;
-	}
+	ret = select_wait(cases, lo, sgs, np);
 out:
 	if (heap) {
 		free(lo);
