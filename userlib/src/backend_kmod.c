@@ -10,7 +10,7 @@
  *    code: any syscall, page fault or futex), the module hands its P to
  *    another M at once; the M comes back holding that P, another one, or
  *    after waiting for one: the scheduler re-reads goro_m.p whenever it
- *    re-enters from goroutine code (current_p);
+ *    re-enters from goroutine code (locks_set(), goro__p_moved);
  *  - a P with work that found no parked M wakes the factory M (a thread
  *    parked with GORO_PARK_FACTORY), which starts a new M.
  * Idle Ms parked for RETIRE_NS while more than nprocs + RETIRE_SPARE Ms are
@@ -19,6 +19,7 @@
  */
 #include "internal.h"
 #include "backend.h"
+#include "backend_kmod.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -51,6 +52,9 @@ static struct {
 	uint64_t nattach;
 	uint64_t spare_gen;
 } K = {.fd = -1};
+
+/* K.hdr for the scheduler's inline reads (backend_kmod.h) */
+struct goro_shared_hdr *goro__kmod_hdr;
 
 static int kioctl(unsigned long cmd, void *arg)
 {
@@ -119,7 +123,7 @@ int goro__kmod_open(char *why, size_t size)
 	K.region = map;
 	K.setup = s;
 	K.hdr = (struct goro_shared_hdr *)(K.region + s.off.hdr);
-	sched.kruntime = K.hdr;
+	goro__kmod_hdr = K.hdr;
 	st_rel(&goro__lock_hooks, 1);
 	/* /proc/goro/<pid>/goroutines reads the registry (optional) */
 	if (s.features & GORO_FEAT_GREG)
@@ -158,6 +162,12 @@ static struct goro_pp *kmod_current_p(struct goro_mach *m)
 	pp = sched.allp[p];
 	pp->m = m;
 	return pp;
+}
+
+/* locks_set() (internal.h) found that the kernel moved m's P */
+void goro__p_moved(struct goro_mach *m)
+{
+	m->p = kmod_current_p(m);
 }
 
 static void kmod_set_nprocs(int n)
@@ -242,12 +252,6 @@ static struct goro_pp *kmod_p_acquire(struct goro_mach *m)
 	return pp;
 }
 
-static void kmod_p_release(struct goro_mach *m, struct goro_pp *pp)
-{
-	(void)m;
-	(void)pp;
-}
-
 static uint32_t kmod_npidle(void)
 {
 	return ld_sc(&K.hdr->npidle);
@@ -266,9 +270,17 @@ static struct goro_pp *kmod_m_park(struct goro_mach *m, int64_t deadline)
 	struct goro_pp *pp = NULL;
 	bool can_retire = !m->g0stack;	/* not the main thread */
 
+	if (deadline && deadline <= nanotime()) {
+		/* no P to run due timers on: ready them to the global
+		 * queue, which PARK's last look then finds */
+		goro__timers_run_all();
+		deadline = goro__timers_next();
+		if (deadline == INT64_MAX)
+			deadline = 0;
+	}
 	lock(&sched.lock);
 	xadd(&sched.nmidle, 1);
-	goro__checkdead_locked();
+	goro__checkdead_locked(true);
 	unlock(&sched.lock);
 	for (;;) {
 		struct goro_park a = {0};
@@ -322,7 +334,7 @@ static struct goro_pp *kmod_m_park(struct goro_mach *m, int64_t deadline)
 	return pp;
 }
 
-static struct goro_pp *kmod_p_yield(struct goro_mach *m)
+struct goro_pp *goro__kmod_p_yield(struct goro_mach *m)
 {
 	struct goro_park a = {.flags = GORO_PARK_NOSTEAL | GORO_PARK_DEADLINE};
 
@@ -368,37 +380,26 @@ static int kmod_wake(void)
 	return ld_sc(&K.hdr->npidle) ? 0 : -1;
 }
 
-static bool kmod_m_wake(struct goro_pp *pp, bool spinning)
+/* Go's startm: the kernel picks the P and the M (kmod_wake). */
+static bool kmod_startm(struct goro_pp *pp, bool spinning)
 {
-	(void)pp;
-	(void)spinning;
-	return false;
+	int r;
+
+	if (pp)	/* a P the caller owns: for a new M */
+		return goro__newm(pp, spinning);
+	r = kmod_wake();
+	if (r == 1)
+		return true;
+	return r == 0 &&
+	       (uint32_t)ld_rlx(&sched.mcount) < sched.maxthreads &&
+	       goro__newm(NULL, spinning);
 }
 
-/* The module hands the P off if the call blocks: nothing to do here. */
-static void kmod_syscall_enter(struct goro_mach *m)
-{
-	(void)m;
-}
-
+/* The module hands the P off if the call blocks: m holds what it says. */
 static bool kmod_syscall_exit(struct goro_mach *m)
 {
 	m->p = kmod_current_p(m);
 	return m->p != NULL;
-}
-
-static bool kmod_in_syscall(struct goro_pp *pp, uint64_t *tick)
-{
-	(void)pp;
-	*tick = 0;
-	return false;
-}
-
-static bool kmod_retake(struct goro_pp *pp, uint64_t tick)
-{
-	(void)pp;
-	(void)tick;
-	return false;
 }
 
 /* A P whose M is blocked has work, and no M is parked to take it. */
@@ -479,22 +480,13 @@ static void kmod_start(void)
 
 const struct goro_backend goro__backend_kmod = {
 	.name = "kmod",
-	.kernel_p = true,
-	.start = kmod_start,
 	.p_create = kmod_p_create,
 	.set_nprocs = kmod_set_nprocs,
-	.m_attach = kmod_m_attach,
-	.m_detach = kmod_m_detach,
 	.p_acquire = kmod_p_acquire,
-	.p_release = kmod_p_release,
 	.npidle = kmod_npidle,
 	.m_park = kmod_m_park,
-	.m_wake = kmod_m_wake,
-	.wake = kmod_wake,
-	.current_p = kmod_current_p,
-	.p_yield = kmod_p_yield,
-	.syscall_enter = kmod_syscall_enter,
+	.startm = kmod_startm,
 	.syscall_exit = kmod_syscall_exit,
-	.retake = kmod_retake,
-	.in_syscall = kmod_in_syscall,
+	.start = kmod_start,
+	.m_attach = kmod_m_attach,
 };

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * goro: the `user` backend. Ps live in the library's own memory, idle Ps
- * and idle Ms are lists under sched.lock (Go's pidle/midle), an idle M
- * sleeps on a futex word of its own, and a P whose M is inside
+ * and idle Ms are lists under sched.lock (Go's pidle/midle, in U below),
+ * an idle M sleeps on a futex word of its own, and a P whose M is inside
  * goro_syscall_enter/exit is GORO_P_BLOCKED until its M comes back or the
  * sysmon thread retakes it (Go's _Psyscall and retake).
  */
@@ -12,6 +12,17 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <sys/mman.h>
+
+/*
+ * The idle Ps (linked through plink[id]) and the idle Ms (through
+ * m->schedlink), under sched.lock; npidle is also read without it.
+ */
+static struct {
+	struct goro_pp *pidle;
+	struct goro_mach *midle;
+	uint32_t npidle;
+	struct goro_pp *plink[GORO_MAX_PROCS];
+} U __attribute__((aligned(CACHELINE)));
 
 /* sched.lock held: from mmap, like the goro_pp (see grow_procs) */
 static struct goro_p *user_p_create(int id)
@@ -28,36 +39,25 @@ static struct goro_p *user_p_create(int id)
 	return kp;
 }
 
-static int user_m_attach(struct goro_mach *m)
-{
-	(void)m;
-	return 0;
-}
-
-static void user_m_detach(struct goro_mach *m)
-{
-	(void)m;
-}
-
 /* sched.lock held */
 static void pidle_push(struct goro_pp *pp)
 {
-	pp->link = sched.pidle;
-	sched.pidle = pp;
-	xadd(&sched.npidle, 1);
+	U.plink[pp->id] = U.pidle;
+	U.pidle = pp;
+	xadd(&U.npidle, 1);
 }
 
 static struct goro_pp *user_p_acquire(struct goro_mach *m)
 {
 	struct goro_pp *pp;
 
-	if (ld_sc(&sched.npidle) == 0)
+	if (ld_sc(&U.npidle) == 0)
 		return NULL;
 	lock(&sched.lock);
-	pp = sched.pidle;
+	pp = U.pidle;
 	if (pp) {
-		sched.pidle = pp->link;
-		xadd(&sched.npidle, -1);
+		U.pidle = U.plink[pp->id];
+		xadd(&U.npidle, -1);
 		st_rlx(&pp->kp->status, GORO_P_RUNNING);
 		st_rlx(&pp->kp->owner, m ? (uint32_t)m->id : GORO_NONE);
 		pp->m = m;
@@ -80,7 +80,7 @@ static void user_p_release(struct goro_mach *m, struct goro_pp *pp)
 
 static uint32_t user_npidle(void)
 {
-	return ld_sc(&sched.npidle);
+	return ld_sc(&U.npidle);
 }
 
 static void user_set_nprocs(int n)
@@ -90,12 +90,12 @@ static void user_set_nprocs(int n)
 
 	lock(&sched.lock);
 	/* retire: off the idle list */
-	for (pl = &sched.pidle; *pl;) {
+	for (pl = &U.pidle; *pl;) {
 		if ((*pl)->id >= n) {
-			*pl = (*pl)->link;
-			xadd(&sched.npidle, -1);
+			*pl = U.plink[(*pl)->id];
+			xadd(&U.npidle, -1);
 		} else {
-			pl = &(*pl)->link;
+			pl = &U.plink[(*pl)->id];
 		}
 	}
 	/* high ids first, so that P0 is the first one taken */
@@ -136,7 +136,7 @@ static bool midle_leave(struct goro_mach *m, uint32_t keep)
 		unlock(&sched.lock);
 		return false;
 	}
-	for (ml = &sched.midle; *ml; ml = &(*ml)->schedlink)
+	for (ml = &U.midle; *ml; ml = &(*ml)->schedlink)
 		if (*ml == m)
 			break;
 	if (!*ml) {
@@ -200,10 +200,10 @@ static struct goro_pp *user_m_park(struct goro_mach *m, int64_t deadline)
 
 	lock(&sched.lock);
 	st_rlx(&m->parkfutex, 0);
-	m->schedlink = sched.midle;
-	sched.midle = m;
+	m->schedlink = U.midle;
+	U.midle = m;
 	xadd(&sched.nmidle, 1);
-	goro__checkdead_locked();
+	goro__checkdead_locked(false);
 	unlock(&sched.lock);
 	if (goro__netpoll_claim(deadline)) {
 		if (park_in_poller(m, deadline))
@@ -246,7 +246,7 @@ static bool user_m_wake(struct goro_pp *pp, bool spinning)
 
 	lock(&sched.lock);
 	/* leave the M in the poller polling when another one is idle */
-	ml = &sched.midle;
+	ml = &U.midle;
 	if (*ml && ld_rlx(&(*ml)->inpoll) && (*ml)->schedlink)
 		ml = &(*ml)->schedlink;
 	m = *ml;
@@ -266,6 +266,22 @@ static bool user_m_wake(struct goro_pp *pp, bool spinning)
 		goro__netpoll_break();
 	goro__futex_wake(&m->parkfutex, 1);
 	return true;
+}
+
+/* Go's startm: an idle P (unless pp is given) to a parked or new M. */
+static bool user_startm(struct goro_pp *pp, bool spinning)
+{
+	if (!pp) {
+		pp = user_p_acquire(NULL);
+		if (!pp)
+			return false;
+	}
+	if (user_m_wake(pp, spinning))
+		return true;
+	if (goro__newm(pp, spinning))
+		return true;
+	user_p_release(NULL, pp);
+	return false;
 }
 
 static void user_syscall_enter(struct goro_mach *m)
@@ -303,15 +319,13 @@ const struct goro_backend goro__backend_user = {
 	.name = "user",
 	.p_create = user_p_create,
 	.set_nprocs = user_set_nprocs,
-	.m_attach = user_m_attach,
-	.m_detach = user_m_detach,
 	.p_acquire = user_p_acquire,
-	.p_release = user_p_release,
 	.npidle = user_npidle,
 	.m_park = user_m_park,
-	.m_wake = user_m_wake,
-	.syscall_enter = user_syscall_enter,
+	.startm = user_startm,
 	.syscall_exit = user_syscall_exit,
-	.retake = user_retake,
+	.p_release = user_p_release,
+	.syscall_enter = user_syscall_enter,
 	.in_syscall = user_in_syscall,
+	.retake = user_retake,
 };

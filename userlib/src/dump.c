@@ -191,7 +191,7 @@ static bool still_dead_later(void)
 	return true;
 }
 
-void goro__checkdead_locked(void)
+void goro__checkdead_locked(bool recheck)
 {
 	int i;
 
@@ -214,7 +214,7 @@ void goro__checkdead_locked(void)
 	if (nthreads() != sched.mcount + 1 + (int)ld_rlx(&sched.nextra) +
 			      SANITIZER_THREADS)
 		return;
-	if (sched.be->kernel_p && !still_dead_later())
+	if (recheck && !still_dead_later())
 		return;
 	if (goro__ngoroutines() == 0) {
 		wrs(2, "fatal error: no goroutines (main called goro_exit) - "

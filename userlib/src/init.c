@@ -159,7 +159,7 @@ static int adopt_main(void)
 	sched.ngoroutines = 1;
 	*m->locks = 1;
 	m->inrt = 1;
-	if (sched.be->m_attach(m))
+	if (sched.be->m_attach && sched.be->m_attach(m))
 		return -EAGAIN;
 	goro__greg_add(&sched.g1);
 	goro__setm(m);

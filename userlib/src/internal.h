@@ -120,7 +120,6 @@ struct goro_pp {
 	int id;
 	uint32_t retired;	/* id >= nprocs: being given up */
 	struct goro_mach *m;	/* owner, or NULL */
-	struct goro_pp *link;	/* idle list */
 	/* stack cache per size class: singly linked through g->freelink */
 	struct goro_g *scache[8];
 	uint32_t nscache[8];
@@ -129,10 +128,6 @@ struct goro_pp {
 	int64_t sm_schedwhen;
 	uint64_t sm_syscalltick;
 	int64_t sm_syscallwhen;
-	/* user backend: P state (uapi GORO_P_*), syscalltick */
-	uint32_t status;
-	uint32_t resv;
-	uint64_t syscalltick;
 	uint32_t fastrand;
 	uint32_t async;		/* its goroutine opted in to async preemption */
 	/*
@@ -204,19 +199,15 @@ struct goro_sched {
 	uint32_t runqsize;
 	int32_t nprocs;
 	int32_t nallp;
-	uint32_t npidle;		/* user backend idle Ps (atomic) */
 	uint32_t nmspinning;
 	uint32_t nmidle;
 	int32_t mcount;			/* live Ms */
 	int32_t mnext;			/* next M id */
 	int32_t msyscall;		/* Ms inside goro_syscall_* */
 	uint32_t maxthreads;
-	struct goro_pp *pidle;		/* user backend */
-	struct goro_mach *midle;		/* user backend */
 	struct goro_mach *allm;
 	struct goro_mach *mfree;	/* retired Ms for reuse (lock) */
 	uint32_t nextra;		/* runtime threads besides Ms and sysmon */
-	struct goro_shared_hdr *kruntime; /* kmod: the module's header */
 	struct goro_pp *allp[GORO_MAX_PROCS];
 	int64_t ngoroutines;		/* + each P's ngo: goro__ngoroutines */
 	int64_t goidgen;
@@ -357,7 +348,12 @@ void goro__waiter_init(struct goro_waiter *w) HIDDEN;
 
 /* sysmon (sysmon.c) */
 void goro__sysmon_start(void) HIDDEN;
-void goro__checkdead_locked(void) HIDDEN;
+/*
+ * The last M parks: a deadlock if nothing can run again. recheck: the
+ * run queues may look empty for a moment (kmod: PARK steals for an M
+ * already counted idle), look again a while later.
+ */
+void goro__checkdead_locked(bool recheck) HIDDEN;
 
 /* timers (timer.c) */
 /* Ready pp's due sleepers (onto the caller's P, else the global queue). */
@@ -372,6 +368,8 @@ void goro__timer_del(struct goro_timer *t) HIDDEN;
 
 /* Ms (m.c) */
 void goro__startm(struct goro_pp *pp, bool spinning) HIDDEN;
+/* Start an M for pp (NULL: it parks for one); false: no thread. */
+bool goro__newm(struct goro_pp *pp, bool spinning) HIDDEN;
 bool goro__newm_spare(void) HIDDEN;
 NORETURN void goro__mexit(struct goro_mach *m) HIDDEN;
 void goro__handoffp(struct goro_pp *pp) HIDDEN;

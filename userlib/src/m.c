@@ -39,12 +39,6 @@ __attribute__((noinline)) void goro__setm(struct goro_mach *m)
 	goro__tls_m = m;
 }
 
-/* locks_set() (internal.h) found that the kernel moved m's P */
-void goro__p_moved(struct goro_mach *m)
-{
-	m->p = sched.be->current_p(m);
-}
-
 /* ---- Ms ----------------------------------------------------------------- */
 
 void goro__stack_bounds_self(struct goro_stack *s)
@@ -74,7 +68,7 @@ static void *mstart(void *arg)
 	m->fastrand = (uint32_t)m->tid * 2654435761U | 1;
 	*m->locks = 1;	/* g0 runs with locks set */
 	m->inrt = 1;
-	if (sched.be->m_attach(m))
+	if (sched.be->m_attach && sched.be->m_attach(m))
 		goro__throw("cannot attach a new M");
 	goro__altstack_init(m);
 	goro__stack_bounds_self(&m->g0.stk);
@@ -139,7 +133,7 @@ static void mput(struct goro_mach *m)
 }
 
 /* Start a new M owning pp. False when no thread could be created. */
-static bool newm(struct goro_pp *pp, bool spinning)
+bool goro__newm(struct goro_pp *pp, bool spinning)
 {
 	struct goro_mach *m;
 	pthread_attr_t a;
@@ -177,7 +171,7 @@ bool goro__newm_spare(void)
 {
 	if ((uint32_t)ld_rlx(&sched.mcount) >= sched.maxthreads)
 		return false;
-	return newm(NULL, false);
+	return goro__newm(NULL, false);
 }
 
 /* The calling M (idle, holding no P, detached) leaves for good. */
@@ -188,37 +182,11 @@ void goro__mexit(struct goro_mach *m)
 	pthread_exit(NULL);
 }
 
+/* Go's startm: the backend wakes or starts the M (backend.h). */
 void goro__startm(struct goro_pp *pp, bool spinning)
 {
-	if (!pp && sched.be->kernel_p) {
-		/* the kernel picks the P and the M */
-		int r = sched.be->wake();
-
-		if (r == 1)
-			return;
-		if (r == 0 && (uint32_t)ld_rlx(&sched.mcount) <
-				      sched.maxthreads &&
-		    newm(NULL, spinning))
-			return;
-		if (spinning)
-			xadd(&sched.nmspinning, -1);
-		return;
-	}
-	if (!pp) {
-		pp = sched.be->p_acquire(NULL);
-		if (!pp) {
-			if (spinning)
-				xadd(&sched.nmspinning, -1);
-			return;
-		}
-	}
-	if (sched.be->m_wake(pp, spinning))
-		return;
-	if (!newm(pp, spinning)) {
-		sched.be->p_release(NULL, pp);
-		if (spinning)
-			xadd(&sched.nmspinning, -1);
-	}
+	if (!sched.be->startm(pp, spinning) && spinning)
+		xadd(&sched.nmspinning, -1);
 }
 
 /* sysmon took pp from a blocked M: give it to someone (Go's handoffp). */
@@ -237,7 +205,7 @@ void goro__handoffp(struct goro_pp *pp)
 		goro__startm(pp, false);
 		return;
 	}
-	sched.be->p_release(NULL, pp);
+	releasep_backend(NULL, pp);
 }
 
 void goro_syscall_enter(void)
@@ -251,7 +219,7 @@ void goro_syscall_enter(void)
 		g_setstatus(m->curg, G_SYSCALL);
 		g_setwait(m->curg, "syscall");
 		m->insyscall = 1;
-		if (m->p)
+		if (m->p && sched.be->syscall_enter)
 			sched.be->syscall_enter(m);
 		rt_leave(m, en);
 	}

@@ -28,6 +28,7 @@
 #include "internal.h"
 #include "sched.h"
 #include "switch.h"
+#include "backend_kmod.h"
 
 #include <errno.h>
 #include <sched.h>
@@ -65,8 +66,7 @@ static void globrunqput_batch(struct goro_g *h, struct goro_g *t, uint32_t n)
 		sched.runqhead = h;
 	sched.runqtail = t;
 	st_sc(&sched.runqsize, sched.runqsize + n);
-	if (sched.kruntime)	/* what PARK's last look reads */
-		st_sc(&sched.kruntime->runqsize, sched.runqsize);
+	kmod_publish_runqsize(sched.runqsize);
 }
 
 static void globrunqput(struct goro_g *g)
@@ -185,8 +185,7 @@ static struct goro_g *globrunqget(struct goro_pp *pp, uint32_t max)
 	if (n > GORO_RUNQ_ENTRIES / 2)
 		n = GORO_RUNQ_ENTRIES / 2;
 	st_sc(&sched.runqsize, sched.runqsize - n);
-	if (sched.kruntime)
-		st_sc(&sched.kruntime->runqsize, sched.runqsize);
+	kmod_publish_runqsize(sched.runqsize);
 	g = sched.runqhead;
 	sched.runqhead = g->schedlink;
 	for (i = 1; i < n; i++) {
@@ -296,7 +295,7 @@ static void drop_retired(struct goro_mach *m)
 		globrunqput(g);
 	m->p = NULL;
 	pp->m = NULL;
-	sched.be->p_release(m, pp);
+	releasep_backend(m, pp);
 }
 
 void goro__schedule(struct goro_mach *m)
@@ -309,11 +308,11 @@ void goro__schedule(struct goro_mach *m)
 			drop_retired(m);
 			pp = NULL;
 		}
-		if (pp && unlikely(p_wanted())) {
+		if (pp && unlikely(kmod_p_wanted())) {
 			/* an M back from a block waits: our P goes to it */
 			m->p = NULL;
 			pp->m = NULL;
-			pp = sched.be->p_yield(m);
+			pp = goro__kmod_p_yield(m);
 			if (pp)
 				acquirep(m, pp);
 			continue;
@@ -440,7 +439,7 @@ top:
 	unlock(&sched.lock);
 	m->p = NULL;
 	pp->m = NULL;
-	sched.be->p_release(m, pp);
+	releasep_backend(m, pp);
 park:
 	was_spinning = m->spinning;
 	if (m->spinning) {
@@ -458,11 +457,6 @@ park:
 			}
 			goto top;
 		}
-	}
-	if (sched.be->kernel_p && goro__timers_next() <= nanotime()) {
-		/* no P to run them on: ready them to the global queue,
-		 * which PARK's last look then finds */
-		goro__timers_run_all();
 	}
 	deadline = goro__timers_next();
 	if (deadline == INT64_MAX)
@@ -731,7 +725,7 @@ void goro_yield(void)
 		rt_leave(g->m, e);
 		return;
 	}
-	if (unlikely(p_wanted())) {
+	if (unlikely(kmod_p_wanted())) {
 		/* an M back from a block waits for a P: via g0, which
 		 * gives it ours (we stay on its run queue) */
 		g_setstatus(g, G_RUNNABLE);
@@ -785,7 +779,6 @@ void goro_exit(void)
 	goexit1(g);
 }
 
-
 void goro_preempt_point(void)
 {
 	struct goro_mach *m = goro__getm();
@@ -794,12 +787,12 @@ void goro_preempt_point(void)
 	if (!m || !m->p || !m->curg)
 		return;
 	if (likely(!ld_rlx(&m->p->kp->preempt))) {
-		if (!sched.be->kernel_p)
+		if (!kmod_m(m))
 			return;
-		/* our P may have been swapped by a block since */
+		/* kmod: our P may have been swapped by a block since */
 		e = rt_enter(m);
 		if (!m->p || (!ld_rlx(&m->p->kp->preempt) &&
-			      !p_wanted())) {
+			      !kmod_p_wanted())) {
 			rt_leave(m, e);
 			return;
 		}
@@ -817,7 +810,7 @@ void goro_preempt_point(void)
 	/* a preempted goroutine goes to the back of the global queue */
 	{
 		/* kmod: an M back from a block waits for our P (g0) */
-		bool away = p_wanted();
+		bool away = kmod_p_wanted();
 		struct goro_g *g = m->curg;
 		struct goro_g *next = away ? NULL : fast_next(m->p);
 

@@ -16,17 +16,6 @@
 #define MAX_STACK (1UL << 30)
 
 /*
- * kmod: an M back from a block waits for a P (the module's nmwaitp).
- * Read inline: it is checked on every scheduling path.
- */
-static inline bool p_wanted(void)
-{
-	struct goro_shared_hdr *h = sched.kruntime;
-
-	return h && unlikely(ld_rlx(&h->nmwaitp) != 0);
-}
-
-/*
  * The runtime is entered from goroutine code on M m (locks_set()). True
  * when this call set locks (the outermost entry), for rt_leave().
  */
@@ -53,6 +42,13 @@ static inline void acquirep(struct goro_mach *m, struct goro_pp *pp)
 {
 	m->p = pp;
 	pp->m = m;
+}
+
+/* pp goes idle (kmod: at the next PARK, see backend.h) */
+static inline void releasep_backend(struct goro_mach *m, struct goro_pp *pp)
+{
+	if (sched.be->p_release)
+		sched.be->p_release(m, pp);
 }
 
 /* sched.c */

@@ -14,6 +14,7 @@
  */
 #include "internal.h"
 #include "backend.h"
+#include "backend_kmod.h"
 
 #include <signal.h>
 #include <time.h>
@@ -29,10 +30,7 @@
  */
 static void publish_ngoroutines(void)
 {
-	uint32_t n = (uint32_t)goro__ngoroutines();
-
-	if (sched.kruntime && ld_rlx(&sched.kruntime->ngoroutines) != n)
-		st_rlx(&sched.kruntime->ngoroutines, n);
+	kmod_publish_ngoroutines((uint32_t)goro__ngoroutines());
 }
 
 static void *sysmon_main(void *arg)
@@ -54,9 +52,11 @@ static void *sysmon_main(void *arg)
 			struct goro_pp *pp = sched.allp[i];
 			struct goro_p *kp = pp->kp;
 			bool insys, sysretake = false;
-			uint64_t tick;
+			uint64_t tick = 0;
 
-			insys = sched.be->in_syscall(pp, &tick);
+			/* kmod: none; the module hands off blocked Ps */
+			insys = sched.be->in_syscall &&
+				sched.be->in_syscall(pp, &tick);
 			if (!insys && ld_rlx(&kp->status) != GORO_P_RUNNING)
 				continue;
 			if (pp->sm_schedtick != ld_rlx(&kp->schedtick)) {
