@@ -278,10 +278,10 @@ static struct goro_pp *kmod_m_park(struct goro_mach *m, int64_t deadline)
 		if (deadline == INT64_MAX)
 			deadline = 0;
 	}
-	lock(&sched.lock);
+	goro__lock(&sched.lock);
 	xadd(&sched.nmidle, 1);
 	goro__checkdead_locked(true);
-	unlock(&sched.lock);
+	goro__unlock(&sched.lock);
 	for (;;) {
 		struct goro_park a = {0};
 		int64_t dl = deadline, retire_at = idle_since + RETIRE_NS;

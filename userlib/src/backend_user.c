@@ -53,7 +53,7 @@ static struct goro_pp *user_p_acquire(struct goro_mach *m)
 
 	if (ld_sc(&U.npidle) == 0)
 		return NULL;
-	lock(&sched.lock);
+	goro__lock(&sched.lock);
 	pp = U.pidle;
 	if (pp) {
 		U.pidle = U.plink[pp->id];
@@ -62,20 +62,20 @@ static struct goro_pp *user_p_acquire(struct goro_mach *m)
 		st_rlx(&pp->kp->owner, m ? (uint32_t)m->id : GORO_NONE);
 		pp->m = m;
 	}
-	unlock(&sched.lock);
+	goro__unlock(&sched.lock);
 	return pp;
 }
 
 static void user_p_release(struct goro_mach *m, struct goro_pp *pp)
 {
 	(void)m;
-	lock(&sched.lock);
+	goro__lock(&sched.lock);
 	pp->m = NULL;
 	st_rlx(&pp->kp->owner, GORO_NONE);
 	st_rlx(&pp->kp->status, GORO_P_IDLE);
 	if (!ld_rlx(&pp->retired))
 		pidle_push(pp);
-	unlock(&sched.lock);
+	goro__unlock(&sched.lock);
 }
 
 static uint32_t user_npidle(void)
@@ -88,7 +88,7 @@ static void user_set_nprocs(int n)
 	struct goro_pp **pl;
 	int i;
 
-	lock(&sched.lock);
+	goro__lock(&sched.lock);
 	/* retire: off the idle list */
 	for (pl = &U.pidle; *pl;) {
 		if ((*pl)->id >= n) {
@@ -112,7 +112,7 @@ static void user_set_nprocs(int n)
 		    !pp->m)
 			pidle_push(pp);
 	}
-	unlock(&sched.lock);
+	goro__unlock(&sched.lock);
 }
 
 /*
@@ -131,21 +131,21 @@ static bool midle_leave(struct goro_mach *m, uint32_t keep)
 {
 	struct goro_mach **ml;
 
-	lock(&sched.lock);
+	goro__lock(&sched.lock);
 	if (ld_acq(&m->parkfutex) || ld_rlx(&sched.nmidle) <= keep) {
-		unlock(&sched.lock);
+		goro__unlock(&sched.lock);
 		return false;
 	}
 	for (ml = &U.midle; *ml; ml = &(*ml)->schedlink)
 		if (*ml == m)
 			break;
 	if (!*ml) {
-		unlock(&sched.lock);
+		goro__unlock(&sched.lock);
 		return false;
 	}
 	*ml = m->schedlink;
 	xadd(&sched.nmidle, -1);
-	unlock(&sched.lock);
+	goro__unlock(&sched.lock);
 	return true;
 }
 
@@ -198,13 +198,13 @@ static struct goro_pp *user_m_park(struct goro_mach *m, int64_t deadline)
 	int64_t retire_at = nanotime() + RETIRE_NS;
 	struct goro_pp *pp;
 
-	lock(&sched.lock);
+	goro__lock(&sched.lock);
 	st_rlx(&m->parkfutex, 0);
 	m->schedlink = U.midle;
 	U.midle = m;
 	xadd(&sched.nmidle, 1);
 	goro__checkdead_locked(false);
-	unlock(&sched.lock);
+	goro__unlock(&sched.lock);
 	if (goro__netpoll_claim(deadline)) {
 		if (park_in_poller(m, deadline))
 			return NULL;
@@ -244,7 +244,7 @@ static bool user_m_wake(struct goro_pp *pp, bool spinning)
 {
 	struct goro_mach *m, **ml;
 
-	lock(&sched.lock);
+	goro__lock(&sched.lock);
 	/* leave the M in the poller polling when another one is idle */
 	ml = &U.midle;
 	if (*ml && ld_rlx(&(*ml)->inpoll) && (*ml)->schedlink)
@@ -254,7 +254,7 @@ static bool user_m_wake(struct goro_pp *pp, bool spinning)
 		*ml = m->schedlink;
 		xadd(&sched.nmidle, -1);
 	}
-	unlock(&sched.lock);
+	goro__unlock(&sched.lock);
 	if (!m)
 		return false;
 	m->nextp = pp;

@@ -135,8 +135,8 @@ static void wake(struct sudog *sg)
 		return;
 	}
 	/* wait until the selector is off its stack (it holds sel->lk) */
-	lock(&sel->lk);
-	unlock(&sel->lk);
+	goro__lock(&sel->lk);
+	goro__unlock(&sel->lk);
 	goro__waiter_wake(&sel->w);
 }
 
@@ -236,11 +236,11 @@ void goro_chan_free(goro_chan *c)
 		return;
 	if (xadd(&c->refs, -1) != 1)
 		return;	/* a pending goro_after timer still holds it */
-	lock(&c->lock);
+	goro__lock(&c->lock);
 	if (c->recvq.first || c->sendq.first)
 		goro__throw("goro_chan_free: channel has blocked senders or "
 			    "receivers");
-	unlock(&c->lock);
+	goro__unlock(&c->lock);
 	free(c);
 }
 
@@ -270,25 +270,25 @@ static int chansend(struct goro_chan *c, const void *elem, bool block)
 	    ((c->cap == 0 && !ld_rlx(&c->recvq.first)) ||
 	     (c->cap && ld_rlx(&c->qcount) == c->cap)))
 		return -EAGAIN;
-	lock(&c->lock);
+	goro__lock(&c->lock);
 	if (unlikely(c->closed)) {
-		unlock(&c->lock);
+		goro__unlock(&c->lock);
 		chan_panic("send on closed channel");
 	}
 	r = dequeue(&c->recvq);
 	if (r) {
 		send_direct(c, r, elem);
-		unlock(&c->lock);
+		goro__unlock(&c->lock);
 		wake(r);
 		return 0;
 	}
 	if (c->qcount < c->cap) {
 		buf_put(c, elem);
-		unlock(&c->lock);
+		goro__unlock(&c->lock);
 		return 0;
 	}
 	if (!block) {
-		unlock(&c->lock);
+		goro__unlock(&c->lock);
 		return -EAGAIN;
 	}
 	waiter_init(&w);
@@ -321,26 +321,26 @@ static int chanrecv(struct goro_chan *c, void *elem, bool block)
 		if (!ld_acq(&c->closed))
 			return -EAGAIN;
 	}
-	lock(&c->lock);
+	goro__lock(&c->lock);
 	if (c->closed && c->qcount == 0) {
-		unlock(&c->lock);
+		goro__unlock(&c->lock);
 		elem_copy(c, elem, NULL);
 		return 0;
 	}
 	s = dequeue(&c->sendq);
 	if (s) {
 		recv_direct(c, s, elem);
-		unlock(&c->lock);
+		goro__unlock(&c->lock);
 		wake(s);
 		return 1;
 	}
 	if (c->qcount > 0) {
 		buf_get(c, elem);
-		unlock(&c->lock);
+		goro__unlock(&c->lock);
 		return 1;
 	}
 	if (!block) {
-		unlock(&c->lock);
+		goro__unlock(&c->lock);
 		return -EAGAIN;
 	}
 	waiter_init(&w);
@@ -387,9 +387,9 @@ void goro_chan_close(goro_chan *c)
 
 	if (!c)
 		chan_panic("close of nil channel");
-	lock(&c->lock);
+	goro__lock(&c->lock);
 	if (c->closed) {
-		unlock(&c->lock);
+		goro__unlock(&c->lock);
 		chan_panic("close of closed channel");
 	}
 	st_rel(&c->closed, 1);
@@ -406,7 +406,7 @@ void goro_chan_close(goro_chan *c)
 		sg->next = list;
 		list = sg;
 	}
-	unlock(&c->lock);
+	goro__unlock(&c->lock);
 	while (list) {
 		sg = list;
 		list = sg->next;	/* read before wake: sg may vanish */
@@ -435,7 +435,7 @@ static void sellock(struct selent *lo, int n)
 
 	for (i = 0; i < n; i++)
 		if (i == 0 || lo[i].c != lo[i - 1].c)
-			lock(&lo[i].c->lock);
+			goro__lock(&lo[i].c->lock);
 }
 
 static void selunlock(struct selent *lo, int n)
@@ -444,7 +444,7 @@ static void selunlock(struct selent *lo, int n)
 
 	for (i = n - 1; i >= 0; i--)
 		if (i == 0 || lo[i].c != lo[i - 1].c)
-			unlock(&lo[i].c->lock);
+			goro__unlock(&lo[i].c->lock);
 }
 
 static uint32_t rand32(void)
@@ -554,7 +554,7 @@ static int select_wait(struct goro_case *cases, struct selent *lo,
 					     : &cs->chan->recvq,
 			sg);
 	}
-	lock(&sel.lk);
+	goro__lock(&sel.lk);
 	selunlock(lo, np);
 	goro__waiter_park(&sel.w, &sel.lk, "select");
 

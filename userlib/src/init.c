@@ -202,9 +202,9 @@ int goro__init(void)
 		sched.default_stack = MAX_STACK;
 	sched.goidgen = 1;
 	goro__stack_init();
-	lock(&sched.lock);
+	goro__lock(&sched.lock);
 	err = grow_procs(default_procs());
-	unlock(&sched.lock);
+	goro__unlock(&sched.lock);
 	if (!err) {
 		sched.be->set_nprocs(sched.nallp);
 		st_sc(&sched.nprocs, sched.nallp);
@@ -231,18 +231,18 @@ int goro_setprocs(int n)
 		return -EAGAIN;
 	if (n <= 0)
 		return ld_rlx(&sched.nprocs);
-	lock(&sched.setprocs_lock);
-	lock(&sched.lock);
+	goro__lock(&sched.setprocs_lock);
+	goro__lock(&sched.lock);
 	err = grow_procs(n);
-	unlock(&sched.lock);
+	goro__unlock(&sched.lock);
 	if (err) {
-		unlock(&sched.setprocs_lock);
+		goro__unlock(&sched.setprocs_lock);
 		return err;
 	}
 	old = ld_rlx(&sched.nprocs);
 	sched.be->set_nprocs(n);
 	st_sc(&sched.nprocs, n);
-	unlock(&sched.setprocs_lock);
+	goro__unlock(&sched.setprocs_lock);
 	for (i = old; i < n; i++)
 		goro__wakep();
 	return old;

@@ -283,15 +283,16 @@ static inline void locks_set(struct goro_mach *m)
 }
 
 /*
- * lock()/unlock(): lock_rt()/unlock_rt() plus, on the kmod backend
- * (goro__lock_hooks), the M's account of the runtime locks it holds or
- * awaits (m->nlocks), so that it keeps its P if it blocks meanwhile.
+ * goro__lock()/goro__unlock(): lock_rt()/unlock_rt() plus, on the kmod
+ * backend (goro__lock_hooks), the M's account of the runtime locks it
+ * holds or awaits (m->nlocks), so that it keeps its P if it blocks
+ * meanwhile.
  * The unlock may run on the next context after a park's switch: on the
  * same M, which is what the account is about.
  */
 extern uint32_t goro__lock_hooks HIDDEN;
 
-static inline void lock(uint32_t *l)
+static inline void goro__lock(uint32_t *l)
 {
 	if (unlikely(goro__lock_hooks)) {
 		struct goro_mach *m = goro__getm();
@@ -302,7 +303,7 @@ static inline void lock(uint32_t *l)
 	lock_rt(l);
 }
 
-static inline void unlock(uint32_t *l)
+static inline void goro__unlock(uint32_t *l)
 {
 	unlock_rt(l);
 	if (unlikely(goro__lock_hooks)) {

@@ -76,7 +76,7 @@ void goro__unlock_wake(uint32_t *l)
 	goro__futex_wake(l, 1);
 }
 
-/* lock()/unlock() keep the M's lock account (internal.h): kmod only */
+/* goro__lock()/goro__unlock() keep the M's lock account (internal.h): kmod */
 uint32_t goro__lock_hooks;
 
 int64_t nanotime(void)

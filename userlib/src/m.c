@@ -87,13 +87,13 @@ struct goro_mach *goro__allocm(void)
 {
 	struct goro_mach *m;
 
-	lock(&sched.lock);
+	goro__lock(&sched.lock);
 	m = sched.mfree;
 	if (m) {
 		/* a retired M's structure (still on allm) */
 		sched.mfree = m->schedlink;
 		sched.mcount++;
-		unlock(&sched.lock);
+		goro__unlock(&sched.lock);
 		m->schedlink = NULL;
 		m->p = m->nextp = NULL;
 		m->curg = NULL;
@@ -104,17 +104,17 @@ struct goro_mach *goro__allocm(void)
 		st_rlx(&m->dead, 0);
 		return m;
 	}
-	unlock(&sched.lock);
+	goro__unlock(&sched.lock);
 	m = calloc(1, sizeof(*m));
 	if (!m)
 		return NULL;
 	m->locks = &m->locks_own;
-	lock(&sched.lock);
+	goro__lock(&sched.lock);
 	m->id = sched.mnext++;
 	sched.mcount++;
 	m->alllink = sched.allm;
 	st_rel(&sched.allm, m);
-	unlock(&sched.lock);
+	goro__unlock(&sched.lock);
 	m->g0.status = G_RUNNING;
 	m->fastrand = (uint32_t)m->id * 2654435761U | 1;
 	return m;
@@ -124,12 +124,12 @@ struct goro_mach *goro__allocm(void)
 /* M m is gone (never started, or leaving): its slot goes to the free list. */
 static void mput(struct goro_mach *m)
 {
-	lock(&sched.lock);
+	goro__lock(&sched.lock);
 	sched.mcount--;
 	st_rlx(&m->dead, 1);
 	m->schedlink = sched.mfree;
 	sched.mfree = m;
-	unlock(&sched.lock);
+	goro__unlock(&sched.lock);
 }
 
 /* Start a new M owning pp. False when no thread could be created. */

@@ -126,7 +126,7 @@ static void pd_event(struct pd *pd, uint32_t ev, struct goro_g **list)
 	struct iowait *w;
 	int mode;
 
-	lock(&pd->lock);
+	goro__lock(&pd->lock);
 	for (mode = RD; mode <= WR; mode++) {
 		uint32_t want = mode == RD ? EPOLLIN | EPOLLRDHUP | EPOLLPRI
 					   : EPOLLOUT;
@@ -142,7 +142,7 @@ static void pd_event(struct pd *pd, uint32_t ev, struct goro_g **list)
 			*list = w->w.g;
 		}
 	}
-	unlock(&pd->lock);
+	goro__unlock(&pd->lock);
 }
 
 bool goro__netpoll_inited(void)
@@ -270,10 +270,10 @@ static int np_init(void)
 
 	if (likely(ld_acq(&np.state) == 1))
 		return 0;
-	lock(&np.lock);
+	goro__lock(&np.lock);
 	if (np.state) {
 		err = np.state == 1 ? 0 : -EAGAIN;
-		unlock(&np.lock);
+		goro__unlock(&np.lock);
 		return err;
 	}
 	np.epfd = epoll_create1(EPOLL_CLOEXEC);
@@ -291,7 +291,7 @@ static int np_init(void)
 	}
 	st_rlx(&np.lastpoll, nanotime());
 	st_rel(&np.state, 1);
-	unlock(&np.lock);
+	goro__unlock(&np.lock);
 	return 0;
 fail:
 	if (np.epfd >= 0)
@@ -299,7 +299,7 @@ fail:
 	if (np.brkfd >= 0)
 		close(np.brkfd);
 	st_rel(&np.state, 2);
-	unlock(&np.lock);
+	goro__unlock(&np.lock);
 	return err;
 }
 
@@ -313,7 +313,7 @@ static void io_timeout(struct goro_timer *t)
 	struct iowait **pl;
 	bool wake = false;
 
-	lock(&pd->lock);
+	goro__lock(&pd->lock);
 	if (w->state == W_QUEUED) {
 		for (pl = &pd->q[w->mode]; *pl; pl = &(*pl)->next)
 			if (*pl == w) {
@@ -325,7 +325,7 @@ static void io_timeout(struct goro_timer *t)
 	} else if (w->state == W_NEW) {
 		w->state = W_TIMEDOUT;	/* it will not park */
 	}
-	unlock(&pd->lock);
+	goro__unlock(&pd->lock);
 	if (wake)
 		goro__waiter_wake(&w->w);
 }
@@ -347,7 +347,7 @@ static int np_register(int fd, struct pd *pd, bool fresh)
 	memset(&ev, 0, sizeof(ev));
 	ev.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLPRI | EPOLLET;
 	ev.data.u64 = (uint64_t)fd;
-	lock(&pd->lock);
+	goro__lock(&pd->lock);
 	if (fresh || !pd->armed) {
 		if (epoll_ctl(np.epfd, EPOLL_CTL_ADD, fd, &ev) == 0 ||
 		    errno == EEXIST)
@@ -355,7 +355,7 @@ static int np_register(int fd, struct pd *pd, bool fresh)
 		else
 			err = -errno;
 	}
-	unlock(&pd->lock);
+	goro__unlock(&pd->lock);
 	return err;
 }
 
@@ -388,9 +388,9 @@ static int netwait(int fd, struct pd *pd, int mode, uint32_t seq,
 		if (goro__timer_add(&w.t))
 			return -ENOMEM;
 	}
-	lock(&pd->lock);
+	goro__lock(&pd->lock);
 	if (w.state == W_TIMEDOUT || ld_rlx(&pd->seq[mode]) != seq) {
-		unlock(&pd->lock);
+		goro__unlock(&pd->lock);
 	} else {
 		w.state = W_QUEUED;
 		w.next = pd->q[mode];
@@ -695,11 +695,11 @@ int goro_close(int fd)
 	struct pd *pd = fd >= 0 ? pd_get(fd) : NULL;
 
 	if (pd && ld_acq(&pd->armed)) {
-		lock(&pd->lock);
+		goro__lock(&pd->lock);
 		if (pd->armed)
 			epoll_ctl(np.epfd, EPOLL_CTL_DEL, fd, NULL);
 		st_rel(&pd->armed, 0);
-		unlock(&pd->lock);
+		goro__unlock(&pd->lock);
 	}
 	return close(fd) < 0 ? -errno : 0;
 }

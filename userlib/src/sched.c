@@ -71,9 +71,9 @@ static void globrunqput_batch(struct goro_g *h, struct goro_g *t, uint32_t n)
 
 static void globrunqput(struct goro_g *g)
 {
-	lock(&sched.lock);
+	goro__lock(&sched.lock);
 	globrunqput_batch(g, g, 1);
-	unlock(&sched.lock);
+	goro__unlock(&sched.lock);
 }
 
 /*
@@ -96,9 +96,9 @@ static bool runqputslow(struct goro_pp *pp, struct goro_g *g, uint32_t h,
 	batch[n] = g;
 	for (i = 0; i < n; i++)
 		batch[i]->schedlink = batch[i + 1];
-	lock(&sched.lock);
+	goro__lock(&sched.lock);
 	globrunqput_batch(batch[0], batch[n], n + 1);
-	unlock(&sched.lock);
+	goro__unlock(&sched.lock);
 	return true;
 }
 
@@ -214,7 +214,7 @@ static inline void after_switch(struct goro_mach *m)
 		globrunqput(prev);
 		break;
 	case AFTER_UNLOCK:
-		unlock(m->after_lock);
+		goro__unlock(m->after_lock);
 		break;
 	case AFTER_FREE:
 		goro__free_g(m, prev);
@@ -324,9 +324,9 @@ void goro__schedule(struct goro_mach *m)
 				goro__timers_run(pp);
 			if (pp->kp->schedtick % 61 == 0 &&
 			    ld_rlx(&sched.runqsize)) {
-				lock(&sched.lock);
+				goro__lock(&sched.lock);
 				g = globrunqget(pp, 1);
-				unlock(&sched.lock);
+				goro__unlock(&sched.lock);
 			}
 			if (!g)
 				g = runqget(pp);
@@ -399,9 +399,9 @@ top:
 	if (g)
 		return g;
 	if (ld_rlx(&sched.runqsize)) {
-		lock(&sched.lock);
+		goro__lock(&sched.lock);
 		g = globrunqget(pp, 0);
-		unlock(&sched.lock);
+		goro__unlock(&sched.lock);
 		if (g)
 			return g;
 	}
@@ -430,13 +430,13 @@ top:
 	}
 
 	/* nothing: give the P up, then look once more (Go's findrunnable) */
-	lock(&sched.lock);
+	goro__lock(&sched.lock);
 	if (sched.runqsize) {
 		g = globrunqget(pp, 0);
-		unlock(&sched.lock);
+		goro__unlock(&sched.lock);
 		return g;
 	}
-	unlock(&sched.lock);
+	goro__unlock(&sched.lock);
 	m->p = NULL;
 	pp->m = NULL;
 	releasep_backend(m, pp);
@@ -620,9 +620,9 @@ struct goro_g *goro__inject(struct goro_mach *m, struct goro_g *list,
 		tail = g;
 	}
 	if (head) {
-		lock(&sched.lock);
+		goro__lock(&sched.lock);
 		globrunqput_batch(head, tail, queued);
-		unlock(&sched.lock);
+		goro__unlock(&sched.lock);
 	}
 	if (queued)
 		goro__wakep();
@@ -735,16 +735,16 @@ void goro_yield(void)
 	}
 	next = NULL;
 	if (pp->kp->schedtick % 61 == 0 && ld_rlx(&sched.runqsize)) {
-		lock(&sched.lock);
+		goro__lock(&sched.lock);
 		next = globrunqget(pp, 1);
-		unlock(&sched.lock);
+		goro__unlock(&sched.lock);
 	}
 	if (!next)
 		next = runqget(pp);
 	if (!next && ld_rlx(&sched.runqsize)) {
-		lock(&sched.lock);
+		goro__lock(&sched.lock);
 		next = globrunqget(pp, 0);
-		unlock(&sched.lock);
+		goro__unlock(&sched.lock);
 	}
 	if (unlikely(ld_rlx(&pp->nexttimer) != INT64_MAX) &&
 	    (pp->kp->schedtick & 15) == 0)

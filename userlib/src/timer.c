@@ -85,7 +85,7 @@ void goro__timers_run(struct goro_pp *pp)
 
 	if (ld_rlx(&pp->nexttimer) > now)
 		return;
-	lock(&pp->tlock);
+	goro__lock(&pp->tlock);
 	while (pp->ntimers && pp->timers[0]->when <= now) {
 		void (*release)(struct goro_timer *t);
 
@@ -102,7 +102,7 @@ void goro__timers_run(struct goro_pp *pp)
 			done = t;
 		}
 	}
-	unlock(&pp->tlock);
+	goro__unlock(&pp->tlock);
 	while ((t = done)) {
 		done = t->next;
 		t->release(t);
@@ -155,7 +155,7 @@ static struct goro_pp *timer_insert(struct goro_timer *t, bool *e,
 	for (;;) {
 		*e = m && rt_enter(m);
 		pp = m && m->p ? m->p : sched.allp[0];
-		lock(&pp->tlock);
+		goro__lock(&pp->tlock);
 		if (pp->ntimers == pp->timercap && h && cap > pp->timercap) {
 			if (pp->ntimers)
 				memcpy(h, pp->timers,
@@ -168,7 +168,7 @@ static struct goro_pp *timer_insert(struct goro_timer *t, bool *e,
 		if (pp->ntimers < pp->timercap)
 			break;
 		cap = pp->timercap ? 2 * pp->timercap : 64;
-		unlock(&pp->tlock);
+		goro__unlock(&pp->tlock);
 		if (m)
 			rt_leave(m, *e);
 		free(h);
@@ -201,7 +201,7 @@ int goro__timer_add(struct goro_timer *t)
 	pp = timer_insert(t, &e, &old);
 	if (!pp)
 		return -ENOMEM;
-	unlock(&pp->tlock);
+	goro__unlock(&pp->tlock);
 	if (m)
 		rt_leave(m, e);
 	free(old);
@@ -212,10 +212,10 @@ void goro__timer_del(struct goro_timer *t)
 {
 	struct goro_pp *pp = t->pp;	/* set once, by the add */
 
-	lock(&pp->tlock);
+	goro__lock(&pp->tlock);
 	if (t->idx >= 0)
 		heap_remove(pp, t);
-	unlock(&pp->tlock);
+	goro__unlock(&pp->tlock);
 }
 
 /* goro_sleep's timer, on the sleeper's stack while it is parked */
