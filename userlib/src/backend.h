@@ -33,7 +33,7 @@ struct goro_backend {
 	 * Where P number id (0 <= id < GORO_MAX_PROCS) lives: return its
 	 * zeroed struct goro_p, or NULL when the backend cannot provide it
 	 * (kmod: past the nprocs fixed at setup). Called once per P, with
-	 * sched.lock held, as nprocs grows.
+	 * goro__sched.lock held, as nprocs grows.
 	 */
 	struct goro_p *(*p_create)(int id);
 

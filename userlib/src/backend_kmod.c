@@ -100,7 +100,8 @@ int goro__kmod_open(char *why, size_t size)
 	}
 	/* every P goro_setprocs may ask for; GORO_IOC_SETPROCS uses fewer */
 	s.nprocs = v.max_procs < GORO_MAX_PROCS ? v.max_procs : GORO_MAX_PROCS;
-	max_ms = sched.maxthreads + 8;	/* + the factory M, start-up races */
+	/* + the factory M, start-up races */
+	max_ms = goro__sched.maxthreads + 8;
 	if (max_ms > v.max_ms)
 		max_ms = v.max_ms;
 	if (max_ms < s.nprocs)
@@ -157,9 +158,9 @@ static struct goro_pp *kmod_current_p(struct goro_mach *m)
 	uint32_t p = ld_acq(&m->km->p);
 	struct goro_pp *pp;
 
-	if (p >= (uint32_t)ld_acq(&sched.nallp))
+	if (p >= (uint32_t)ld_acq(&goro__sched.nallp))
 		return NULL;
-	pp = sched.allp[p];
+	pp = goro__sched.allp[p];
 	pp->m = m;
 	return pp;
 }
@@ -175,8 +176,8 @@ static void kmod_set_nprocs(int n)
 	struct goro_setprocs s = {.nprocs = (uint32_t)n};
 	int i, err;
 
-	for (i = 0; i < sched.nallp; i++) {
-		struct goro_pp *pp = sched.allp[i];
+	for (i = 0; i < goro__sched.nallp; i++) {
+		struct goro_pp *pp = goro__sched.allp[i];
 
 		st_rlx(&pp->retired, i >= n);
 		if (i >= n)
@@ -195,7 +196,7 @@ static void kmod_set_nprocs(int n)
 static int kmod_m_attach(struct goro_mach *m)
 {
 	struct goro_attach a = {0};
-	int i, n = ld_rlx(&sched.nprocs), err = -EBUSY;
+	int i, n = ld_rlx(&goro__sched.nprocs), err = -EBUSY;
 
 	/*
 	 * Whatever was queued before this point, this M finds: it looks at
@@ -206,7 +207,7 @@ static int kmod_m_attach(struct goro_mach *m)
 	xadd(&K.nattach, 1);
 	fence_sc();
 	for (i = 0; i < n && err == -EBUSY; i++) {
-		if (ld_rlx(&sched.allp[i]->kp->status) != GORO_P_IDLE)
+		if (ld_rlx(&goro__sched.allp[i]->kp->status) != GORO_P_IDLE)
 			continue;
 		a.flags = GORO_ATTACH_P;
 		a.p = (uint32_t)i;
@@ -278,10 +279,10 @@ static struct goro_pp *kmod_m_park(struct goro_mach *m, int64_t deadline)
 		if (deadline == INT64_MAX)
 			deadline = 0;
 	}
-	goro__lock(&sched.lock);
-	xadd(&sched.nmidle, 1);
+	goro__lock(&goro__sched.lock);
+	xadd(&goro__sched.nmidle, 1);
 	goro__checkdead_locked(true);
-	goro__unlock(&sched.lock);
+	goro__unlock(&goro__sched.lock);
 	for (;;) {
 		struct goro_park a = {0};
 		int64_t dl = deadline, retire_at = idle_since + RETIRE_NS;
@@ -324,13 +325,13 @@ static struct goro_pp *kmod_m_park(struct goro_mach *m, int64_t deadline)
 		if (err || a.why != GORO_WOKE_DEADLINE || !retire_dl)
 			break;
 		/* idle for RETIRE_NS: leave if enough others are parked */
-		if (xadd(&sched.nmidle, -1) >
-		    (uint32_t)ld_rlx(&sched.nprocs) + RETIRE_SPARE)
+		if (xadd(&goro__sched.nmidle, -1) >
+		    (uint32_t)ld_rlx(&goro__sched.nprocs) + RETIRE_SPARE)
 			kmod_retire(m);
-		xadd(&sched.nmidle, 1);
+		xadd(&goro__sched.nmidle, 1);
 		idle_since = nanotime();
 	}
-	xadd(&sched.nmidle, -1);
+	xadd(&goro__sched.nmidle, -1);
 	return pp;
 }
 
@@ -391,7 +392,7 @@ static bool kmod_startm(struct goro_pp *pp, bool spinning)
 	if (r == 1)
 		return true;
 	return r == 0 &&
-	       (uint32_t)ld_rlx(&sched.mcount) < sched.maxthreads &&
+	       (uint32_t)ld_rlx(&goro__sched.mcount) < goro__sched.maxthreads &&
 	       goro__newm(NULL, spinning);
 }
 
@@ -405,12 +406,12 @@ static bool kmod_syscall_exit(struct goro_mach *m)
 /* A P whose M is blocked has work, and no M is parked to take it. */
 static bool blocked_with_work(void)
 {
-	int i, n = ld_rlx(&sched.nprocs);
+	int i, n = ld_rlx(&goro__sched.nprocs);
 
 	if (ld_acq(&K.hdr->nmidle))
 		return false;
 	for (i = 0; i < n; i++) {
-		struct goro_pp *pp = sched.allp[i];
+		struct goro_pp *pp = goro__sched.allp[i];
 
 		if (ld_acq(&pp->kp->status) == GORO_P_BLOCKED &&
 		    (!goro__runq_empty(pp) || ld_rlx(&K.hdr->runqsize)))
@@ -473,7 +474,7 @@ static void kmod_start(void)
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
 	if (pthread_create(&t, &a, factory_main, NULL) == 0)
-		xadd(&sched.nextra, 1);
+		xadd(&goro__sched.nextra, 1);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	pthread_attr_destroy(&a);
 }

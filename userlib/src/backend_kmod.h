@@ -31,7 +31,7 @@ static inline bool kmod_p_wanted(void)
 	return h && unlikely(ld_rlx(&h->nmwaitp) != 0);
 }
 
-/* sched.lock held: the global queue's size, which PARK's last look reads. */
+/* goro__sched.lock held: the global queue's size, for PARK's last look */
 static inline void kmod_publish_runqsize(uint32_t n)
 {
 	struct goro_shared_hdr *h = goro__kmod_hdr;

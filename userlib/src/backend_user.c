@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * goro: the `user` backend. Ps live in the library's own memory, idle Ps
- * and idle Ms are lists under sched.lock (Go's pidle/midle, in U below),
+ * and idle Ms are lists under goro__sched.lock (Go's pidle/midle, in U below),
  * an idle M sleeps on a futex word of its own, and a P whose M is inside
  * goro_syscall_enter/exit is GORO_P_BLOCKED until its M comes back or the
  * sysmon thread retakes it (Go's _Psyscall and retake).
@@ -15,7 +15,7 @@
 
 /*
  * The idle Ps (linked through plink[id]) and the idle Ms (through
- * m->schedlink), under sched.lock; npidle is also read without it.
+ * m->schedlink), under goro__sched.lock; npidle is also read without it.
  */
 static struct {
 	struct goro_pp *pidle;
@@ -24,7 +24,7 @@ static struct {
 	struct goro_pp *plink[GORO_MAX_PROCS];
 } U __attribute__((aligned(CACHELINE)));
 
-/* sched.lock held: from mmap, like the goro_pp (see grow_procs) */
+/* goro__sched.lock held: from mmap, like the goro_pp (see grow_procs) */
 static struct goro_p *user_p_create(int id)
 {
 	struct goro_p *kp;
@@ -39,7 +39,7 @@ static struct goro_p *user_p_create(int id)
 	return kp;
 }
 
-/* sched.lock held */
+/* goro__sched.lock held */
 static void pidle_push(struct goro_pp *pp)
 {
 	U.plink[pp->id] = U.pidle;
@@ -53,7 +53,7 @@ static struct goro_pp *user_p_acquire(struct goro_mach *m)
 
 	if (ld_sc(&U.npidle) == 0)
 		return NULL;
-	goro__lock(&sched.lock);
+	goro__lock(&goro__sched.lock);
 	pp = U.pidle;
 	if (pp) {
 		U.pidle = U.plink[pp->id];
@@ -62,20 +62,20 @@ static struct goro_pp *user_p_acquire(struct goro_mach *m)
 		st_rlx(&pp->kp->owner, m ? (uint32_t)m->id : GORO_NONE);
 		pp->m = m;
 	}
-	goro__unlock(&sched.lock);
+	goro__unlock(&goro__sched.lock);
 	return pp;
 }
 
 static void user_p_release(struct goro_mach *m, struct goro_pp *pp)
 {
 	(void)m;
-	goro__lock(&sched.lock);
+	goro__lock(&goro__sched.lock);
 	pp->m = NULL;
 	st_rlx(&pp->kp->owner, GORO_NONE);
 	st_rlx(&pp->kp->status, GORO_P_IDLE);
 	if (!ld_rlx(&pp->retired))
 		pidle_push(pp);
-	goro__unlock(&sched.lock);
+	goro__unlock(&goro__sched.lock);
 }
 
 static uint32_t user_npidle(void)
@@ -88,7 +88,7 @@ static void user_set_nprocs(int n)
 	struct goro_pp **pl;
 	int i;
 
-	goro__lock(&sched.lock);
+	goro__lock(&goro__sched.lock);
 	/* retire: off the idle list */
 	for (pl = &U.pidle; *pl;) {
 		if ((*pl)->id >= n) {
@@ -99,8 +99,8 @@ static void user_set_nprocs(int n)
 		}
 	}
 	/* high ids first, so that P0 is the first one taken */
-	for (i = sched.nallp - 1; i >= 0; i--) {
-		struct goro_pp *pp = sched.allp[i];
+	for (i = goro__sched.nallp - 1; i >= 0; i--) {
+		struct goro_pp *pp = goro__sched.allp[i];
 		bool was = ld_rlx(&pp->retired);
 
 		st_rlx(&pp->retired, i >= n);
@@ -112,7 +112,7 @@ static void user_set_nprocs(int n)
 		    !pp->m)
 			pidle_push(pp);
 	}
-	goro__unlock(&sched.lock);
+	goro__unlock(&goro__sched.lock);
 }
 
 /*
@@ -131,21 +131,21 @@ static bool midle_leave(struct goro_mach *m, uint32_t keep)
 {
 	struct goro_mach **ml;
 
-	goro__lock(&sched.lock);
-	if (ld_acq(&m->parkfutex) || ld_rlx(&sched.nmidle) <= keep) {
-		goro__unlock(&sched.lock);
+	goro__lock(&goro__sched.lock);
+	if (ld_acq(&m->parkfutex) || ld_rlx(&goro__sched.nmidle) <= keep) {
+		goro__unlock(&goro__sched.lock);
 		return false;
 	}
 	for (ml = &U.midle; *ml; ml = &(*ml)->schedlink)
 		if (*ml == m)
 			break;
 	if (!*ml) {
-		goro__unlock(&sched.lock);
+		goro__unlock(&goro__sched.lock);
 		return false;
 	}
 	*ml = m->schedlink;
-	xadd(&sched.nmidle, -1);
-	goro__unlock(&sched.lock);
+	xadd(&goro__sched.nmidle, -1);
+	goro__unlock(&goro__sched.lock);
 	return true;
 }
 
@@ -198,13 +198,13 @@ static struct goro_pp *user_m_park(struct goro_mach *m, int64_t deadline)
 	int64_t retire_at = nanotime() + RETIRE_NS;
 	struct goro_pp *pp;
 
-	goro__lock(&sched.lock);
+	goro__lock(&goro__sched.lock);
 	st_rlx(&m->parkfutex, 0);
 	m->schedlink = U.midle;
 	U.midle = m;
-	xadd(&sched.nmidle, 1);
+	xadd(&goro__sched.nmidle, 1);
 	goro__checkdead_locked(false);
-	goro__unlock(&sched.lock);
+	goro__unlock(&goro__sched.lock);
 	if (goro__netpoll_claim(deadline)) {
 		if (park_in_poller(m, deadline))
 			return NULL;
@@ -226,8 +226,10 @@ static struct goro_pp *user_m_park(struct goro_mach *m, int64_t deadline)
 		}
 		if (can_retire && now >= retire_at) {
 			/* idle for RETIRE_NS: leave if enough others are idle */
-			if (midle_leave(m, (uint32_t)ld_rlx(&sched.nprocs) +
-						   RETIRE_SPARE + 1))
+			uint32_t keep = (uint32_t)ld_rlx(&goro__sched.nprocs) +
+					RETIRE_SPARE + 1;
+
+			if (midle_leave(m, keep))
 				goro__mexit(m);
 			retire_at = now + RETIRE_NS;
 		}
@@ -244,7 +246,7 @@ static bool user_m_wake(struct goro_pp *pp, bool spinning)
 {
 	struct goro_mach *m, **ml;
 
-	goro__lock(&sched.lock);
+	goro__lock(&goro__sched.lock);
 	/* leave the M in the poller polling when another one is idle */
 	ml = &U.midle;
 	if (*ml && ld_rlx(&(*ml)->inpoll) && (*ml)->schedlink)
@@ -252,9 +254,9 @@ static bool user_m_wake(struct goro_pp *pp, bool spinning)
 	m = *ml;
 	if (m) {
 		*ml = m->schedlink;
-		xadd(&sched.nmidle, -1);
+		xadd(&goro__sched.nmidle, -1);
 	}
-	goro__unlock(&sched.lock);
+	goro__unlock(&goro__sched.lock);
 	if (!m)
 		return false;
 	m->nextp = pp;

@@ -74,8 +74,9 @@ static void waiter_init(struct goro_waiter *w)
 {
 	ensure_init();
 	goro__waiter_init(w);
-	if (!w->g && !ld_rlx(&sched.foreign))
-		st_rlx(&sched.foreign, 1);	/* a thread may wake goroutines */
+	if (!w->g && !ld_rlx(&goro__sched.foreign))
+		/* a thread may wake goroutines */
+		st_rlx(&goro__sched.foreign, 1);
 }
 
 static void enqueue(struct waitq *q, struct sudog *sg)

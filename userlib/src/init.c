@@ -62,16 +62,16 @@ static int default_procs(void)
 }
 
 /*
- * sched.lock held: make Ps 0..n-1 exist. They come from mmap, not libc's
+ * goro__sched.lock held: make Ps 0..n-1 exist. They come from mmap, not libc's
  * allocator, whose lock may be held by an M waiting in the kernel for a P.
  */
 static int grow_procs(int n)
 {
-	while (sched.nallp < n) {
+	while (goro__sched.nallp < n) {
 		struct goro_pp *pp = mmap(NULL, sizeof(*pp),
 					  PROT_READ | PROT_WRITE,
 					  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-		int id = sched.nallp;
+		int id = goro__sched.nallp;
 
 		if (pp == MAP_FAILED)
 			return -ENOMEM;
@@ -79,7 +79,7 @@ static int grow_procs(int n)
 		/* its timer heap is malloc'd: LSan must scan it */
 		__lsan_register_root_region(pp, sizeof(*pp));
 #endif
-		pp->kp = sched.be->p_create(id);
+		pp->kp = goro__sched.be->p_create(id);
 		if (!pp->kp) {
 #ifdef GORO_ASAN
 			__lsan_unregister_root_region(pp, sizeof(*pp));
@@ -91,8 +91,8 @@ static int grow_procs(int n)
 		pp->retired = 1;	/* setprocs brings it in */
 		pp->fastrand = (uint32_t)id * 2246822519U | 1;
 		pp->nexttimer = INT64_MAX;
-		sched.allp[id] = pp;
-		st_rel(&sched.nallp, id + 1);
+		goro__sched.allp[id] = pp;
+		st_rel(&goro__sched.nallp, id + 1);
 	}
 	return 0;
 }
@@ -110,17 +110,18 @@ static void choose_backend(void)
 	if (want && *want && strcmp(want, "user") && strcmp(want, "kmod"))
 		goro__fatal("goro: GORO_BACKEND=%s: not user or kmod\n", want);
 	if (want && !strcmp(want, "user")) {
-		sched.be = &goro__backend_user;
+		goro__sched.be = &goro__backend_user;
 		snprintf(why, sizeof(why), "GORO_BACKEND=user");
 	} else if (goro__kmod_open(why, sizeof(why)) == 0) {
-		sched.be = &goro__backend_kmod;
+		goro__sched.be = &goro__backend_kmod;
 	} else if (want && !strcmp(want, "kmod")) {
 		goro__fatal("goro: GORO_BACKEND=kmod, but %s\n", why);
 	} else {
-		sched.be = &goro__backend_user;
+		goro__sched.be = &goro__backend_user;
 	}
 	if (getenv("GORO_DEBUG"))
-		fprintf(stderr, "goro: backend %s (%s)\n", sched.be->name, why);
+		fprintf(stderr, "goro: backend %s (%s)\n",
+			goro__sched.be->name, why);
 }
 
 /* The main thread becomes M0 running goroutine 1 on its own stack. */
@@ -148,31 +149,31 @@ static int adopt_main(void)
 	goro__g_prepare(&m->g0);
 	m->g0.stk.hi = (char *)stk + G0_STACK;
 
-	sched.g1.id = 1;
-	sched.g1.status = G_RUNNING;
-	sched.g1.m = m;
-	sched.g1.name = "main";
-	goro__stack_bounds_self(&sched.g1.stk);
+	goro__sched.g1.id = 1;
+	goro__sched.g1.status = G_RUNNING;
+	goro__sched.g1.m = m;
+	goro__sched.g1.name = "main";
+	goro__stack_bounds_self(&goro__sched.g1.stk);
 #ifdef GORO_TSAN
-	sched.g1.tsan_fiber = __tsan_get_current_fiber();
+	goro__sched.g1.tsan_fiber = __tsan_get_current_fiber();
 #endif
-	sched.ngoroutines = 1;
+	goro__sched.ngoroutines = 1;
 	*m->locks = 1;
 	m->inrt = 1;
-	if (sched.be->m_attach && sched.be->m_attach(m))
+	if (goro__sched.be->m_attach && goro__sched.be->m_attach(m))
 		return -EAGAIN;
-	goro__greg_add(&sched.g1);
+	goro__greg_add(&goro__sched.g1);
 	goro__setm(m);
 	goro__altstack_init(m);
-	m->curg = &sched.g1;
-	pp = sched.be->p_acquire(m);
+	m->curg = &goro__sched.g1;
+	pp = goro__sched.be->p_acquire(m);
 	if (pp) {
 		acquirep(m, pp);
 	} else {
 		/* every P is busy (foreign threads started goroutines) */
-		goro__gswitch(m, &sched.g1, &m->g0, AFTER_GLOBAL, NULL);
+		goro__gswitch(m, &goro__sched.g1, &m->g0, AFTER_GLOBAL, NULL);
 	}
-	rt_leave(sched.g1.m, true);	/* back to main's code */
+	rt_leave(goro__sched.g1.m, true);	/* back to main's code */
 	return 0;
 }
 
@@ -181,33 +182,33 @@ int goro__init(void)
 	int st, err = 0;
 	bool main_thread;
 
-	while ((st = ld_acq(&sched.started)) != 2) {
+	while ((st = ld_acq(&goro__sched.started)) != 2) {
 		if (st == 3)
 			return -EAGAIN;
-		if (st == 0 && cas(&sched.started, 0, 1))
+		if (st == 0 && cas(&goro__sched.started, 0, 1))
 			break;
 		sched_yield();
 	}
 	if (st == 2)
 		return 0;
 	main_thread = syscall(SYS_gettid) == getpid();
-	sched.maxthreads = env_int("GORO_MAXTHREADS");
-	if (!sched.maxthreads)
-		sched.maxthreads = 10000;
+	goro__sched.maxthreads = env_int("GORO_MAXTHREADS");
+	if (!goro__sched.maxthreads)
+		goro__sched.maxthreads = 10000;
 	choose_backend();
-	sched.default_stack = env_int("GORO_STACK");
-	if (!sched.default_stack)
-		sched.default_stack = DEFAULT_STACK;
-	if (sched.default_stack > MAX_STACK)
-		sched.default_stack = MAX_STACK;
-	sched.goidgen = 1;
+	goro__sched.default_stack = env_int("GORO_STACK");
+	if (!goro__sched.default_stack)
+		goro__sched.default_stack = DEFAULT_STACK;
+	if (goro__sched.default_stack > MAX_STACK)
+		goro__sched.default_stack = MAX_STACK;
+	goro__sched.goidgen = 1;
 	goro__stack_init();
-	goro__lock(&sched.lock);
+	goro__lock(&goro__sched.lock);
 	err = grow_procs(default_procs());
-	goro__unlock(&sched.lock);
+	goro__unlock(&goro__sched.lock);
 	if (!err) {
-		sched.be->set_nprocs(sched.nallp);
-		st_sc(&sched.nprocs, sched.nallp);
+		goro__sched.be->set_nprocs(goro__sched.nallp);
+		st_sc(&goro__sched.nprocs, goro__sched.nallp);
 	}
 	goro__signals_init();
 	atexit(goro__on_exit_stop);
@@ -215,9 +216,9 @@ int goro__init(void)
 		err = adopt_main();
 	if (!err)
 		goro__sysmon_start();
-	if (!err && sched.be->start)
-		sched.be->start();
-	st_rel(&sched.started, err ? 3 : 2);
+	if (!err && goro__sched.be->start)
+		goro__sched.be->start();
+	st_rel(&goro__sched.started, err ? 3 : 2);
 	return err;
 }
 
@@ -230,19 +231,19 @@ int goro_setprocs(int n)
 	if (ensure_init())
 		return -EAGAIN;
 	if (n <= 0)
-		return ld_rlx(&sched.nprocs);
-	goro__lock(&sched.setprocs_lock);
-	goro__lock(&sched.lock);
+		return ld_rlx(&goro__sched.nprocs);
+	goro__lock(&goro__sched.setprocs_lock);
+	goro__lock(&goro__sched.lock);
 	err = grow_procs(n);
-	goro__unlock(&sched.lock);
+	goro__unlock(&goro__sched.lock);
 	if (err) {
-		goro__unlock(&sched.setprocs_lock);
+		goro__unlock(&goro__sched.setprocs_lock);
 		return err;
 	}
-	old = ld_rlx(&sched.nprocs);
-	sched.be->set_nprocs(n);
-	st_sc(&sched.nprocs, n);
-	goro__unlock(&sched.setprocs_lock);
+	old = ld_rlx(&goro__sched.nprocs);
+	goro__sched.be->set_nprocs(n);
+	st_sc(&goro__sched.nprocs, n);
+	goro__unlock(&goro__sched.setprocs_lock);
 	for (i = old; i < n; i++)
 		goro__wakep();
 	return old;
@@ -252,12 +253,12 @@ int goro_numprocs(void)
 {
 	if (ensure_init())
 		return 1;
-	return ld_rlx(&sched.nprocs);
+	return ld_rlx(&goro__sched.nprocs);
 }
 
 const char *goro_backend(void)
 {
 	if (ensure_init())
 		return "user";
-	return sched.be->name;
+	return goro__sched.be->name;
 }

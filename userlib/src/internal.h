@@ -134,7 +134,7 @@ struct goro_pp {
 	 * Goroutines spawned minus goroutines ended here (negative when
 	 * they end on another P), written by the owner only: registry.c's
 	 * goro__ngoroutines() sums them. And ids taken a batch at a time
-	 * from sched.goidgen (Go's goidcache): no shared write per spawn.
+	 * from goro__sched.goidgen (Go's goidcache): no shared write per spawn.
 	 */
 	int64_t ngo;
 	int64_t goidcache, goidcacheend;
@@ -177,7 +177,7 @@ struct goro_mach {
 	uint32_t nlocks;		/* runtime locks held or awaited */
 	uint32_t kid;			/* kmod: slot in the module's M table */
 	struct goro_m *km;		/* kmod: that slot */
-	uint32_t dead;			/* retired, on sched.mfree */
+	uint32_t dead;			/* retired, on the mfree list */
 	/* after-switch action for the context that just left */
 	int after;
 	struct goro_g *after_g;
@@ -224,7 +224,6 @@ struct goro_sched {
 };
 
 extern struct goro_sched goro__sched HIDDEN;
-#define sched goro__sched
 
 /*
  * The calling thread's M, or NULL on a foreign thread. A goroutine may
@@ -322,7 +321,7 @@ static inline void goro__unlock(uint32_t *l)
 int goro__init(void) HIDDEN;
 static inline int ensure_init(void)
 {
-	if (likely(ld_acq(&sched.started) == 2))
+	if (likely(ld_acq(&goro__sched.started) == 2))
 		return 0;
 	return goro__init();
 }

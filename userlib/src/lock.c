@@ -96,7 +96,7 @@ void goro__exit_stop(void)
 {
 	uint32_t never = 0;
 
-	if (ld_rlx(&sched.exit_tid) == (pid_t)syscall(SYS_gettid))
+	if (ld_rlx(&goro__sched.exit_tid) == (pid_t)syscall(SYS_gettid))
 		return;
 	for (;;)
 		goro__futex_wait(&never, 0, 0);
@@ -104,8 +104,8 @@ void goro__exit_stop(void)
 
 void goro__on_exit_stop(void)
 {
-	st_rlx(&sched.exit_tid, (pid_t)syscall(SYS_gettid));
-	st_sc(&sched.exiting, 1);
+	st_rlx(&goro__sched.exit_tid, (pid_t)syscall(SYS_gettid));
+	st_sc(&goro__sched.exiting, 1);
 }
 
 void goro__fatal(const char *fmt, ...)

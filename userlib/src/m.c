@@ -68,7 +68,7 @@ static void *mstart(void *arg)
 	m->fastrand = (uint32_t)m->tid * 2654435761U | 1;
 	*m->locks = 1;	/* g0 runs with locks set */
 	m->inrt = 1;
-	if (sched.be->m_attach && sched.be->m_attach(m))
+	if (goro__sched.be->m_attach && goro__sched.be->m_attach(m))
 		goro__throw("cannot attach a new M");
 	goro__altstack_init(m);
 	goro__stack_bounds_self(&m->g0.stk);
@@ -87,13 +87,13 @@ struct goro_mach *goro__allocm(void)
 {
 	struct goro_mach *m;
 
-	goro__lock(&sched.lock);
-	m = sched.mfree;
+	goro__lock(&goro__sched.lock);
+	m = goro__sched.mfree;
 	if (m) {
 		/* a retired M's structure (still on allm) */
-		sched.mfree = m->schedlink;
-		sched.mcount++;
-		goro__unlock(&sched.lock);
+		goro__sched.mfree = m->schedlink;
+		goro__sched.mcount++;
+		goro__unlock(&goro__sched.lock);
 		m->schedlink = NULL;
 		m->p = m->nextp = NULL;
 		m->curg = NULL;
@@ -104,17 +104,17 @@ struct goro_mach *goro__allocm(void)
 		st_rlx(&m->dead, 0);
 		return m;
 	}
-	goro__unlock(&sched.lock);
+	goro__unlock(&goro__sched.lock);
 	m = calloc(1, sizeof(*m));
 	if (!m)
 		return NULL;
 	m->locks = &m->locks_own;
-	goro__lock(&sched.lock);
-	m->id = sched.mnext++;
-	sched.mcount++;
-	m->alllink = sched.allm;
-	st_rel(&sched.allm, m);
-	goro__unlock(&sched.lock);
+	goro__lock(&goro__sched.lock);
+	m->id = goro__sched.mnext++;
+	goro__sched.mcount++;
+	m->alllink = goro__sched.allm;
+	st_rel(&goro__sched.allm, m);
+	goro__unlock(&goro__sched.lock);
 	m->g0.status = G_RUNNING;
 	m->fastrand = (uint32_t)m->id * 2654435761U | 1;
 	return m;
@@ -124,12 +124,12 @@ struct goro_mach *goro__allocm(void)
 /* M m is gone (never started, or leaving): its slot goes to the free list. */
 static void mput(struct goro_mach *m)
 {
-	goro__lock(&sched.lock);
-	sched.mcount--;
+	goro__lock(&goro__sched.lock);
+	goro__sched.mcount--;
 	st_rlx(&m->dead, 1);
-	m->schedlink = sched.mfree;
-	sched.mfree = m;
-	goro__unlock(&sched.lock);
+	m->schedlink = goro__sched.mfree;
+	goro__sched.mfree = m;
+	goro__unlock(&goro__sched.lock);
 }
 
 /* Start a new M owning pp. False when no thread could be created. */
@@ -140,7 +140,7 @@ bool goro__newm(struct goro_pp *pp, bool spinning)
 	sigset_t all, old;
 	int err;
 
-	if ((uint32_t)ld_rlx(&sched.mcount) >= sched.maxthreads)
+	if ((uint32_t)ld_rlx(&goro__sched.mcount) >= goro__sched.maxthreads)
 		goro__throw("thread exhaustion");
 	m = goro__allocm();
 	if (!m)
@@ -169,7 +169,7 @@ bool goro__newm(struct goro_pp *pp, bool spinning)
 /* kmod's factory M: a new M without a P (it parks to get one). */
 bool goro__newm_spare(void)
 {
-	if ((uint32_t)ld_rlx(&sched.mcount) >= sched.maxthreads)
+	if ((uint32_t)ld_rlx(&goro__sched.mcount) >= goro__sched.maxthreads)
 		return false;
 	return goro__newm(NULL, false);
 }
@@ -185,19 +185,19 @@ void goro__mexit(struct goro_mach *m)
 /* Go's startm: the backend wakes or starts the M (backend.h). */
 void goro__startm(struct goro_pp *pp, bool spinning)
 {
-	if (!sched.be->startm(pp, spinning) && spinning)
-		xadd(&sched.nmspinning, -1);
+	if (!goro__sched.be->startm(pp, spinning) && spinning)
+		xadd(&goro__sched.nmspinning, -1);
 }
 
 /* sysmon took pp from a blocked M: give it to someone (Go's handoffp). */
 void goro__handoffp(struct goro_pp *pp)
 {
-	if (!goro__runq_empty(pp) || ld_sc(&sched.runqsize)) {
+	if (!goro__runq_empty(pp) || ld_sc(&goro__sched.runqsize)) {
 		goro__startm(pp, false);
 		return;
 	}
-	if (ld_sc(&sched.nmspinning) + sched.be->npidle() == 0 &&
-	    cas(&sched.nmspinning, 0, 1)) {
+	if (ld_sc(&goro__sched.nmspinning) + goro__sched.be->npidle() == 0 &&
+	    cas(&goro__sched.nmspinning, 0, 1)) {
 		goro__startm(pp, true);
 		return;
 	}
@@ -219,8 +219,8 @@ void goro_syscall_enter(void)
 		g_setstatus(m->curg, G_SYSCALL);
 		g_setwait(m->curg, "syscall");
 		m->insyscall = 1;
-		if (m->p && sched.be->syscall_enter)
-			sched.be->syscall_enter(m);
+		if (m->p && goro__sched.be->syscall_enter)
+			goro__sched.be->syscall_enter(m);
 		rt_leave(m, en);
 	}
 	errno = e;
@@ -241,10 +241,10 @@ void goro_syscall_exit(void)
 	g = m->curg;
 	m->insyscall = 0;
 	en = rt_enter(m);
-	if (!sched.be->syscall_exit(m)) {
+	if (!goro__sched.be->syscall_exit(m)) {
 		/* the P was handed off: take an idle one or queue and wait */
 		m->p = NULL;
-		pp = sched.be->p_acquire(m);
+		pp = goro__sched.be->p_acquire(m);
 		if (pp) {
 			acquirep(m, pp);
 		} else {

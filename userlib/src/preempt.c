@@ -119,7 +119,7 @@ __attribute__((no_sanitize_address)) static void try_preempt(ucontext_t *uc)
 	if (!g || !g->async_preempt || pc < g->apc_lo || pc >= g->apc_hi)
 		return;
 	if (!m->p || m->insyscall || ld_rlx(&g->status) != G_RUNNING ||
-	    !ld_rlx(&m->p->kp->preempt) || ld_rlx(&sched.exiting))
+	    !ld_rlx(&m->p->kp->preempt) || ld_rlx(&goro__sched.exiting))
 		return;
 	/* struct _fpx_sw_bytes in the fxsave area: magic1, extended_size */
 	memcpy(&magic, fp + 464, sizeof(magic));

@@ -44,7 +44,7 @@ void goro__greg_add(struct goro_g *g)
 	st_rlx(&g->gi.id, (uint64_t)g->id);
 	st_rlx(&g->gi.waitreason, GORO_WAIT_NONE);
 	st_rlx(&g->gi.entry,
-	       g == &sched.g1 ? 0 : (uint64_t)(uintptr_t)g->fn);
+	       g == &goro__sched.g1 ? 0 : (uint64_t)(uintptr_t)g->fn);
 	copy_name(g, g->name);
 	/* a reused slot's entry comes back to life last */
 	st_rel(&g->gi.state, ld_rlx(&g->status));
@@ -157,11 +157,11 @@ int goro_setname(const char *name)
  */
 int64_t goro__ngoroutines(void)
 {
-	int64_t n = ld_rlx(&sched.ngoroutines);
-	int i, np = ld_acq(&sched.nallp);
+	int64_t n = ld_rlx(&goro__sched.ngoroutines);
+	int i, np = ld_acq(&goro__sched.nallp);
 
 	for (i = 0; i < np; i++)
-		n += ld_rlx(&sched.allp[i]->ngo);
+		n += ld_rlx(&goro__sched.allp[i]->ngo);
 	return n < 0 ? 0 : n;
 }
 

@@ -56,24 +56,24 @@ struct goro_g *goro__curg(void)
 #define H(g) ((__u64)(uintptr_t)(g))
 #define G(h) ((struct goro_g *)(uintptr_t)(h))
 
-/* sched.lock held */
+/* goro__sched.lock held */
 static void globrunqput_batch(struct goro_g *h, struct goro_g *t, uint32_t n)
 {
 	t->schedlink = NULL;
-	if (sched.runqtail)
-		sched.runqtail->schedlink = h;
+	if (goro__sched.runqtail)
+		goro__sched.runqtail->schedlink = h;
 	else
-		sched.runqhead = h;
-	sched.runqtail = t;
-	st_sc(&sched.runqsize, sched.runqsize + n);
-	kmod_publish_runqsize(sched.runqsize);
+		goro__sched.runqhead = h;
+	goro__sched.runqtail = t;
+	st_sc(&goro__sched.runqsize, goro__sched.runqsize + n);
+	kmod_publish_runqsize(goro__sched.runqsize);
 }
 
 static void globrunqput(struct goro_g *g)
 {
-	goro__lock(&sched.lock);
+	goro__lock(&goro__sched.lock);
 	globrunqput_batch(g, g, 1);
-	goro__unlock(&sched.lock);
+	goro__unlock(&goro__sched.lock);
 }
 
 /*
@@ -96,9 +96,9 @@ static bool runqputslow(struct goro_pp *pp, struct goro_g *g, uint32_t h,
 	batch[n] = g;
 	for (i = 0; i < n; i++)
 		batch[i]->schedlink = batch[i + 1];
-	goro__lock(&sched.lock);
+	goro__lock(&goro__sched.lock);
 	globrunqput_batch(batch[0], batch[n], n + 1);
-	goro__unlock(&sched.lock);
+	goro__unlock(&goro__sched.lock);
 	return true;
 }
 
@@ -170,32 +170,32 @@ static struct goro_g *runqsteal(struct goro_pp *pp, struct goro_pp *victim,
 	return g;
 }
 
-/* sched.lock held: up to max (0 = a fair share) from the global queue. */
+/* goro__sched.lock held: up to max (0 = a fair share) from the global queue. */
 static struct goro_g *globrunqget(struct goro_pp *pp, uint32_t max)
 {
-	uint32_t n = sched.runqsize, i;
+	uint32_t n = goro__sched.runqsize, i;
 	struct goro_g *g;
 
 	if (n == 0)
 		return NULL;
-	if (n > sched.runqsize / ld_rlx(&sched.nprocs) + 1)
-		n = sched.runqsize / ld_rlx(&sched.nprocs) + 1;
+	if (n > goro__sched.runqsize / ld_rlx(&goro__sched.nprocs) + 1)
+		n = goro__sched.runqsize / ld_rlx(&goro__sched.nprocs) + 1;
 	if (max && n > max)
 		n = max;
 	if (n > GORO_RUNQ_ENTRIES / 2)
 		n = GORO_RUNQ_ENTRIES / 2;
-	st_sc(&sched.runqsize, sched.runqsize - n);
-	kmod_publish_runqsize(sched.runqsize);
-	g = sched.runqhead;
-	sched.runqhead = g->schedlink;
+	st_sc(&goro__sched.runqsize, goro__sched.runqsize - n);
+	kmod_publish_runqsize(goro__sched.runqsize);
+	g = goro__sched.runqhead;
+	goro__sched.runqhead = g->schedlink;
 	for (i = 1; i < n; i++) {
-		struct goro_g *x = sched.runqhead;
+		struct goro_g *x = goro__sched.runqhead;
 
-		sched.runqhead = x->schedlink;
+		goro__sched.runqhead = x->schedlink;
 		runqput(pp, x, false);
 	}
-	if (!sched.runqhead)
-		sched.runqtail = NULL;
+	if (!goro__sched.runqhead)
+		goro__sched.runqtail = NULL;
 	return g;
 }
 
@@ -246,7 +246,7 @@ static void execute(struct goro_mach *m, struct goro_g *from, struct goro_g *g,
 {
 	struct goro_p *kp = m->p->kp;
 
-	if (unlikely(ld_rlx(&sched.exiting)))
+	if (unlikely(ld_rlx(&goro__sched.exiting)))
 		goro__exit_stop();
 	st_rlx(&kp->schedtick, kp->schedtick + 1);
 	if (ld_rlx(&kp->preempt))
@@ -281,7 +281,7 @@ static inline void wakep_after_rmw(void);
 static void resetspinning(struct goro_mach *m)
 {
 	m->spinning = 0;
-	xadd(&sched.nmspinning, -1);
+	xadd(&goro__sched.nmspinning, -1);
 	wakep_after_rmw();
 }
 
@@ -323,10 +323,10 @@ void goro__schedule(struct goro_mach *m)
 			if (ld_rlx(&pp->nexttimer) != INT64_MAX)
 				goro__timers_run(pp);
 			if (pp->kp->schedtick % 61 == 0 &&
-			    ld_rlx(&sched.runqsize)) {
-				goro__lock(&sched.lock);
+			    ld_rlx(&goro__sched.runqsize)) {
+				goro__lock(&goro__sched.lock);
 				g = globrunqget(pp, 1);
-				goro__unlock(&sched.lock);
+				goro__unlock(&goro__sched.lock);
 			}
 			if (!g)
 				g = runqget(pp);
@@ -346,13 +346,13 @@ void goro__schedule(struct goro_mach *m)
 
 static struct goro_g *stealwork(struct goro_mach *m)
 {
-	int n = ld_rlx(&sched.nprocs), i, k;
+	int n = ld_rlx(&goro__sched.nprocs), i, k;
 
 	for (i = 0; i < 4; i++) {
 		int start = fastrand(&m->fastrand) % n;
 
 		for (k = 0; k < n; k++) {
-			struct goro_pp *v = sched.allp[(start + k) % n];
+			struct goro_pp *v = goro__sched.allp[(start + k) % n];
 			struct goro_g *g;
 
 			if (v == m->p)
@@ -367,12 +367,12 @@ static struct goro_g *stealwork(struct goro_mach *m)
 
 static bool any_work(void)
 {
-	int i, n = ld_acq(&sched.nallp);
+	int i, n = ld_acq(&goro__sched.nallp);
 
-	if (ld_sc(&sched.runqsize))
+	if (ld_sc(&goro__sched.runqsize))
 		return true;
 	for (i = 0; i < n; i++)
-		if (!goro__runq_empty(sched.allp[i]))
+		if (!goro__runq_empty(goro__sched.allp[i]))
 			return true;
 	return false;
 }
@@ -398,10 +398,10 @@ top:
 	g = runqget(pp);
 	if (g)
 		return g;
-	if (ld_rlx(&sched.runqsize)) {
-		goro__lock(&sched.lock);
+	if (ld_rlx(&goro__sched.runqsize)) {
+		goro__lock(&goro__sched.lock);
 		g = globrunqget(pp, 0);
-		goro__unlock(&sched.lock);
+		goro__unlock(&goro__sched.lock);
 		if (g)
 			return g;
 	}
@@ -409,12 +409,12 @@ top:
 	g = goro__netpoll_check(m, true);
 	if (g)
 		return g;
-	if (m->spinning || 2 * ld_sc(&sched.nmspinning) <
-				   (uint32_t)ld_rlx(&sched.nprocs) -
-					   sched.be->npidle()) {
+	if (m->spinning || 2 * ld_sc(&goro__sched.nmspinning) <
+				   (uint32_t)ld_rlx(&goro__sched.nprocs) -
+					   goro__sched.be->npidle()) {
 		if (!m->spinning) {
 			m->spinning = 1;
-			xadd(&sched.nmspinning, 1);
+			xadd(&goro__sched.nmspinning, 1);
 		}
 		g = stealwork(m);
 		if (g)
@@ -430,13 +430,13 @@ top:
 	}
 
 	/* nothing: give the P up, then look once more (Go's findrunnable) */
-	goro__lock(&sched.lock);
-	if (sched.runqsize) {
+	goro__lock(&goro__sched.lock);
+	if (goro__sched.runqsize) {
 		g = globrunqget(pp, 0);
-		goro__unlock(&sched.lock);
+		goro__unlock(&goro__sched.lock);
 		return g;
 	}
-	goro__unlock(&sched.lock);
+	goro__unlock(&goro__sched.lock);
 	m->p = NULL;
 	pp->m = NULL;
 	releasep_backend(m, pp);
@@ -444,16 +444,16 @@ park:
 	was_spinning = m->spinning;
 	if (m->spinning) {
 		m->spinning = 0;
-		xadd(&sched.nmspinning, -1);
+		xadd(&goro__sched.nmspinning, -1);
 	}
 	fence_sc();	/* pairs with the fence in wakep */
 	if (any_work() || goro__timers_next() <= nanotime()) {
-		pp = sched.be->p_acquire(m);
+		pp = goro__sched.be->p_acquire(m);
 		if (pp) {
 			acquirep(m, pp);
 			if (was_spinning) {
 				m->spinning = 1;
-				xadd(&sched.nmspinning, 1);
+				xadd(&goro__sched.nmspinning, 1);
 			}
 			goto top;
 		}
@@ -461,9 +461,9 @@ park:
 	deadline = goro__timers_next();
 	if (deadline == INT64_MAX)
 		deadline = 0;
-	pp = sched.be->m_park(m, deadline);
+	pp = goro__sched.be->m_park(m, deadline);
 	if (!pp)
-		pp = sched.be->p_acquire(m);	/* timer due: take a P */
+		pp = goro__sched.be->p_acquire(m); /* timer due: take a P */
 	if (pp)
 		acquirep(m, pp);
 	goto top;
@@ -478,9 +478,10 @@ park:
  */
 static inline void wakep_after_rmw(void)
 {
-	if (sched.be->npidle() == 0)
+	if (goro__sched.be->npidle() == 0)
 		return;
-	if (ld_sc(&sched.nmspinning) != 0 || !cas(&sched.nmspinning, 0, 1))
+	if (ld_sc(&goro__sched.nmspinning) != 0 ||
+	    !cas(&goro__sched.nmspinning, 0, 1))
 		return;
 	goro__startm(NULL, true);
 }
@@ -552,16 +553,16 @@ static void count_goroutine(struct goro_pp *pp, int d)
 	if (pp)
 		st_rlx(&pp->ngo, ld_rlx(&pp->ngo) + d);
 	else
-		xadd(&sched.ngoroutines, d);
+		xadd(&goro__sched.ngoroutines, d);
 }
 
 /* A new goroutine id: from pp's batch, refilled 16 at a time. */
 static int64_t new_goid(struct goro_pp *pp)
 {
 	if (!pp)
-		return xadd(&sched.goidgen, 1) + 1;
+		return xadd(&goro__sched.goidgen, 1) + 1;
 	if (pp->goidcache == pp->goidcacheend) {
-		pp->goidcache = xadd(&sched.goidgen, GOID_BATCH) + 1;
+		pp->goidcache = xadd(&goro__sched.goidgen, GOID_BATCH) + 1;
 		pp->goidcacheend = pp->goidcache + GOID_BATCH;
 	}
 	return pp->goidcache++;
@@ -571,20 +572,20 @@ NORETURN static void goexit1(struct goro_g *g)
 {
 	struct goro_mach *m = g->m;
 	struct goro_g *next;
+	int after;
 
 	rt_enter(m);	/* the next context clears locks */
 	g_setstatus(g, G_DEAD);	/* its registry entry too */
-	if (g == &sched.g1) {
-		st_rlx(&sched.main_exited, 1);
+	if (g == &goro__sched.g1) {
+		st_rlx(&goro__sched.main_exited, 1);
 	}
 	count_goroutine(m->p, -1);
 	next = m->p ? fast_next(m->p) : NULL;
+	after = g == &goro__sched.g1 ? AFTER_NONE : AFTER_FREE;
 	if (next)
-		execute(m, g, next, g == &sched.g1 ? AFTER_NONE : AFTER_FREE,
-			NULL);
+		execute(m, g, next, after, NULL);
 	else
-		goro__gswitch(m, g, &m->g0, g == &sched.g1 ? AFTER_NONE : AFTER_FREE,
-			NULL);
+		goro__gswitch(m, g, &m->g0, after, NULL);
 	__builtin_unreachable();
 }
 
@@ -620,9 +621,9 @@ struct goro_g *goro__inject(struct goro_mach *m, struct goro_g *list,
 		tail = g;
 	}
 	if (head) {
-		goro__lock(&sched.lock);
+		goro__lock(&goro__sched.lock);
 		globrunqput_batch(head, tail, queued);
-		goro__unlock(&sched.lock);
+		goro__unlock(&goro__sched.lock);
 	}
 	if (queued)
 		goro__wakep();
@@ -639,8 +640,8 @@ struct goro_g *goro__self(void)
 	m = goro__getm();
 	if (m)
 		return m->curg;
-	if (!ld_rlx(&sched.foreign))
-		st_rlx(&sched.foreign, 1);
+	if (!ld_rlx(&goro__sched.foreign))
+		st_rlx(&goro__sched.foreign, 1);
 	return NULL;
 }
 
@@ -673,7 +674,7 @@ int64_t goro_go_opts(goro_fn fn, void *arg, const struct goro_spawn_opts *o)
 	m = cur ? cur->m : NULL;
 	e = m && rt_enter(m);
 	pp = m ? m->p : NULL;	/* ours while inside the runtime */
-	size = o && o->stack_size ? o->stack_size : sched.default_stack;
+	size = o && o->stack_size ? o->stack_size : goro__sched.default_stack;
 	g = goro__stack_alloc(pp, size);
 	if (!g) {
 		if (m)
@@ -734,17 +735,17 @@ void goro_yield(void)
 		return;
 	}
 	next = NULL;
-	if (pp->kp->schedtick % 61 == 0 && ld_rlx(&sched.runqsize)) {
-		goro__lock(&sched.lock);
+	if (pp->kp->schedtick % 61 == 0 && ld_rlx(&goro__sched.runqsize)) {
+		goro__lock(&goro__sched.lock);
 		next = globrunqget(pp, 1);
-		goro__unlock(&sched.lock);
+		goro__unlock(&goro__sched.lock);
 	}
 	if (!next)
 		next = runqget(pp);
-	if (!next && ld_rlx(&sched.runqsize)) {
-		goro__lock(&sched.lock);
+	if (!next && ld_rlx(&goro__sched.runqsize)) {
+		goro__lock(&goro__sched.lock);
 		next = globrunqget(pp, 0);
-		goro__unlock(&sched.lock);
+		goro__unlock(&goro__sched.lock);
 	}
 	if (unlikely(ld_rlx(&pp->nexttimer) != INT64_MAX) &&
 	    (pp->kp->schedtick & 15) == 0)
@@ -819,7 +820,7 @@ void goro_preempt_point(void)
 			goro__gswitch(m, g, &m->g0, AFTER_GLOBAL, NULL);
 		else if (next)
 			execute(m, g, next, AFTER_GLOBAL, NULL);
-		else if (ld_rlx(&sched.runqsize))
+		else if (ld_rlx(&goro__sched.runqsize))
 			goro__gswitch(m, g, &m->g0, AFTER_GLOBAL, NULL);
 		else
 			g_setstatus(g, G_RUNNING);

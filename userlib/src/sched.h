@@ -47,8 +47,8 @@ static inline void acquirep(struct goro_mach *m, struct goro_pp *pp)
 /* pp goes idle (kmod: at the next PARK, see backend.h) */
 static inline void releasep_backend(struct goro_mach *m, struct goro_pp *pp)
 {
-	if (sched.be->p_release)
-		sched.be->p_release(m, pp);
+	if (goro__sched.be->p_release)
+		goro__sched.be->p_release(m, pp);
 }
 
 /* sched.c */

@@ -111,20 +111,20 @@ void goro__timers_run(struct goro_pp *pp)
 
 void goro__timers_run_all(void)
 {
-	int i, n = ld_acq(&sched.nallp);
+	int i, n = ld_acq(&goro__sched.nallp);
 
 	for (i = 0; i < n; i++)
-		if (ld_rlx(&sched.allp[i]->nexttimer) != INT64_MAX)
-			goro__timers_run(sched.allp[i]);
+		if (ld_rlx(&goro__sched.allp[i]->nexttimer) != INT64_MAX)
+			goro__timers_run(goro__sched.allp[i]);
 }
 
 int64_t goro__timers_next(void)
 {
-	int i, n = ld_acq(&sched.nallp);
+	int i, n = ld_acq(&goro__sched.nallp);
 	int64_t next = INT64_MAX;
 
 	for (i = 0; i < n; i++) {
-		int64_t w = ld_sc(&sched.allp[i]->nexttimer);
+		int64_t w = ld_sc(&goro__sched.allp[i]->nexttimer);
 
 		if (w < next)
 			next = w;
@@ -154,7 +154,7 @@ static struct goro_pp *timer_insert(struct goro_timer *t, bool *e,
 	*old = NULL;
 	for (;;) {
 		*e = m && rt_enter(m);
-		pp = m && m->p ? m->p : sched.allp[0];
+		pp = m && m->p ? m->p : goro__sched.allp[0];
 		goro__lock(&pp->tlock);
 		if (pp->ntimers == pp->timercap && h && cap > pp->timercap) {
 			if (pp->ntimers)
