@@ -202,7 +202,8 @@ static int kmod_m_attach(struct goro_mach *m)
 	 * Whatever was queued before this point, this M finds: it looks at
 	 * the run queues with the P it attaches with, or in PARK's last
 	 * look. The barrier pairs with the one in goro__wakep (see
-	 * kmod_wake).
+	 * kmod_wake); PARK's look is after smp_mb() in goro_park()
+	 * (module/park.c).
 	 */
 	xadd(&K.nattach, 1);
 	fence_sc();

@@ -21,8 +21,9 @@ static inline bool kmod_m(const struct goro_mach *m)
 }
 
 /*
- * An M back from a block waits for a P (the module's nmwaitp). Read
- * inline: it is checked on every scheduling path.
+ * An M back from a block waits for a P (the module's nmwaitp, written by
+ * goro_publish_counts() in module/sched.c). Read inline: it is checked
+ * on every scheduling path.
  */
 static inline bool kmod_p_wanted(void)
 {
@@ -31,7 +32,10 @@ static inline bool kmod_p_wanted(void)
 	return h && unlikely(ld_rlx(&h->nmwaitp) != 0);
 }
 
-/* goro__sched.lock held: the global queue's size, for PARK's last look */
+/*
+ * goro__sched.lock held: the global queue's size, read by PARK's last
+ * look after its barrier (goro_find_work_parked() in module/park.c).
+ */
 static inline void kmod_publish_runqsize(uint32_t n)
 {
 	struct goro_shared_hdr *h = goro__kmod_hdr;

@@ -253,9 +253,11 @@ static inline struct goro_mach *goro__getm(void)
 
 /*
  * The runtime is entered from goroutine code on M m: say so to the kernel
- * (kmod: goro_m.locks, read by the module on this CPU when the M blocks:
- * a plain store and a compiler barrier are enough), then learn which P m
- * holds now, since a blocking call in goroutine code may have swapped it.
+ * (kmod: goro_m.locks, read by the module on this CPU when the M blocks,
+ * READ_ONCE() in goro_m_block() in module/handoff.c: a plain store and a
+ * compiler barrier are enough), then learn which P m holds now (goro_m.p,
+ * WRITE_ONCE() in goro_publish_m() in module/sched.c), since a blocking
+ * call in goroutine code may have swapped it.
  * A goroutine switched away inside the runtime resumes with locks set, on
  * whichever M, and its outermost entry clears them there.
  */

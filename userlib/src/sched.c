@@ -115,12 +115,20 @@ static void runqput(struct goro_pp *pp, struct goro_g *g, bool next)
 		g = G(old);	/* kick the old runnext to the tail */
 	}
 	for (;;) {
-		uint32_t h = ld_acq(&kp->head);	/* pairs with CAS in get/grab */
+		/*
+		 * Pairs with the head CAS of goro_runq_get/grab: ours, or
+		 * kmod's goro_steal_into() in module/park.c.
+		 */
+		uint32_t h = ld_acq(&kp->head);
 		uint32_t t = ld_rlx(&kp->tail);
 
 		if (t - h < GORO_RUNQ_ENTRIES) {
 			st_rlx(&kp->ring[t & GORO_RUNQ_MASK], H(g));
-			st_rel(&kp->tail, t + 1);	/* pairs with ld_acq */
+			/*
+			 * Pairs with the thief's tail load in goro_runq_grab:
+			 * runqsteal, or goro_steal_into() in module/park.c.
+			 */
+			st_rel(&kp->tail, t + 1);
 			return;
 		}
 		if (runqputslow(pp, g, h, t))
@@ -446,7 +454,8 @@ park:
 		m->spinning = 0;
 		xadd(&goro__sched.nmspinning, -1);
 	}
-	fence_sc();	/* pairs with the fence in wakep */
+	/* pairs with goro__wakep's; kmod: goro_park()'s (module/park.c) */
+	fence_sc();
 	if (any_work() || goro__timers_next() <= nanotime()) {
 		pp = goro__sched.be->p_acquire(m);
 		if (pp) {
@@ -488,7 +497,11 @@ static inline void wakep_after_rmw(void)
 
 void goro__wakep(void)
 {
-	fence_sc();	/* pairs with the fence in findrunnable */
+	/*
+	 * Pairs with findrunnable's; kmod: smp_mb() in goro_park() and
+	 * goro_m_block() (module/park.c, module/handoff.c).
+	 */
+	fence_sc();
 	wakep_after_rmw();
 }
 
