@@ -39,6 +39,13 @@ __attribute__((noinline)) void goro__setm(struct goro_mach *m)
 	goro__tls_m = m;
 }
 
+struct goro_g *goro__curg(void)
+{
+	struct goro_mach *m = goro__getm();
+
+	return m ? m->curg : NULL;
+}
+
 /* ---- Ms ----------------------------------------------------------------- */
 
 void goro__stack_bounds_self(struct goro_stack *s)

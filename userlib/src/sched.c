@@ -18,7 +18,7 @@
  *
  * This file owns the run queues, the scheduler loop (schedule,
  * findrunnable), waking Ms for new work (wakep) and the goroutine
- * operations (spawn, park, ready, yield, exit, preemption points). Below
+ * operations (spawn, park, ready, yield, exit, a preempted yield). Below
  * it: switch.c (the switch's sanitizer hooks), m.c (starting Ms), timer.c
  * (running due timers), netpoll.c (polling), the backend, stack.c and
  * registry.c. Calls from those back up into it, named where they are
@@ -43,13 +43,6 @@ struct goro_sched goro__sched = {
 };
 
 #define GOID_BATCH 16		/* ids a P takes from goidgen at once */
-
-struct goro_g *goro__curg(void)
-{
-	struct goro_mach *m = goro__getm();
-
-	return m ? m->curg : NULL;
-}
 
 /* ---- run queues ---------------------------------------------------------- */
 
@@ -793,50 +786,31 @@ void goro_exit(void)
 	goexit1(g);
 }
 
-void goro_preempt_point(void)
+/*
+ * goro_preempt_point() (preempt.c) found m's goroutine asked to yield,
+ * and entered the runtime (e: rt_enter's answer).
+ */
+void goro__preempted(struct goro_mach *m, bool e)
 {
-	struct goro_mach *m = goro__getm();
-	bool e;
+	struct goro_g *g, *next;
+	bool away;
 
-	if (!m || !m->p || !m->curg)
-		return;
-	if (likely(!ld_rlx(&m->p->kp->preempt))) {
-		if (!kmod_m(m))
-			return;
-		/* kmod: our P may have been swapped by a block since */
-		e = rt_enter(m);
-		if (!m->p || (!ld_rlx(&m->p->kp->preempt) &&
-			      !kmod_p_wanted())) {
-			rt_leave(m, e);
-			return;
-		}
-	} else {
-		e = rt_enter(m);
-		if (!m->p) {
-			rt_leave(m, e);
-			return;
-		}
-	}
 	st_rlx(&m->p->kp->preempt, 0);
 	/* due timers first: they may be what is waiting for this P */
 	if (ld_rlx(&m->p->nexttimer) != INT64_MAX)
 		goro__timers_run(m->p);
 	/* a preempted goroutine goes to the back of the global queue */
-	{
-		/* kmod: an M back from a block waits for our P (g0) */
-		bool away = kmod_p_wanted();
-		struct goro_g *g = m->curg;
-		struct goro_g *next = away ? NULL : fast_next(m->p);
-
-		g_setstatus(g, G_RUNNABLE);
-		if (ld_rlx(&m->p->retired) || away)
-			goro__gswitch(m, g, &m->g0, AFTER_GLOBAL, NULL);
-		else if (next)
-			execute(m, g, next, AFTER_GLOBAL, NULL);
-		else if (ld_rlx(&goro__sched.runqsize))
-			goro__gswitch(m, g, &m->g0, AFTER_GLOBAL, NULL);
-		else
-			g_setstatus(g, G_RUNNING);
-		rt_leave(g->m, e);
-	}
+	away = kmod_p_wanted();	/* kmod: a waiting M gets our P (g0) */
+	g = m->curg;
+	next = away ? NULL : fast_next(m->p);
+	g_setstatus(g, G_RUNNABLE);
+	if (ld_rlx(&m->p->retired) || away)
+		goro__gswitch(m, g, &m->g0, AFTER_GLOBAL, NULL);
+	else if (next)
+		execute(m, g, next, AFTER_GLOBAL, NULL);
+	else if (ld_rlx(&goro__sched.runqsize))
+		goro__gswitch(m, g, &m->g0, AFTER_GLOBAL, NULL);
+	else
+		g_setstatus(g, G_RUNNING);
+	rt_leave(g->m, e);
 }

@@ -61,6 +61,8 @@ void goro__gswitch(struct goro_mach *m, struct goro_g *from,
 		   struct goro_g *to, int action, uint32_t *lk) HIDDEN;
 /* The caller as a goroutine; NULL on a foreign thread (or no runtime). */
 struct goro_g *goro__self(void) HIDDEN;
+/* goro_preempt_point(): m's goroutine yields (e: from rt_enter) */
+void goro__preempted(struct goro_mach *m, bool e) HIDDEN;
 
 /* m.c */
 struct goro_mach *goro__allocm(void) HIDDEN;
