@@ -20,6 +20,12 @@
  *
  * The operations every backend has come first; the optional ones after
  * them are NULL where a backend has no such work to do.
+ *
+ * A backend sits below the scheduler and calls up only where it must,
+ * as an M parks or comes and goes: goro__newm, goro__newm_spare and
+ * goro__mexit (m.c), goro__checkdead_locked (dump.c), the netpoller and
+ * goro__inject as the parked M polls, and goro__timers_run_all (kmod,
+ * due timers without a P).
  */
 #ifndef GORO_BACKEND_H
 #define GORO_BACKEND_H
