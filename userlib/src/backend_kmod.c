@@ -10,7 +10,7 @@
  *    code: any syscall, page fault or futex), the module hands its P to
  *    another M at once; the M comes back holding that P, another one, or
  *    after waiting for one: the scheduler re-reads goro_m.p whenever it
- *    re-enters from goroutine code (current_p);
+ *    re-enters from goroutine code (locks_set(), goro__p_moved);
  *  - a P with work that found no parked M wakes the factory M (a thread
  *    parked with GORO_PARK_FACTORY), which starts a new M.
  * Idle Ms parked for RETIRE_NS while more than nprocs + RETIRE_SPARE Ms are
@@ -19,6 +19,7 @@
  */
 #include "internal.h"
 #include "backend.h"
+#include "backend_kmod.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -51,6 +52,9 @@ static struct {
 	uint64_t nattach;
 	uint64_t spare_gen;
 } K = {.fd = -1};
+
+/* K.hdr for the scheduler's inline reads (backend_kmod.h) */
+struct goro_shared_hdr *goro__kmod_hdr;
 
 static int kioctl(unsigned long cmd, void *arg)
 {
@@ -96,7 +100,8 @@ int goro__kmod_open(char *why, size_t size)
 	}
 	/* every P goro_setprocs may ask for; GORO_IOC_SETPROCS uses fewer */
 	s.nprocs = v.max_procs < GORO_MAX_PROCS ? v.max_procs : GORO_MAX_PROCS;
-	max_ms = sched.maxthreads + 8;	/* + the factory M, start-up races */
+	/* + the factory M, start-up races */
+	max_ms = goro__sched.maxthreads + 8;
 	if (max_ms > v.max_ms)
 		max_ms = v.max_ms;
 	if (max_ms < s.nprocs)
@@ -119,7 +124,7 @@ int goro__kmod_open(char *why, size_t size)
 	K.region = map;
 	K.setup = s;
 	K.hdr = (struct goro_shared_hdr *)(K.region + s.off.hdr);
-	sched.kruntime = K.hdr;
+	goro__kmod_hdr = K.hdr;
 	st_rel(&goro__lock_hooks, 1);
 	/* /proc/goro/<pid>/goroutines reads the registry (optional) */
 	if (s.features & GORO_FEAT_GREG)
@@ -153,11 +158,17 @@ static struct goro_pp *kmod_current_p(struct goro_mach *m)
 	uint32_t p = ld_acq(&m->km->p);
 	struct goro_pp *pp;
 
-	if (p >= (uint32_t)ld_acq(&sched.nallp))
+	if (p >= (uint32_t)ld_acq(&goro__sched.nallp))
 		return NULL;
-	pp = sched.allp[p];
+	pp = goro__sched.allp[p];
 	pp->m = m;
 	return pp;
+}
+
+/* locks_set() (internal.h) found that the kernel moved m's P */
+void goro__p_moved(struct goro_mach *m)
+{
+	m->p = kmod_current_p(m);
 }
 
 static void kmod_set_nprocs(int n)
@@ -165,8 +176,8 @@ static void kmod_set_nprocs(int n)
 	struct goro_setprocs s = {.nprocs = (uint32_t)n};
 	int i, err;
 
-	for (i = 0; i < sched.nallp; i++) {
-		struct goro_pp *pp = sched.allp[i];
+	for (i = 0; i < goro__sched.nallp; i++) {
+		struct goro_pp *pp = goro__sched.allp[i];
 
 		st_rlx(&pp->retired, i >= n);
 		if (i >= n)
@@ -185,18 +196,19 @@ static void kmod_set_nprocs(int n)
 static int kmod_m_attach(struct goro_mach *m)
 {
 	struct goro_attach a = {0};
-	int i, n = ld_rlx(&sched.nprocs), err = -EBUSY;
+	int i, n = ld_rlx(&goro__sched.nprocs), err = -EBUSY;
 
 	/*
 	 * Whatever was queued before this point, this M finds: it looks at
 	 * the run queues with the P it attaches with, or in PARK's last
 	 * look. The barrier pairs with the one in goro__wakep (see
-	 * kmod_wake).
+	 * kmod_wake); PARK's look is after smp_mb() in goro_park()
+	 * (module/park.c).
 	 */
 	xadd(&K.nattach, 1);
 	fence_sc();
 	for (i = 0; i < n && err == -EBUSY; i++) {
-		if (ld_rlx(&sched.allp[i]->kp->status) != GORO_P_IDLE)
+		if (ld_rlx(&goro__sched.allp[i]->kp->status) != GORO_P_IDLE)
 			continue;
 		a.flags = GORO_ATTACH_P;
 		a.p = (uint32_t)i;
@@ -242,12 +254,6 @@ static struct goro_pp *kmod_p_acquire(struct goro_mach *m)
 	return pp;
 }
 
-static void kmod_p_release(struct goro_mach *m, struct goro_pp *pp)
-{
-	(void)m;
-	(void)pp;
-}
-
 static uint32_t kmod_npidle(void)
 {
 	return ld_sc(&K.hdr->npidle);
@@ -266,10 +272,18 @@ static struct goro_pp *kmod_m_park(struct goro_mach *m, int64_t deadline)
 	struct goro_pp *pp = NULL;
 	bool can_retire = !m->g0stack;	/* not the main thread */
 
-	lock(&sched.lock);
-	xadd(&sched.nmidle, 1);
-	goro__checkdead_locked();
-	unlock(&sched.lock);
+	if (deadline && deadline <= nanotime()) {
+		/* no P to run due timers on: ready them to the global
+		 * queue, which PARK's last look then finds */
+		goro__timers_run_all();
+		deadline = goro__timers_next();
+		if (deadline == INT64_MAX)
+			deadline = 0;
+	}
+	goro__lock(&goro__sched.lock);
+	xadd(&goro__sched.nmidle, 1);
+	goro__checkdead_locked(true);
+	goro__unlock(&goro__sched.lock);
 	for (;;) {
 		struct goro_park a = {0};
 		int64_t dl = deadline, retire_at = idle_since + RETIRE_NS;
@@ -312,17 +326,17 @@ static struct goro_pp *kmod_m_park(struct goro_mach *m, int64_t deadline)
 		if (err || a.why != GORO_WOKE_DEADLINE || !retire_dl)
 			break;
 		/* idle for RETIRE_NS: leave if enough others are parked */
-		if (xadd(&sched.nmidle, -1) >
-		    (uint32_t)ld_rlx(&sched.nprocs) + RETIRE_SPARE)
+		if (xadd(&goro__sched.nmidle, -1) >
+		    (uint32_t)ld_rlx(&goro__sched.nprocs) + RETIRE_SPARE)
 			kmod_retire(m);
-		xadd(&sched.nmidle, 1);
+		xadd(&goro__sched.nmidle, 1);
 		idle_since = nanotime();
 	}
-	xadd(&sched.nmidle, -1);
+	xadd(&goro__sched.nmidle, -1);
 	return pp;
 }
 
-static struct goro_pp *kmod_p_yield(struct goro_mach *m)
+struct goro_pp *goro__kmod_p_yield(struct goro_mach *m)
 {
 	struct goro_park a = {.flags = GORO_PARK_NOSTEAL | GORO_PARK_DEADLINE};
 
@@ -368,48 +382,37 @@ static int kmod_wake(void)
 	return ld_sc(&K.hdr->npidle) ? 0 : -1;
 }
 
-static bool kmod_m_wake(struct goro_pp *pp, bool spinning)
+/* Go's startm: the kernel picks the P and the M (kmod_wake). */
+static bool kmod_startm(struct goro_pp *pp, bool spinning)
 {
-	(void)pp;
-	(void)spinning;
-	return false;
+	int r;
+
+	if (pp)	/* a P the caller owns: for a new M */
+		return goro__newm(pp, spinning);
+	r = kmod_wake();
+	if (r == 1)
+		return true;
+	return r == 0 &&
+	       (uint32_t)ld_rlx(&goro__sched.mcount) < goro__sched.maxthreads &&
+	       goro__newm(NULL, spinning);
 }
 
-/* The module hands the P off if the call blocks: nothing to do here. */
-static void kmod_syscall_enter(struct goro_mach *m)
-{
-	(void)m;
-}
-
+/* The module hands the P off if the call blocks: m holds what it says. */
 static bool kmod_syscall_exit(struct goro_mach *m)
 {
 	m->p = kmod_current_p(m);
 	return m->p != NULL;
 }
 
-static bool kmod_in_syscall(struct goro_pp *pp, uint64_t *tick)
-{
-	(void)pp;
-	*tick = 0;
-	return false;
-}
-
-static bool kmod_retake(struct goro_pp *pp, uint64_t tick)
-{
-	(void)pp;
-	(void)tick;
-	return false;
-}
-
 /* A P whose M is blocked has work, and no M is parked to take it. */
 static bool blocked_with_work(void)
 {
-	int i, n = ld_rlx(&sched.nprocs);
+	int i, n = ld_rlx(&goro__sched.nprocs);
 
 	if (ld_acq(&K.hdr->nmidle))
 		return false;
 	for (i = 0; i < n; i++) {
-		struct goro_pp *pp = sched.allp[i];
+		struct goro_pp *pp = goro__sched.allp[i];
 
 		if (ld_acq(&pp->kp->status) == GORO_P_BLOCKED &&
 		    (!goro__runq_empty(pp) || ld_rlx(&K.hdr->runqsize)))
@@ -472,29 +475,20 @@ static void kmod_start(void)
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
 	if (pthread_create(&t, &a, factory_main, NULL) == 0)
-		xadd(&sched.nextra, 1);
+		xadd(&goro__sched.nextra, 1);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	pthread_attr_destroy(&a);
 }
 
 const struct goro_backend goro__backend_kmod = {
 	.name = "kmod",
-	.kernel_p = true,
-	.start = kmod_start,
 	.p_create = kmod_p_create,
 	.set_nprocs = kmod_set_nprocs,
-	.m_attach = kmod_m_attach,
-	.m_detach = kmod_m_detach,
 	.p_acquire = kmod_p_acquire,
-	.p_release = kmod_p_release,
 	.npidle = kmod_npidle,
 	.m_park = kmod_m_park,
-	.m_wake = kmod_m_wake,
-	.wake = kmod_wake,
-	.current_p = kmod_current_p,
-	.p_yield = kmod_p_yield,
-	.syscall_enter = kmod_syscall_enter,
+	.startm = kmod_startm,
 	.syscall_exit = kmod_syscall_exit,
-	.retake = kmod_retake,
-	.in_syscall = kmod_in_syscall,
+	.start = kmod_start,
+	.m_attach = kmod_m_attach,
 };

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * goro: the `user` backend. Ps live in the library's own memory, idle Ps
- * and idle Ms are lists under sched.lock (Go's pidle/midle), an idle M
- * sleeps on a futex word of its own, and a P whose M is inside
+ * and idle Ms are lists under goro__sched.lock (Go's pidle/midle, in U below),
+ * an idle M sleeps on a futex word of its own, and a P whose M is inside
  * goro_syscall_enter/exit is GORO_P_BLOCKED until its M comes back or the
  * sysmon thread retakes it (Go's _Psyscall and retake).
  */
@@ -13,7 +13,18 @@
 #include <stdlib.h>
 #include <sys/mman.h>
 
-/* sched.lock held: from mmap, like the goro_pp (see grow_procs) */
+/*
+ * The idle Ps (linked through plink[id]) and the idle Ms (through
+ * m->schedlink), under goro__sched.lock; npidle is also read without it.
+ */
+static struct {
+	struct goro_pp *pidle;
+	struct goro_mach *midle;
+	uint32_t npidle;
+	struct goro_pp *plink[GORO_MAX_PROCS];
+} U __attribute__((aligned(CACHELINE)));
+
+/* goro__sched.lock held: from mmap, like the goro_pp (see grow_procs) */
 static struct goro_p *user_p_create(int id)
 {
 	struct goro_p *kp;
@@ -28,59 +39,48 @@ static struct goro_p *user_p_create(int id)
 	return kp;
 }
 
-static int user_m_attach(struct goro_mach *m)
-{
-	(void)m;
-	return 0;
-}
-
-static void user_m_detach(struct goro_mach *m)
-{
-	(void)m;
-}
-
-/* sched.lock held */
+/* goro__sched.lock held */
 static void pidle_push(struct goro_pp *pp)
 {
-	pp->link = sched.pidle;
-	sched.pidle = pp;
-	xadd(&sched.npidle, 1);
+	U.plink[pp->id] = U.pidle;
+	U.pidle = pp;
+	xadd(&U.npidle, 1);
 }
 
 static struct goro_pp *user_p_acquire(struct goro_mach *m)
 {
 	struct goro_pp *pp;
 
-	if (ld_sc(&sched.npidle) == 0)
+	if (ld_sc(&U.npidle) == 0)
 		return NULL;
-	lock(&sched.lock);
-	pp = sched.pidle;
+	goro__lock(&goro__sched.lock);
+	pp = U.pidle;
 	if (pp) {
-		sched.pidle = pp->link;
-		xadd(&sched.npidle, -1);
+		U.pidle = U.plink[pp->id];
+		xadd(&U.npidle, -1);
 		st_rlx(&pp->kp->status, GORO_P_RUNNING);
 		st_rlx(&pp->kp->owner, m ? (uint32_t)m->id : GORO_NONE);
 		pp->m = m;
 	}
-	unlock(&sched.lock);
+	goro__unlock(&goro__sched.lock);
 	return pp;
 }
 
 static void user_p_release(struct goro_mach *m, struct goro_pp *pp)
 {
 	(void)m;
-	lock(&sched.lock);
+	goro__lock(&goro__sched.lock);
 	pp->m = NULL;
 	st_rlx(&pp->kp->owner, GORO_NONE);
 	st_rlx(&pp->kp->status, GORO_P_IDLE);
 	if (!ld_rlx(&pp->retired))
 		pidle_push(pp);
-	unlock(&sched.lock);
+	goro__unlock(&goro__sched.lock);
 }
 
 static uint32_t user_npidle(void)
 {
-	return ld_sc(&sched.npidle);
+	return ld_sc(&U.npidle);
 }
 
 static void user_set_nprocs(int n)
@@ -88,19 +88,19 @@ static void user_set_nprocs(int n)
 	struct goro_pp **pl;
 	int i;
 
-	lock(&sched.lock);
+	goro__lock(&goro__sched.lock);
 	/* retire: off the idle list */
-	for (pl = &sched.pidle; *pl;) {
+	for (pl = &U.pidle; *pl;) {
 		if ((*pl)->id >= n) {
-			*pl = (*pl)->link;
-			xadd(&sched.npidle, -1);
+			*pl = U.plink[(*pl)->id];
+			xadd(&U.npidle, -1);
 		} else {
-			pl = &(*pl)->link;
+			pl = &U.plink[(*pl)->id];
 		}
 	}
 	/* high ids first, so that P0 is the first one taken */
-	for (i = sched.nallp - 1; i >= 0; i--) {
-		struct goro_pp *pp = sched.allp[i];
+	for (i = goro__sched.nallp - 1; i >= 0; i--) {
+		struct goro_pp *pp = goro__sched.allp[i];
 		bool was = ld_rlx(&pp->retired);
 
 		st_rlx(&pp->retired, i >= n);
@@ -112,7 +112,7 @@ static void user_set_nprocs(int n)
 		    !pp->m)
 			pidle_push(pp);
 	}
-	unlock(&sched.lock);
+	goro__unlock(&goro__sched.lock);
 }
 
 /*
@@ -131,21 +131,21 @@ static bool midle_leave(struct goro_mach *m, uint32_t keep)
 {
 	struct goro_mach **ml;
 
-	lock(&sched.lock);
-	if (ld_acq(&m->parkfutex) || ld_rlx(&sched.nmidle) <= keep) {
-		unlock(&sched.lock);
+	goro__lock(&goro__sched.lock);
+	if (ld_acq(&m->parkfutex) || ld_rlx(&goro__sched.nmidle) <= keep) {
+		goro__unlock(&goro__sched.lock);
 		return false;
 	}
-	for (ml = &sched.midle; *ml; ml = &(*ml)->schedlink)
+	for (ml = &U.midle; *ml; ml = &(*ml)->schedlink)
 		if (*ml == m)
 			break;
 	if (!*ml) {
-		unlock(&sched.lock);
+		goro__unlock(&goro__sched.lock);
 		return false;
 	}
 	*ml = m->schedlink;
-	xadd(&sched.nmidle, -1);
-	unlock(&sched.lock);
+	xadd(&goro__sched.nmidle, -1);
+	goro__unlock(&goro__sched.lock);
 	return true;
 }
 
@@ -198,13 +198,13 @@ static struct goro_pp *user_m_park(struct goro_mach *m, int64_t deadline)
 	int64_t retire_at = nanotime() + RETIRE_NS;
 	struct goro_pp *pp;
 
-	lock(&sched.lock);
+	goro__lock(&goro__sched.lock);
 	st_rlx(&m->parkfutex, 0);
-	m->schedlink = sched.midle;
-	sched.midle = m;
-	xadd(&sched.nmidle, 1);
-	goro__checkdead_locked();
-	unlock(&sched.lock);
+	m->schedlink = U.midle;
+	U.midle = m;
+	xadd(&goro__sched.nmidle, 1);
+	goro__checkdead_locked(false);
+	goro__unlock(&goro__sched.lock);
 	if (goro__netpoll_claim(deadline)) {
 		if (park_in_poller(m, deadline))
 			return NULL;
@@ -226,8 +226,10 @@ static struct goro_pp *user_m_park(struct goro_mach *m, int64_t deadline)
 		}
 		if (can_retire && now >= retire_at) {
 			/* idle for RETIRE_NS: leave if enough others are idle */
-			if (midle_leave(m, (uint32_t)ld_rlx(&sched.nprocs) +
-						   RETIRE_SPARE + 1))
+			uint32_t keep = (uint32_t)ld_rlx(&goro__sched.nprocs) +
+					RETIRE_SPARE + 1;
+
+			if (midle_leave(m, keep))
 				goro__mexit(m);
 			retire_at = now + RETIRE_NS;
 		}
@@ -244,17 +246,17 @@ static bool user_m_wake(struct goro_pp *pp, bool spinning)
 {
 	struct goro_mach *m, **ml;
 
-	lock(&sched.lock);
+	goro__lock(&goro__sched.lock);
 	/* leave the M in the poller polling when another one is idle */
-	ml = &sched.midle;
+	ml = &U.midle;
 	if (*ml && ld_rlx(&(*ml)->inpoll) && (*ml)->schedlink)
 		ml = &(*ml)->schedlink;
 	m = *ml;
 	if (m) {
 		*ml = m->schedlink;
-		xadd(&sched.nmidle, -1);
+		xadd(&goro__sched.nmidle, -1);
 	}
-	unlock(&sched.lock);
+	goro__unlock(&goro__sched.lock);
 	if (!m)
 		return false;
 	m->nextp = pp;
@@ -266,6 +268,22 @@ static bool user_m_wake(struct goro_pp *pp, bool spinning)
 		goro__netpoll_break();
 	goro__futex_wake(&m->parkfutex, 1);
 	return true;
+}
+
+/* Go's startm: an idle P (unless pp is given) to a parked or new M. */
+static bool user_startm(struct goro_pp *pp, bool spinning)
+{
+	if (!pp) {
+		pp = user_p_acquire(NULL);
+		if (!pp)
+			return false;
+	}
+	if (user_m_wake(pp, spinning))
+		return true;
+	if (goro__newm(pp, spinning))
+		return true;
+	user_p_release(NULL, pp);
+	return false;
 }
 
 static void user_syscall_enter(struct goro_mach *m)
@@ -303,15 +321,13 @@ const struct goro_backend goro__backend_user = {
 	.name = "user",
 	.p_create = user_p_create,
 	.set_nprocs = user_set_nprocs,
-	.m_attach = user_m_attach,
-	.m_detach = user_m_detach,
 	.p_acquire = user_p_acquire,
-	.p_release = user_p_release,
 	.npidle = user_npidle,
 	.m_park = user_m_park,
-	.m_wake = user_m_wake,
-	.syscall_enter = user_syscall_enter,
+	.startm = user_startm,
 	.syscall_exit = user_syscall_exit,
-	.retake = user_retake,
+	.p_release = user_p_release,
+	.syscall_enter = user_syscall_enter,
 	.in_syscall = user_in_syscall,
+	.retake = user_retake,
 };

@@ -74,8 +74,9 @@ static void waiter_init(struct goro_waiter *w)
 {
 	ensure_init();
 	goro__waiter_init(w);
-	if (!w->g && !ld_rlx(&sched.foreign))
-		st_rlx(&sched.foreign, 1);	/* a thread may wake goroutines */
+	if (!w->g && !ld_rlx(&goro__sched.foreign))
+		/* a thread may wake goroutines */
+		st_rlx(&goro__sched.foreign, 1);
 }
 
 static void enqueue(struct waitq *q, struct sudog *sg)
@@ -135,8 +136,8 @@ static void wake(struct sudog *sg)
 		return;
 	}
 	/* wait until the selector is off its stack (it holds sel->lk) */
-	lock(&sel->lk);
-	unlock(&sel->lk);
+	goro__lock(&sel->lk);
+	goro__unlock(&sel->lk);
 	goro__waiter_wake(&sel->w);
 }
 
@@ -236,11 +237,11 @@ void goro_chan_free(goro_chan *c)
 		return;
 	if (xadd(&c->refs, -1) != 1)
 		return;	/* a pending goro_after timer still holds it */
-	lock(&c->lock);
+	goro__lock(&c->lock);
 	if (c->recvq.first || c->sendq.first)
 		goro__throw("goro_chan_free: channel has blocked senders or "
 			    "receivers");
-	unlock(&c->lock);
+	goro__unlock(&c->lock);
 	free(c);
 }
 
@@ -270,25 +271,25 @@ static int chansend(struct goro_chan *c, const void *elem, bool block)
 	    ((c->cap == 0 && !ld_rlx(&c->recvq.first)) ||
 	     (c->cap && ld_rlx(&c->qcount) == c->cap)))
 		return -EAGAIN;
-	lock(&c->lock);
+	goro__lock(&c->lock);
 	if (unlikely(c->closed)) {
-		unlock(&c->lock);
+		goro__unlock(&c->lock);
 		chan_panic("send on closed channel");
 	}
 	r = dequeue(&c->recvq);
 	if (r) {
 		send_direct(c, r, elem);
-		unlock(&c->lock);
+		goro__unlock(&c->lock);
 		wake(r);
 		return 0;
 	}
 	if (c->qcount < c->cap) {
 		buf_put(c, elem);
-		unlock(&c->lock);
+		goro__unlock(&c->lock);
 		return 0;
 	}
 	if (!block) {
-		unlock(&c->lock);
+		goro__unlock(&c->lock);
 		return -EAGAIN;
 	}
 	waiter_init(&w);
@@ -321,26 +322,26 @@ static int chanrecv(struct goro_chan *c, void *elem, bool block)
 		if (!ld_acq(&c->closed))
 			return -EAGAIN;
 	}
-	lock(&c->lock);
+	goro__lock(&c->lock);
 	if (c->closed && c->qcount == 0) {
-		unlock(&c->lock);
+		goro__unlock(&c->lock);
 		elem_copy(c, elem, NULL);
 		return 0;
 	}
 	s = dequeue(&c->sendq);
 	if (s) {
 		recv_direct(c, s, elem);
-		unlock(&c->lock);
+		goro__unlock(&c->lock);
 		wake(s);
 		return 1;
 	}
 	if (c->qcount > 0) {
 		buf_get(c, elem);
-		unlock(&c->lock);
+		goro__unlock(&c->lock);
 		return 1;
 	}
 	if (!block) {
-		unlock(&c->lock);
+		goro__unlock(&c->lock);
 		return -EAGAIN;
 	}
 	waiter_init(&w);
@@ -387,9 +388,9 @@ void goro_chan_close(goro_chan *c)
 
 	if (!c)
 		chan_panic("close of nil channel");
-	lock(&c->lock);
+	goro__lock(&c->lock);
 	if (c->closed) {
-		unlock(&c->lock);
+		goro__unlock(&c->lock);
 		chan_panic("close of closed channel");
 	}
 	st_rel(&c->closed, 1);
@@ -406,7 +407,7 @@ void goro_chan_close(goro_chan *c)
 		sg->next = list;
 		list = sg;
 	}
-	unlock(&c->lock);
+	goro__unlock(&c->lock);
 	while (list) {
 		sg = list;
 		list = sg->next;	/* read before wake: sg may vanish */
@@ -435,7 +436,7 @@ static void sellock(struct selent *lo, int n)
 
 	for (i = 0; i < n; i++)
 		if (i == 0 || lo[i].c != lo[i - 1].c)
-			lock(&lo[i].c->lock);
+			goro__lock(&lo[i].c->lock);
 }
 
 static void selunlock(struct selent *lo, int n)
@@ -444,7 +445,7 @@ static void selunlock(struct selent *lo, int n)
 
 	for (i = n - 1; i >= 0; i--)
 		if (i == 0 || lo[i].c != lo[i - 1].c)
-			unlock(&lo[i].c->lock);
+			goro__unlock(&lo[i].c->lock);
 }
 
 static uint32_t rand32(void)
@@ -461,12 +462,131 @@ static uint32_t rand32(void)
 
 #define SEL_STACK 8
 
+/*
+ * Pass 1, every channel locked (lo, in lock order): the first ready case
+ * in poll order (po) is done and its index returned, the channels
+ * unlocked. -1: none is ready, the channels are still locked.
+ */
+static int select_poll(struct goro_case *cases, struct selent *lo,
+		       const int *po, int np)
+{
+	int k;
+
+	for (k = 0; k < np; k++) {
+		struct goro_case *cs = &cases[po[k]];
+		struct goro_chan *c = cs->chan;
+		struct sudog *sg;
+
+		if (cs->dir == GORO_RECV) {
+			sg = dequeue(&c->sendq);
+			if (sg) {
+				recv_direct(c, sg, cs->elem);
+				selunlock(lo, np);
+				wake(sg);
+				if (cs->ok)
+					*cs->ok = true;
+				return po[k];
+			}
+			if (c->qcount > 0) {
+				buf_get(c, cs->elem);
+				selunlock(lo, np);
+				if (cs->ok)
+					*cs->ok = true;
+				return po[k];
+			}
+			if (c->closed) {
+				selunlock(lo, np);
+				elem_copy(c, cs->elem, NULL);
+				if (cs->ok)
+					*cs->ok = false;
+				return po[k];
+			}
+		} else {
+			if (c->closed) {
+				selunlock(lo, np);
+				chan_panic("send on closed channel");
+			}
+			sg = dequeue(&c->recvq);
+			if (sg) {
+				send_direct(c, sg, cs->elem);
+				selunlock(lo, np);
+				wake(sg);
+				return po[k];
+			}
+			if (c->qcount < c->cap) {
+				buf_put(c, cs->elem);
+				selunlock(lo, np);
+				return po[k];
+			}
+		}
+	}
+	return -1;
+}
+
+/*
+ * Passes 2 and 3, every channel locked and none ready: wait on every
+ * channel (a sudog of sgs each), then leave every other queue once one
+ * fired. Returns the fired case's index, the channels unlocked.
+ */
+static int select_wait(struct goro_case *cases, struct selent *lo,
+		       struct sudog *sgs, int np)
+{
+	struct goro_case *cs;
+	struct selwait sel;
+	struct sudog *f;
+	int k;
+
+	/* pass 2: wait on every channel */
+	waiter_init(&sel.w);
+	sel.done = 0;
+	sel.lk = 0;
+	sel.fired = NULL;
+	for (k = 0; k < np; k++) {
+		struct goro_case *cs = &cases[lo[k].i];
+		struct sudog *sg = &sgs[k];
+
+		sg->w = &sel.w;
+		sg->sel = &sel;
+		sg->elem = cs->elem;
+		sg->c = cs->chan;
+		sg->idx = lo[k].i;
+		sg->success = false;
+		enqueue(cs->dir == GORO_SEND ? &cs->chan->sendq
+					     : &cs->chan->recvq,
+			sg);
+	}
+	goro__lock(&sel.lk);
+	selunlock(lo, np);
+	goro__waiter_park(&sel.w, &sel.lk, "select");
+
+	/* pass 3: off every other queue; the waker took the fired one */
+	sellock(lo, np);
+	for (k = 0; k < np; k++) {
+		struct sudog *sg = &sgs[k];
+
+		if (sg->queued)
+			unlink_sg(cases[sg->idx].dir == GORO_SEND
+					  ? &sg->c->sendq
+					  : &sg->c->recvq,
+				  sg);
+	}
+	selunlock(lo, np);
+	f = sel.fired;
+	cs = &cases[f->idx];
+	if (cs->dir == GORO_SEND) {
+		if (!f->success)
+			chan_panic("send on closed channel");
+	} else if (cs->ok) {
+		*cs->ok = f->success;	/* false: closed, zeroed */
+	}
+	return f->idx;
+}
+
 int goro_select(struct goro_case *cases, int n, bool block)
 {
 	struct selent lo_s[SEL_STACK], *lo = lo_s;
 	int po_s[SEL_STACK], *po = po_s;
 	struct sudog sg_s[SEL_STACK], *sgs = sg_s;
-	struct selwait sel;
 	int i, k, np = 0, ret = -EAGAIN;
 	bool heap = false;
 
@@ -518,112 +638,15 @@ int goro_select(struct goro_case *cases, int n, bool block)
 	}
 	sellock(lo, np);
 
-	/* pass 1: the first ready case in poll order */
-	for (k = 0; k < np; k++) {
-		struct goro_case *cs = &cases[po[k]];
-		struct goro_chan *c = cs->chan;
-		struct sudog *sg;
-
-		if (cs->dir == GORO_RECV) {
-			sg = dequeue(&c->sendq);
-			if (sg) {
-				recv_direct(c, sg, cs->elem);
-				selunlock(lo, np);
-				wake(sg);
-				if (cs->ok)
-					*cs->ok = true;
-				ret = po[k];
-				goto out;
-			}
-			if (c->qcount > 0) {
-				buf_get(c, cs->elem);
-				selunlock(lo, np);
-				if (cs->ok)
-					*cs->ok = true;
-				ret = po[k];
-				goto out;
-			}
-			if (c->closed) {
-				selunlock(lo, np);
-				elem_copy(c, cs->elem, NULL);
-				if (cs->ok)
-					*cs->ok = false;
-				ret = po[k];
-				goto out;
-			}
-		} else {
-			if (c->closed) {
-				selunlock(lo, np);
-				chan_panic("send on closed channel");
-			}
-			sg = dequeue(&c->recvq);
-			if (sg) {
-				send_direct(c, sg, cs->elem);
-				selunlock(lo, np);
-				wake(sg);
-				ret = po[k];
-				goto out;
-			}
-			if (c->qcount < c->cap) {
-				buf_put(c, cs->elem);
-				selunlock(lo, np);
-				ret = po[k];
-				goto out;
-			}
-		}
-	}
+	ret = select_poll(cases, lo, po, np);
+	if (ret >= 0)
+		goto out;
 	if (!block) {
 		selunlock(lo, np);
+		ret = -EAGAIN;
 		goto out;
 	}
-
-	/* pass 2: wait on every channel */
-	waiter_init(&sel.w);
-	sel.done = 0;
-	sel.lk = 0;
-	sel.fired = NULL;
-	for (k = 0; k < np; k++) {
-		struct goro_case *cs = &cases[lo[k].i];
-		struct sudog *sg = &sgs[k];
-
-		sg->w = &sel.w;
-		sg->sel = &sel;
-		sg->elem = cs->elem;
-		sg->c = cs->chan;
-		sg->idx = lo[k].i;
-		sg->success = false;
-		enqueue(cs->dir == GORO_SEND ? &cs->chan->sendq
-					     : &cs->chan->recvq,
-			sg);
-	}
-	lock(&sel.lk);
-	selunlock(lo, np);
-	goro__waiter_park(&sel.w, &sel.lk, "select");
-
-	/* pass 3: off every other queue; the waker took the fired one */
-	sellock(lo, np);
-	for (k = 0; k < np; k++) {
-		struct sudog *sg = &sgs[k];
-
-		if (sg->queued)
-			unlink_sg(cases[sg->idx].dir == GORO_SEND
-					  ? &sg->c->sendq
-					  : &sg->c->recvq,
-				  sg);
-	}
-	selunlock(lo, np);
-	{
-		struct sudog *f = sel.fired;
-		struct goro_case *cs = &cases[f->idx];
-
-		if (cs->dir == GORO_SEND) {
-			if (!f->success)
-				chan_panic("send on closed channel");
-		} else if (cs->ok) {
-			*cs->ok = f->success;	/* false: closed, zeroed */
-		}
-		ret = f->idx;
-	}
+	ret = select_wait(cases, lo, sgs, np);
 out:
 	if (heap) {
 		free(lo);

@@ -88,13 +88,13 @@ static void dump_g(struct goro_g *g, void *arg)
 	const char *sym = NULL;
 	int n;
 
-	if (g->fn && g != &sched.g1)
+	if (g->fn && g != &goro__sched.g1)
 		sym = goro__fn_name((void *)(uintptr_t)g->fn, name,
 				    sizeof(name));
 	n = snprintf(buf, sizeof(buf), "goroutine %lld [%s]:\n",
 		     (long long)g->id, state_name(g));
 	wr(fd, buf, n);
-	if (g == &sched.g1)
+	if (g == &goro__sched.g1)
 		n = snprintf(buf, sizeof(buf), "\tmain()\n");
 	else if (sym)
 		n = snprintf(buf, sizeof(buf), "\tentry %s(%p)%s%s%s\n", sym,
@@ -111,8 +111,9 @@ static void dump_g(struct goro_g *g, void *arg)
 
 void goro__dump_all(int fd)
 {
-	if (ld_rlx(&sched.g1.id) && ld_rlx(&sched.g1.status) != G_DEAD)
-		dump_g(&sched.g1, &fd);
+	if (ld_rlx(&goro__sched.g1.id) &&
+	    ld_rlx(&goro__sched.g1.status) != G_DEAD)
+		dump_g(&goro__sched.g1, &fd);
 	goro__stack_foreach(dump_g, &fd);
 }
 
@@ -124,7 +125,7 @@ void goro_dump(void)
 }
 
 /*
- * sched.lock held, called as an M parks (Go's checkdead): when every M is
+ * goro__sched.lock held, called as an M parks (Go's checkdead): when every M is
  * parked, no goroutine is runnable and no timer is pending, nothing can
  * ever run again. Foreign threads might still wake a goroutine, so their
  * use of the API turns the check off.
@@ -158,8 +159,8 @@ static uint64_t runq_sum(void)
 	uint64_t sum = 0;
 	int i;
 
-	for (i = 0; i < sched.nallp; i++) {
-		struct goro_p *kp = sched.allp[i]->kp;
+	for (i = 0; i < goro__sched.nallp; i++) {
+		struct goro_p *kp = goro__sched.allp[i]->kp;
 
 		sum += (uint64_t)ld_acq(&kp->head) + ld_acq(&kp->tail) +
 		       ld_acq(&kp->runnext);
@@ -182,39 +183,40 @@ static bool still_dead_later(void)
 	int i;
 
 	nanosleep(&ts, NULL);
-	if (runq_sum() != before || ld_rlx(&sched.runqsize) ||
-	    (int32_t)ld_rlx(&sched.nmidle) < sched.mcount)
+	if (runq_sum() != before || ld_rlx(&goro__sched.runqsize) ||
+	    (int32_t)ld_rlx(&goro__sched.nmidle) < goro__sched.mcount)
 		return false;
-	for (i = 0; i < sched.nallp; i++)
-		if (!goro__runq_empty(sched.allp[i]))
+	for (i = 0; i < goro__sched.nallp; i++)
+		if (!goro__runq_empty(goro__sched.allp[i]))
 			return false;
 	return true;
 }
 
-void goro__checkdead_locked(void)
+void goro__checkdead_locked(bool recheck)
 {
 	int i;
 
-	if (ld_rlx(&sched.foreign))
+	if (ld_rlx(&goro__sched.foreign))
 		return;
-	if ((int32_t)ld_rlx(&sched.nmidle) < sched.mcount)
+	if ((int32_t)ld_rlx(&goro__sched.nmidle) < goro__sched.mcount)
 		return;
-	if (goro__timers_next() != INT64_MAX || sched.runqsize)
+	if (goro__timers_next() != INT64_MAX || goro__sched.runqsize)
 		return;
 	/* goroutines wait on descriptors or poller timers are pending */
 	if (goro__netpoll_waiters())
 		return;
-	for (i = 0; i < sched.nallp; i++)
-		if (!goro__runq_empty(sched.allp[i]))
+	for (i = 0; i < goro__sched.nallp; i++)
+		if (!goro__runq_empty(goro__sched.allp[i]))
 			return;
 	/*
 	 * Threads other than the Ms and sysmon may call into the runtime
 	 * later (a foreign thread releasing a WaitGroup): not a deadlock.
 	 */
-	if (nthreads() != sched.mcount + 1 + (int)ld_rlx(&sched.nextra) +
-			      SANITIZER_THREADS)
+	if (nthreads() != goro__sched.mcount + 1 +
+				  (int)ld_rlx(&goro__sched.nextra) +
+				  SANITIZER_THREADS)
 		return;
-	if (sched.be->kernel_p && !still_dead_later())
+	if (recheck && !still_dead_later())
 		return;
 	if (goro__ngoroutines() == 0) {
 		wrs(2, "fatal error: no goroutines (main called goro_exit) - "

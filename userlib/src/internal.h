@@ -120,7 +120,6 @@ struct goro_pp {
 	int id;
 	uint32_t retired;	/* id >= nprocs: being given up */
 	struct goro_mach *m;	/* owner, or NULL */
-	struct goro_pp *link;	/* idle list */
 	/* stack cache per size class: singly linked through g->freelink */
 	struct goro_g *scache[8];
 	uint32_t nscache[8];
@@ -129,17 +128,13 @@ struct goro_pp {
 	int64_t sm_schedwhen;
 	uint64_t sm_syscalltick;
 	int64_t sm_syscallwhen;
-	/* user backend: P state (uapi GORO_P_*), syscalltick */
-	uint32_t status;
-	uint32_t resv;
-	uint64_t syscalltick;
 	uint32_t fastrand;
 	uint32_t async;		/* its goroutine opted in to async preemption */
 	/*
 	 * Goroutines spawned minus goroutines ended here (negative when
-	 * they end on another P), written by the owner only: sched.c's
+	 * they end on another P), written by the owner only: registry.c's
 	 * goro__ngoroutines() sums them. And ids taken a batch at a time
-	 * from sched.goidgen (Go's goidcache): no shared write per spawn.
+	 * from goro__sched.goidgen (Go's goidcache): no shared write per spawn.
 	 */
 	int64_t ngo;
 	int64_t goidcache, goidcacheend;
@@ -182,7 +177,7 @@ struct goro_mach {
 	uint32_t nlocks;		/* runtime locks held or awaited */
 	uint32_t kid;			/* kmod: slot in the module's M table */
 	struct goro_m *km;		/* kmod: that slot */
-	uint32_t dead;			/* retired, on sched.mfree */
+	uint32_t dead;			/* retired, on the mfree list */
 	/* after-switch action for the context that just left */
 	int after;
 	struct goro_g *after_g;
@@ -204,19 +199,15 @@ struct goro_sched {
 	uint32_t runqsize;
 	int32_t nprocs;
 	int32_t nallp;
-	uint32_t npidle;		/* user backend idle Ps (atomic) */
 	uint32_t nmspinning;
 	uint32_t nmidle;
 	int32_t mcount;			/* live Ms */
 	int32_t mnext;			/* next M id */
 	int32_t msyscall;		/* Ms inside goro_syscall_* */
 	uint32_t maxthreads;
-	struct goro_pp *pidle;		/* user backend */
-	struct goro_mach *midle;		/* user backend */
 	struct goro_mach *allm;
 	struct goro_mach *mfree;	/* retired Ms for reuse (lock) */
 	uint32_t nextra;		/* runtime threads besides Ms and sysmon */
-	struct goro_shared_hdr *kruntime; /* kmod: the module's header */
 	struct goro_pp *allp[GORO_MAX_PROCS];
 	int64_t ngoroutines;		/* + each P's ngo: goro__ngoroutines */
 	int64_t goidgen;
@@ -233,7 +224,6 @@ struct goro_sched {
 };
 
 extern struct goro_sched goro__sched HIDDEN;
-#define sched goro__sched
 
 /*
  * The calling thread's M, or NULL on a foreign thread. A goroutine may
@@ -263,9 +253,11 @@ static inline struct goro_mach *goro__getm(void)
 
 /*
  * The runtime is entered from goroutine code on M m: say so to the kernel
- * (kmod: goro_m.locks, read by the module on this CPU when the M blocks:
- * a plain store and a compiler barrier are enough), then learn which P m
- * holds now, since a blocking call in goroutine code may have swapped it.
+ * (kmod: goro_m.locks, read by the module on this CPU when the M blocks,
+ * READ_ONCE() in goro_m_block() in module/handoff.c: a plain store and a
+ * compiler barrier are enough), then learn which P m holds now (goro_m.p,
+ * WRITE_ONCE() in goro_publish_m() in module/sched.c), since a blocking
+ * call in goroutine code may have swapped it.
  * A goroutine switched away inside the runtime resumes with locks set, on
  * whichever M, and its outermost entry clears them there.
  */
@@ -292,15 +284,16 @@ static inline void locks_set(struct goro_mach *m)
 }
 
 /*
- * lock()/unlock(): lock_rt()/unlock_rt() plus, on the kmod backend
- * (goro__lock_hooks), the M's account of the runtime locks it holds or
- * awaits (m->nlocks), so that it keeps its P if it blocks meanwhile.
+ * goro__lock()/goro__unlock(): lock_rt()/unlock_rt() plus, on the kmod
+ * backend (goro__lock_hooks), the M's account of the runtime locks it
+ * holds or awaits (m->nlocks), so that it keeps its P if it blocks
+ * meanwhile.
  * The unlock may run on the next context after a park's switch: on the
  * same M, which is what the account is about.
  */
 extern uint32_t goro__lock_hooks HIDDEN;
 
-static inline void lock(uint32_t *l)
+static inline void goro__lock(uint32_t *l)
 {
 	if (unlikely(goro__lock_hooks)) {
 		struct goro_mach *m = goro__getm();
@@ -311,7 +304,7 @@ static inline void lock(uint32_t *l)
 	lock_rt(l);
 }
 
-static inline void unlock(uint32_t *l)
+static inline void goro__unlock(uint32_t *l)
 {
 	unlock_rt(l);
 	if (unlikely(goro__lock_hooks)) {
@@ -330,26 +323,41 @@ static inline void unlock(uint32_t *l)
 int goro__init(void) HIDDEN;
 static inline int ensure_init(void)
 {
-	if (likely(ld_acq(&sched.started) == 2))
+	if (likely(ld_acq(&goro__sched.started) == 2))
 		return 0;
 	return goro__init();
 }
 
+/* the clock and the fatal exit (lock.c) */
 int64_t nanotime(void) HIDDEN;
 NORETURN void goro__fatal(const char *fmt, ...) HIDDEN;
 NORETURN void goro__throw(const char *msg) HIDDEN;
+/* The process is exiting: say so (on_exit_stop), stop an M (exit_stop). */
+void goro__on_exit_stop(void) HIDDEN;
+void goro__exit_stop(void) HIDDEN;
 
-/* scheduler (sched.c) */
+/* the scheduler core (sched.c) */
 struct goro_g *goro__curg(void) HIDDEN;
 void goro__park(struct goro_g *g, uint32_t *unlock_after, const char *why) HIDDEN;
 void goro__ready(struct goro_g *g) HIDDEN;
+bool goro__runq_empty(struct goro_pp *pp) HIDDEN;
+void goro__wakep(void) HIDDEN;
+
+/* waiters on sync primitives, channels and descriptors (sync.c) */
 void goro__waiter_park(struct goro_waiter *w, uint32_t *lk, const char *why) HIDDEN;
 void goro__waiter_wake(struct goro_waiter *w) HIDDEN;
 void goro__waiter_init(struct goro_waiter *w) HIDDEN;
-bool goro__runq_empty(struct goro_pp *pp) HIDDEN;
-void goro__wakep(void) HIDDEN;
+
+/* sysmon (sysmon.c) */
 void goro__sysmon_start(void) HIDDEN;
-void goro__checkdead_locked(void) HIDDEN;
+/*
+ * The last M parks: a deadlock if nothing can run again. recheck: the
+ * run queues may look empty for a moment (kmod: PARK steals for an M
+ * already counted idle), look again a while later.
+ */
+void goro__checkdead_locked(bool recheck) HIDDEN;
+
+/* timers (timer.c) */
 /* Ready pp's due sleepers (onto the caller's P, else the global queue). */
 void goro__timers_run(struct goro_pp *pp) HIDDEN;
 /* ... every P's. */
@@ -359,11 +367,14 @@ int64_t goro__timers_next(void) HIDDEN;
 /* 0 or -ENOMEM. */
 int goro__timer_add(struct goro_timer *t) HIDDEN;
 void goro__timer_del(struct goro_timer *t) HIDDEN;
+
+/* Ms (m.c) */
 void goro__startm(struct goro_pp *pp, bool spinning) HIDDEN;
+/* Start an M for pp (NULL: it parks for one); false: no thread. */
+bool goro__newm(struct goro_pp *pp, bool spinning) HIDDEN;
 bool goro__newm_spare(void) HIDDEN;
 NORETURN void goro__mexit(struct goro_mach *m) HIDDEN;
 void goro__handoffp(struct goro_pp *pp) HIDDEN;
-void goro__preempt_pp(struct goro_pp *pp) HIDDEN;
 
 /* the netpoller (netpoll.c) */
 bool goro__netpoll_inited(void) HIDDEN;
@@ -406,7 +417,7 @@ void goro__altstack_init(struct goro_mach *m) HIDDEN;
 void goro__dump_all(int fd) HIDDEN;
 const char *goro__fn_name(void *fn, char *buf, size_t size) HIDDEN;
 
-/* Live goroutines (sched.c): exact once nobody spawns or ends one. */
+/* Live goroutines (registry.c): exact once nobody spawns or ends one. */
 int64_t goro__ngoroutines(void) HIDDEN;
 
 /* goroutine registry (registry.c); G_* are the uapi's GORO_G_* */
@@ -446,7 +457,7 @@ static inline void g_setwait(struct goro_g *g, const char *why)
 struct goro_mach *goro__ctx_swap(void **save_sp, void *new_sp, struct goro_mach *m) HIDDEN;
 void goro__ctx_entry(void) HIDDEN;
 
-/* sanitizers (sched.c) */
+/* sanitizers (switch.h, switch.c) */
 #if defined(__SANITIZE_ADDRESS__)
 #define GORO_ASAN 1
 #elif defined(__has_feature)

@@ -1,9 +1,15 @@
 /* SPDX-License-Identifier: MIT */
-/* goro: futex wrappers and the slow paths of the internal lock. */
+/*
+ * goro: the runtime's lowest layer, which every file may call and which
+ * calls none of them: futex wrappers, the slow paths of the internal
+ * lock, the clock, and the fatal exit (which stops the world first).
+ */
 #include "internal.h"
 
 #include <errno.h>
 #include <sched.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <linux/futex.h>
 #include <sys/syscall.h>
 #include <time.h>
@@ -68,4 +74,59 @@ void goro__lock_slow(uint32_t *l)
 void goro__unlock_wake(uint32_t *l)
 {
 	goro__futex_wake(l, 1);
+}
+
+/* goro__lock()/goro__unlock() keep the M's lock account (internal.h): kmod */
+uint32_t goro__lock_hooks;
+
+int64_t nanotime(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/*
+ * The process is exiting (main returned, or exit() was called): like Go,
+ * no goroutine gets to run any more. Ms other than the exiting thread
+ * stop here for good.
+ */
+void goro__exit_stop(void)
+{
+	uint32_t never = 0;
+
+	if (ld_rlx(&goro__sched.exit_tid) == (pid_t)syscall(SYS_gettid))
+		return;
+	for (;;)
+		goro__futex_wait(&never, 0, 0);
+}
+
+void goro__on_exit_stop(void)
+{
+	st_rlx(&goro__sched.exit_tid, (pid_t)syscall(SYS_gettid));
+	st_sc(&goro__sched.exiting, 1);
+}
+
+void goro__fatal(const char *fmt, ...)
+{
+	char buf[512];
+	va_list ap;
+	int n;
+
+	/* a fatal error stops the world: no goroutine runs while we exit */
+	goro__on_exit_stop();
+	va_start(ap, fmt);
+	n = vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	if (n > (int)sizeof(buf) - 1)
+		n = sizeof(buf) - 1;
+	if (write(2, buf, n) < 0)
+		_exit(2);
+	_exit(2);
+}
+
+void goro__throw(const char *msg)
+{
+	goro__fatal("fatal error: %s\n", msg);
 }

@@ -8,10 +8,10 @@
  * On the kmod backend an M holding (or waiting for) a runtime lock must
  * keep its P when it blocks in the kernel, as Go's m.locks says: a holder
  * that lost its P would wait for one while the P holders wait for its
- * lock. lock() and unlock(), which keep that account, are in internal.h
- * (they need the M). For the same reason no libc allocator call is made
- * while one is held (an M that blocked in malloc may wait for a P holding
- * the allocator's lock).
+ * lock. goro__lock() and goro__unlock(), which keep that account, are in
+ * internal.h (they need the M). For the same reason no libc allocator
+ * call is made while one is held (an M that blocked in malloc may wait
+ * for a P holding the allocator's lock).
  */
 #ifndef GORO_LOCK_H
 #define GORO_LOCK_H

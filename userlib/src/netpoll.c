@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * goro: the netpoller (Go's runtime/netpoll_epoll.go and internal/poll),
- * goro_after and I/O deadlines.
+ * goro: the netpoller (Go's runtime/netpoll_epoll.go and internal/poll)
+ * and I/O deadlines.
  *
  * A goroutine doing I/O tries the call at once, non-blocking. On EAGAIN it
  * parks on the descriptor's poll descriptor (struct pd, one per fd number)
@@ -29,7 +29,7 @@
  * netpollBreak).
  *
  * Timers. goro_after and I/O deadlines, like goro_sleep, are timers on
- * the per-P heaps of the scheduler (struct goro_timer, sched.c; Go 1.14):
+ * the per-P heaps of the scheduler (struct goro_timer, timer.c; Go 1.14):
  * a P's owner runs them at its scheduling points, an M about to go idle
  * runs every P's due ones and then waits (in the poller or parked) no
  * later than the earliest, and a new earliest timer interrupts the M in
@@ -126,7 +126,7 @@ static void pd_event(struct pd *pd, uint32_t ev, struct goro_g **list)
 	struct iowait *w;
 	int mode;
 
-	lock(&pd->lock);
+	goro__lock(&pd->lock);
 	for (mode = RD; mode <= WR; mode++) {
 		uint32_t want = mode == RD ? EPOLLIN | EPOLLRDHUP | EPOLLPRI
 					   : EPOLLOUT;
@@ -142,7 +142,7 @@ static void pd_event(struct pd *pd, uint32_t ev, struct goro_g **list)
 			*list = w->w.g;
 		}
 	}
-	unlock(&pd->lock);
+	goro__unlock(&pd->lock);
 }
 
 bool goro__netpoll_inited(void)
@@ -270,10 +270,10 @@ static int np_init(void)
 
 	if (likely(ld_acq(&np.state) == 1))
 		return 0;
-	lock(&np.lock);
+	goro__lock(&np.lock);
 	if (np.state) {
 		err = np.state == 1 ? 0 : -EAGAIN;
-		unlock(&np.lock);
+		goro__unlock(&np.lock);
 		return err;
 	}
 	np.epfd = epoll_create1(EPOLL_CLOEXEC);
@@ -291,7 +291,7 @@ static int np_init(void)
 	}
 	st_rlx(&np.lastpoll, nanotime());
 	st_rel(&np.state, 1);
-	unlock(&np.lock);
+	goro__unlock(&np.lock);
 	return 0;
 fail:
 	if (np.epfd >= 0)
@@ -299,66 +299,8 @@ fail:
 	if (np.brkfd >= 0)
 		close(np.brkfd);
 	st_rel(&np.state, 2);
-	unlock(&np.lock);
+	goro__unlock(&np.lock);
 	return err;
-}
-
-/* ---- goro_after ------------------------------------------------------------------- */
-
-struct after {
-	struct goro_timer t;
-	struct goro_chan *c;
-};
-
-static void after_fire(struct goro_timer *t)
-{
-	struct after *a = (struct after *)t;
-	int64_t now = nanotime();
-
-	goro_chan_trysend(a->c, &now);	/* cap 1, only sender: never full */
-}
-
-static void after_release(struct goro_timer *t)
-{
-	struct after *a = (struct after *)t;
-
-	goro_chan_free(a->c);		/* the timer's reference */
-	free(a);
-}
-
-goro_chan *goro_after(int64_t ns)
-{
-	goro_chan *c = goro_chan_make(sizeof(int64_t), 1);
-	struct after *a;
-
-	if (!c)
-		return NULL;
-	if (ns <= 0) {
-		int64_t now = nanotime();
-
-		goro_chan_trysend(c, &now);
-		return c;
-	}
-	a = calloc(1, sizeof(*a));
-	if (!a) {
-		goro_chan_free(c);
-		errno = ENOMEM;
-		return NULL;
-	}
-	a->t.idx = -1;
-	a->t.when = nanotime() + ns;
-	a->t.fn = after_fire;
-	a->t.release = after_release;
-	a->c = c;
-	goro__chan_ref(c);
-	if (goro__timer_add(&a->t)) {
-		goro_chan_free(c);
-		goro_chan_free(c);
-		free(a);
-		errno = ENOMEM;
-		return NULL;
-	}
-	return c;
 }
 
 /* ---- waiting for a descriptor ------------------------------------------------- */
@@ -371,7 +313,7 @@ static void io_timeout(struct goro_timer *t)
 	struct iowait **pl;
 	bool wake = false;
 
-	lock(&pd->lock);
+	goro__lock(&pd->lock);
 	if (w->state == W_QUEUED) {
 		for (pl = &pd->q[w->mode]; *pl; pl = &(*pl)->next)
 			if (*pl == w) {
@@ -383,7 +325,7 @@ static void io_timeout(struct goro_timer *t)
 	} else if (w->state == W_NEW) {
 		w->state = W_TIMEDOUT;	/* it will not park */
 	}
-	unlock(&pd->lock);
+	goro__unlock(&pd->lock);
 	if (wake)
 		goro__waiter_wake(&w->w);
 }
@@ -405,7 +347,7 @@ static int np_register(int fd, struct pd *pd, bool fresh)
 	memset(&ev, 0, sizeof(ev));
 	ev.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLPRI | EPOLLET;
 	ev.data.u64 = (uint64_t)fd;
-	lock(&pd->lock);
+	goro__lock(&pd->lock);
 	if (fresh || !pd->armed) {
 		if (epoll_ctl(np.epfd, EPOLL_CTL_ADD, fd, &ev) == 0 ||
 		    errno == EEXIST)
@@ -413,7 +355,7 @@ static int np_register(int fd, struct pd *pd, bool fresh)
 		else
 			err = -errno;
 	}
-	unlock(&pd->lock);
+	goro__unlock(&pd->lock);
 	return err;
 }
 
@@ -446,9 +388,9 @@ static int netwait(int fd, struct pd *pd, int mode, uint32_t seq,
 		if (goro__timer_add(&w.t))
 			return -ENOMEM;
 	}
-	lock(&pd->lock);
+	goro__lock(&pd->lock);
 	if (w.state == W_TIMEDOUT || ld_rlx(&pd->seq[mode]) != seq) {
-		unlock(&pd->lock);
+		goro__unlock(&pd->lock);
 	} else {
 		w.state = W_QUEUED;
 		w.next = pd->q[mode];
@@ -753,11 +695,11 @@ int goro_close(int fd)
 	struct pd *pd = fd >= 0 ? pd_get(fd) : NULL;
 
 	if (pd && ld_acq(&pd->armed)) {
-		lock(&pd->lock);
+		goro__lock(&pd->lock);
 		if (pd->armed)
 			epoll_ctl(np.epfd, EPOLL_CTL_DEL, fd, NULL);
 		st_rel(&pd->armed, 0);
-		unlock(&pd->lock);
+		goro__unlock(&pd->lock);
 	}
 	return close(fd) < 0 ? -errno : 0;
 }

@@ -1,6 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * goro: asynchronous preemption, for goroutines spawned with
+ * goro: preemption. goro_preempt_point(), the cooperative one: a
+ * goroutine asked to yield (its P's preempt flag, set by sysmon) goes to
+ * the back of the global queue there (goro__preempted, sched.c). And
+ * asynchronous preemption, for goroutines spawned with
  * GORO_SPAWN_ASYNC_PREEMPT (Go's signal-based preemption, opt-in here).
  *
  * sysmon sets a P's preempt flag once its goroutine has run 10 ms. When
@@ -24,6 +27,8 @@
  * thread's signal mask and alternate stack put in first.
  */
 #include "internal.h"
+#include "sched.h"
+#include "backend_kmod.h"
 
 #include <dlfcn.h>
 #include <errno.h>
@@ -119,7 +124,7 @@ __attribute__((no_sanitize_address)) static void try_preempt(ucontext_t *uc)
 	if (!g || !g->async_preempt || pc < g->apc_lo || pc >= g->apc_hi)
 		return;
 	if (!m->p || m->insyscall || ld_rlx(&g->status) != G_RUNNING ||
-	    !ld_rlx(&m->p->kp->preempt) || ld_rlx(&sched.exiting))
+	    !ld_rlx(&m->p->kp->preempt) || ld_rlx(&goro__sched.exiting))
 		return;
 	/* struct _fpx_sw_bytes in the fxsave area: magic1, extended_size */
 	memcpy(&magic, fp + 464, sizeof(magic));
@@ -242,4 +247,33 @@ void goro__async_preempt_tick(struct goro_pp *pp, int64_t now, int64_t since)
 		return;
 	last_signal[pp->id] = now;
 	syscall(SYS_tgkill, getpid(), m->tid, SIGURG);
+}
+
+/* ---- preemption points ------------------------------------------------- */
+
+void goro_preempt_point(void)
+{
+	struct goro_mach *m = goro__getm();
+	bool e;
+
+	if (!m || !m->p || !m->curg)
+		return;
+	if (likely(!ld_rlx(&m->p->kp->preempt))) {
+		if (!kmod_m(m))
+			return;
+		/* kmod: our P may have been swapped by a block since */
+		e = rt_enter(m);
+		if (!m->p || (!ld_rlx(&m->p->kp->preempt) &&
+			      !kmod_p_wanted())) {
+			rt_leave(m, e);
+			return;
+		}
+	} else {
+		e = rt_enter(m);
+		if (!m->p) {
+			rt_leave(m, e);
+			return;
+		}
+	}
+	goro__preempted(m, e);
 }

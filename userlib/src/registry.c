@@ -44,7 +44,7 @@ void goro__greg_add(struct goro_g *g)
 	st_rlx(&g->gi.id, (uint64_t)g->id);
 	st_rlx(&g->gi.waitreason, GORO_WAIT_NONE);
 	st_rlx(&g->gi.entry,
-	       g == &sched.g1 ? 0 : (uint64_t)(uintptr_t)g->fn);
+	       g == &goro__sched.g1 ? 0 : (uint64_t)(uintptr_t)g->fn);
 	copy_name(g, g->name);
 	/* a reused slot's entry comes back to life last */
 	st_rel(&g->gi.state, ld_rlx(&g->status));
@@ -146,4 +146,31 @@ int goro_setname(const char *name)
 	copy_name(g, name);
 	st_rlx(&g->name, (const char *)g->gi.name);
 	return 0;
+}
+
+/* ---- counting live goroutines ---------------------------------------------- */
+
+/*
+ * The sum is read while goroutines start and end: one that started on a
+ * P already read and ended on a P not yet read counts only its end, so
+ * the sum may be low (Go's gcount clamps the same way).
+ */
+int64_t goro__ngoroutines(void)
+{
+	int64_t n = ld_rlx(&goro__sched.ngoroutines);
+	int i, np = ld_acq(&goro__sched.nallp);
+
+	for (i = 0; i < np; i++)
+		n += ld_rlx(&goro__sched.allp[i]->ngo);
+	return n < 0 ? 0 : n;
+}
+
+int64_t goro_numgoroutine(void)
+{
+	int64_t n;
+
+	if (ensure_init())
+		return 0;
+	n = goro__ngoroutines();
+	return n < 1 && goro__getm() ? 1 : n;
 }

@@ -118,16 +118,16 @@ static struct goro_g *carve(unsigned cls)
 		uint32_t n;
 		void *base;
 
-		lock(&stk.chunklock);
+		goro__lock(&stk.chunklock);
 		n = ld_rlx(&stk.nchunks);
 		if (n == MAX_CHUNKS) {
-			unlock(&stk.chunklock);
+			goro__unlock(&stk.chunklock);
 			return NULL;
 		}
 		base = mmap(NULL, CHUNK_BYTES, PROT_READ | PROT_WRITE,
 			    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 		if (base == MAP_FAILED) {
-			unlock(&stk.chunklock);
+			goro__unlock(&stk.chunklock);
 			return NULL;
 		}
 		c = &stk.chunks[n];
@@ -136,7 +136,7 @@ static struct goro_g *carve(unsigned cls)
 		c->nslots = CHUNK_BYTES / slotsz;
 		c->cls = cls;
 		st_rel(&stk.nchunks, n + 1);	/* pairs with ld_acq in owner */
-		unlock(&stk.chunklock);
+		goro__unlock(&stk.chunklock);
 		st_rel(&pl->carved, 0);
 		st_rel(&pl->cur, c);	/* pairs with ld_acq in foreach */
 	}
@@ -174,10 +174,10 @@ static struct goro_g *big_alloc(size_t size)
 		g->canary = (uint64_t *)g->stk.lo;
 		*g->canary = STACK_CANARY;
 	}
-	lock(&stk.biglock);
+	goro__lock(&stk.biglock);
 	g->freelink = stk.big;
 	stk.big = g;
-	unlock(&stk.biglock);
+	goro__unlock(&stk.biglock);
 	return g;
 }
 
@@ -188,13 +188,13 @@ static void big_free(struct goro_g *g)
 	size_t len = (char *)g + GSIZE - base;
 
 	goro__greg_del(g);
-	lock(&stk.biglock);
+	goro__lock(&stk.biglock);
 	for (pp = &stk.big; *pp; pp = &(*pp)->freelink)
 		if (*pp == g) {
 			*pp = g->freelink;
 			break;
 		}
-	unlock(&stk.biglock);
+	goro__unlock(&stk.biglock);
 	munmap(base, len);
 }
 
@@ -332,14 +332,14 @@ void goro__stack_scavenge(void)
 		struct goro_g *old, *g, *last = NULL;
 		uint32_t n;
 
-		lock(&pl->lock);
+		goro__lock(&pl->lock);
 		old = pl->aging;
 		n = pl->naging;
 		pl->aging = pl->dirty;
 		pl->naging = pl->ndirty;
 		pl->dirty = NULL;
 		pl->ndirty = 0;
-		unlock(&pl->lock);
+		goro__unlock(&pl->lock);
 		if (!old)
 			continue;
 		for (g = old; g; g = g->freelink) {
@@ -354,11 +354,11 @@ void goro__stack_scavenge(void)
 				*g->canary = STACK_CANARY;
 			last = g;
 		}
-		lock(&pl->lock);
+		goro__lock(&pl->lock);
 		last->freelink = pl->clean;
 		pl->clean = old;
 		pl->nclean += n;
-		unlock(&pl->lock);
+		goro__unlock(&pl->lock);
 	}
 }
 
@@ -404,11 +404,11 @@ void goro__stack_foreach(void (*fn)(struct goro_g *g, void *arg), void *arg)
 				fn(g, arg);
 		}
 	}
-	lock(&stk.biglock);
+	goro__lock(&stk.biglock);
 	for (g = stk.big; g; g = g->freelink)
 		if (ld_acq(&g->inuse))
 			fn(g, arg);
-	unlock(&stk.biglock);
+	goro__unlock(&stk.biglock);
 }
 
 void goro__stack_init(void)

@@ -12,7 +12,7 @@
  *   +0  MXCSR (4 bytes), x87 CW (2 bytes), pad
  *   +8  r15, r14, r13, r12, rbx, rbp
  *   +56 return address
- * A fresh context (see sched.c) returns into goro__ctx_entry with r12 =
+ * A fresh context (see goro__g_prepare, switch.c) returns into goro__ctx_entry with r12 =
  * its G; goro__ctx_entry calls goro__g_entry(m, g), which never returns.
  */
 	.text

@@ -3,11 +3,47 @@
  * goro: WaitGroup, Mutex, RWMutex, Cond, Once. Each keeps a FIFO of
  * struct goro_waiter (on the waiter's stack) under its own internal lock
  * word; a goroutine parks with the lock released after its switch, a
- * foreign thread sleeps on the waiter's futex word.
+ * foreign thread sleeps on the waiter's futex word. chan.c and netpoll.c
+ * use the same waiters. A waiting goroutine parks and is readied through
+ * the scheduler core (goro__park, goro__ready: sched.c).
  */
 #include "internal.h"
 
 #include <sched.h>
+
+/* Wait queue entries: a goroutine parks, a foreign thread sleeps. */
+void goro__waiter_init(struct goro_waiter *w)
+{
+	w->next = NULL;
+	w->g = goro__curg();
+	w->futex = 0;
+	w->flag = 0;
+}
+
+/* Sleep until goro__waiter_wake(w); lk (held) is released. */
+void goro__waiter_park(struct goro_waiter *w, uint32_t *lk, const char *why)
+{
+	if (w->g) {
+		goro__park(w->g, lk, why);
+		return;
+	}
+	goro__unlock(lk);
+	while (ld_acq(&w->futex) == 0)
+		goro__futex_wait(&w->futex, 0, 0);
+}
+
+void goro__waiter_wake(struct goro_waiter *w)
+{
+	struct goro_g *g = w->g;
+
+	if (g) {
+		goro__ready(g);
+		return;
+	}
+	/* w may be gone once futex is 1: wake by address only */
+	st_rel(&w->futex, 1);
+	goro__futex_wake(&w->futex, 1);
+}
 
 /* FIFO helpers over (void **head, void **tail) */
 static void q_push(void **head, void **tail, struct goro_waiter *w)
@@ -83,13 +119,13 @@ void goro_wg_add(goro_wg *wg, int64_t delta)
 	 * Zero with waiters: they are all queued (registration and queueing
 	 * share wg->_lk), and no Wait returns before the reset below.
 	 */
-	lock(&wg->_lk);
+	goro__lock(&wg->_lk);
 	if (ld_sc(st) != s)
 		goro__throw("sync: WaitGroup misuse: Add called concurrently "
 			    "with Wait");
 	list = wg->_head;
 	wg->_head = wg->_tail = NULL;
-	unlock(&wg->_lk);
+	goro__unlock(&wg->_lk);
 	if (!__atomic_compare_exchange_n(st, &s, 0, false, __ATOMIC_SEQ_CST,
 					 __ATOMIC_SEQ_CST))
 		goro__throw("sync: WaitGroup is reused before previous Wait "
@@ -125,7 +161,7 @@ void goro_wg_wait(goro_wg *wg)
 		}
 		init_rt();
 		goro__waiter_init(&w);
-		lock(&wg->_lk);
+		goro__lock(&wg->_lk);
 		s = ld_sc(st);
 		do {
 			if (WG_CNT(s) == 0)
@@ -134,7 +170,7 @@ void goro_wg_wait(goro_wg *wg)
 						      __ATOMIC_SEQ_CST,
 						      __ATOMIC_SEQ_CST));
 		if (WG_CNT(s) == 0) {
-			unlock(&wg->_lk);
+			goro__unlock(&wg->_lk);
 			continue;
 		}
 		q_push(&wg->_head, &wg->_tail, &w);
@@ -171,13 +207,13 @@ void goro_mutex_lock(goro_mutex *m)
 	}
 	init_rt();
 	goro__waiter_init(&w);
-	lock(&m->_lk);
+	goro__lock(&m->_lk);
 	for (;;) {
 		uint32_t s = ld_rlx(&m->_state);
 
 		if (s == 0) {
 			if (goro_mutex_trylock(m)) {
-				unlock(&m->_lk);
+				goro__unlock(&m->_lk);
 				return;
 			}
 			continue;
@@ -202,11 +238,11 @@ void goro_mutex_unlock(goro_mutex *m)
 		return;
 	if (!(s & M_LOCKED))
 		goro__throw("sync: unlock of unlocked mutex");
-	lock(&m->_lk);
+	goro__lock(&m->_lk);
 	w = q_pop(&m->_head, &m->_tail);
 	/* the mutex stays locked: ownership passes to w */
 	st_rel(&m->_state, m->_head ? M_LOCKED | M_WAITERS : M_LOCKED);
-	unlock(&m->_lk);
+	goro__unlock(&m->_lk);
 	goro__waiter_wake(w);
 }
 
@@ -216,12 +252,12 @@ bool goro_rwmutex_tryrlock(goro_rwmutex *rw)
 {
 	bool ok = false;
 
-	lock(&rw->_lk);
+	goro__lock(&rw->_lk);
 	if (rw->_readers >= 0 && rw->_wwait == 0) {
 		rw->_readers++;
 		ok = true;
 	}
-	unlock(&rw->_lk);
+	goro__unlock(&rw->_lk);
 	return ok;
 }
 
@@ -231,10 +267,10 @@ void goro_rwmutex_rlock(goro_rwmutex *rw)
 
 	init_rt();
 	goro__waiter_init(&w);
-	lock(&rw->_lk);
+	goro__lock(&rw->_lk);
 	if (rw->_readers >= 0 && rw->_wwait == 0) {
 		rw->_readers++;
-		unlock(&rw->_lk);
+		goro__unlock(&rw->_lk);
 		return;
 	}
 	q_push(&rw->_rhead, &rw->_rtail, &w);
@@ -246,7 +282,7 @@ void goro_rwmutex_runlock(goro_rwmutex *rw)
 {
 	struct goro_waiter *w = NULL;
 
-	lock(&rw->_lk);
+	goro__lock(&rw->_lk);
 	if (rw->_readers <= 0)
 		goro__throw("sync: RUnlock of unlocked RWMutex");
 	if (--rw->_readers == 0 && rw->_whead) {
@@ -254,7 +290,7 @@ void goro_rwmutex_runlock(goro_rwmutex *rw)
 		rw->_wwait--;
 		rw->_readers = -1;
 	}
-	unlock(&rw->_lk);
+	goro__unlock(&rw->_lk);
 	if (w)
 		goro__waiter_wake(w);
 }
@@ -263,12 +299,12 @@ bool goro_rwmutex_trylock(goro_rwmutex *rw)
 {
 	bool ok = false;
 
-	lock(&rw->_lk);
+	goro__lock(&rw->_lk);
 	if (rw->_readers == 0) {
 		rw->_readers = -1;
 		ok = true;
 	}
-	unlock(&rw->_lk);
+	goro__unlock(&rw->_lk);
 	return ok;
 }
 
@@ -278,10 +314,10 @@ void goro_rwmutex_lock(goro_rwmutex *rw)
 
 	init_rt();
 	goro__waiter_init(&w);
-	lock(&rw->_lk);
+	goro__lock(&rw->_lk);
 	if (rw->_readers == 0) {
 		rw->_readers = -1;
-		unlock(&rw->_lk);
+		goro__unlock(&rw->_lk);
 		return;
 	}
 	rw->_wwait++;
@@ -293,7 +329,7 @@ void goro_rwmutex_unlock(goro_rwmutex *rw)
 {
 	struct goro_waiter *rl = NULL, *w = NULL;
 
-	lock(&rw->_lk);
+	goro__lock(&rw->_lk);
 	if (rw->_readers != -1)
 		goro__throw("sync: Unlock of unlocked RWMutex");
 	rw->_readers = 0;
@@ -310,7 +346,7 @@ void goro_rwmutex_unlock(goro_rwmutex *rw)
 		rw->_wwait--;
 		rw->_readers = -1;
 	}
-	unlock(&rw->_lk);
+	goro__unlock(&rw->_lk);
 	while (rl) {
 		struct goro_waiter *next = rl->next;
 
@@ -329,7 +365,7 @@ void goro_cond_wait(goro_cond *c, goro_mutex *m)
 
 	init_rt();
 	goro__waiter_init(&w);
-	lock(&c->_lk);
+	goro__lock(&c->_lk);
 	q_push(&c->_head, &c->_tail, &w);
 	goro_mutex_unlock(m);
 	goro__waiter_park(&w, &c->_lk, "sync.Cond.Wait");
@@ -340,9 +376,9 @@ void goro_cond_signal(goro_cond *c)
 {
 	struct goro_waiter *w;
 
-	lock(&c->_lk);
+	goro__lock(&c->_lk);
 	w = q_pop(&c->_head, &c->_tail);
-	unlock(&c->_lk);
+	goro__unlock(&c->_lk);
 	if (w)
 		goro__waiter_wake(w);
 }
@@ -351,10 +387,10 @@ void goro_cond_broadcast(goro_cond *c)
 {
 	struct goro_waiter *w;
 
-	lock(&c->_lk);
+	goro__lock(&c->_lk);
 	w = c->_head;
 	c->_head = c->_tail = NULL;
-	unlock(&c->_lk);
+	goro__unlock(&c->_lk);
 	while (w) {
 		struct goro_waiter *next = w->next;
 

@@ -14,6 +14,7 @@
  */
 #include "internal.h"
 #include "backend.h"
+#include "backend_kmod.h"
 
 #include <signal.h>
 #include <time.h>
@@ -29,10 +30,7 @@
  */
 static void publish_ngoroutines(void)
 {
-	uint32_t n = (uint32_t)goro__ngoroutines();
-
-	if (sched.kruntime && ld_rlx(&sched.kruntime->ngoroutines) != n)
-		st_rlx(&sched.kruntime->ngoroutines, n);
+	kmod_publish_ngoroutines((uint32_t)goro__ngoroutines());
 }
 
 static void *sysmon_main(void *arg)
@@ -49,14 +47,16 @@ static void *sysmon_main(void *arg)
 
 		nanosleep(&ts, NULL);
 		now = nanotime();
-		n = ld_acq(&sched.nallp);
+		n = ld_acq(&goro__sched.nallp);
 		for (i = 0; i < n; i++) {
-			struct goro_pp *pp = sched.allp[i];
+			struct goro_pp *pp = goro__sched.allp[i];
 			struct goro_p *kp = pp->kp;
 			bool insys, sysretake = false;
-			uint64_t tick;
+			uint64_t tick = 0;
 
-			insys = sched.be->in_syscall(pp, &tick);
+			/* kmod: none; the module hands off blocked Ps */
+			insys = goro__sched.be->in_syscall &&
+				goro__sched.be->in_syscall(pp, &tick);
 			if (!insys && ld_rlx(&kp->status) != GORO_P_RUNNING)
 				continue;
 			if (pp->sm_schedtick != ld_rlx(&kp->schedtick)) {
@@ -88,10 +88,11 @@ static void *sysmon_main(void *arg)
 			/* no work waits and someone could take it: leave
 			 * it for up to 10 ms (Go's rule) */
 			if (goro__runq_empty(pp) &&
-			    ld_sc(&sched.nmspinning) + sched.be->npidle() > 0 &&
+			    ld_sc(&goro__sched.nmspinning) +
+					    goro__sched.be->npidle() > 0 &&
 			    now - pp->sm_syscallwhen < PREEMPT_NS)
 				continue;
-			if (sched.be->retake(pp, tick)) {
+			if (goro__sched.be->retake(pp, tick)) {
 				goro__handoffp(pp);
 				acted = true;
 			}
@@ -131,7 +132,7 @@ void goro__sysmon_start(void)
 	pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
-	pthread_create(&sched.sysmon, &a, sysmon_main, NULL);
+	pthread_create(&goro__sched.sysmon, &a, sysmon_main, NULL);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	pthread_attr_destroy(&a);
 }
