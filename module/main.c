@@ -3,8 +3,9 @@
  * goro.ko: Go's goroutine scheduler (G/M/P) for C programs, kernel side.
  *
  * This file is the entry point: the misc device /dev/goro, its file
- * operations, the ioctl dispatch, the module parameters, and module
- * init/exit. One scheduler instance lives per open file.
+ * operations, the ioctl dispatch, and module init/exit. One scheduler
+ * instance lives per open file. The parameters and module-wide stats are
+ * in params.c.
  */
 #include <linux/compat.h>
 #include <linux/fs.h>
@@ -14,36 +15,6 @@
 #include <linux/workqueue.h>
 
 #include "sched.h"
-
-unsigned int goro_max_procs = 256;
-module_param_named(max_procs, goro_max_procs, uint, 0444);
-MODULE_PARM_DESC(max_procs, "Largest nprocs GORO_IOC_SETUP accepts (default 256)");
-
-unsigned int goro_max_ms = 10000;
-module_param_named(max_ms, goro_max_ms, uint, 0444);
-MODULE_PARM_DESC(max_ms, "Largest number of Ms (threads) per instance, and the default for max_ms = 0 (default 10000)");
-
-unsigned int goro_preempt_ms = 10;
-module_param_named(preempt_ms, goro_preempt_ms, uint, 0444);
-MODULE_PARM_DESC(preempt_ms, "Ask a P to preempt its goroutine after it ran this long without a reschedule, 0 = never (default 10)");
-
-unsigned int goro_ksteal_tries = 4;
-module_param_named(ksteal_tries, goro_ksteal_tries, uint, 0444);
-MODULE_PARM_DESC(ksteal_tries, "Attempts per victim ring of a kernel-side steal before giving up on it (default 4)");
-
-struct goro_stats goro_stats;
-struct workqueue_struct *goro_wq;
-
-u64 goro_features(void)
-{
-	u64 f = GORO_FEAT_HANDOFF | GORO_FEAT_KSTEAL | GORO_FEAT_PARK_DEADLINE |
-		GORO_FEAT_PARK_FD | GORO_FEAT_FACTORY | GORO_FEAT_SETPROCS |
-		GORO_FEAT_GREG | GORO_FEAT_WAKE_SPARE;
-
-	if (goro_preempt_ms)
-		f |= GORO_FEAT_PREEMPT;
-	return f;
-}
 
 static long goro_ioc_version(void __user *arg)
 {
@@ -152,15 +123,9 @@ static int __init goro_init(void)
 {
 	int ret;
 
-	if (!goro_max_procs || goro_max_procs > 4096) {
-		pr_err("max_procs=%u out of range 1..4096\n", goro_max_procs);
-		return -EINVAL;
-	}
-	if (goro_max_ms < goro_max_procs || goro_max_ms > 1000000) {
-		pr_err("max_ms=%u out of range max_procs..1000000\n",
-		       goro_max_ms);
-		return -EINVAL;
-	}
+	ret = goro_params_check();
+	if (ret)
+		return ret;
 	goro_wq = alloc_workqueue("goro", 0, 0);
 	if (!goro_wq)
 		return -ENOMEM;

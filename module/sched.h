@@ -56,13 +56,13 @@ static inline bool goro_cas_u32(u32 *ptr, u32 old, u32 new)
 
 #include "uapi/goro_runq.h"
 
-/* Module parameters (main.c). */
+/* params.c: module parameters, module-wide stats and workqueue */
 extern unsigned int goro_max_procs;
 extern unsigned int goro_max_ms;
 extern unsigned int goro_preempt_ms;
 extern unsigned int goro_ksteal_tries;
 
-extern struct workqueue_struct *goro_wq;
+extern struct workqueue_struct *goro_wq;	/* Ms are freed from it */
 
 /* Live objects and event totals since load, for /proc/goro/stats. */
 struct goro_stats {
@@ -76,6 +76,10 @@ struct goro_stats {
 };
 
 extern struct goro_stats goro_stats;
+
+int goro_params_check(void);
+/* Feature bits this module implements (GORO_IOC_VERSION, SETUP). */
+u64 goro_features(void);
 
 /* Kernel side of a P; published to struct goro_p. */
 struct goro_proc {
@@ -207,9 +211,6 @@ static inline bool goro_p_retired(struct goro_inst *inst, u32 p)
 {
 	return p >= inst->nactive;
 }
-
-/* Feature bits this module implements (GORO_IOC_VERSION, SETUP). */
-u64 goro_features(void);
 
 /* sched.c: instances, Ps and Ms */
 long goro_ioc_setup(struct file *file, struct goro_setup __user *uarg);
