@@ -617,6 +617,17 @@ static struct goro_inst *goro_inst_alloc(u32 nprocs, u32 max_ms)
 	return inst;
 }
 
+/* Is there a live instance named tgid already? (goro_instances_lock) */
+static bool goro_tgid_taken(pid_t tgid, struct goro_inst *self)
+{
+	struct goro_inst *inst;
+
+	list_for_each_entry(inst, &goro_instances, node)
+		if (inst != self && inst->tgid == tgid && inst->proc)
+			return true;
+	return false;
+}
+
 long goro_ioc_setup(struct file *file, struct goro_setup __user *uarg)
 {
 	struct goro_inst *inst, *other;
@@ -653,7 +664,9 @@ long goro_ioc_setup(struct file *file, struct goro_setup __user *uarg)
 	if (cmpxchg_release(&file->private_data, NULL, inst))
 		goto err_unlock;
 	list_add_tail(&inst->node, &goro_instances);
-	goro_proc_add(inst);
+	/* A pid reused while an old instance lives on: no entry. */
+	if (!goro_tgid_taken(inst->tgid, inst))
+		goro_proc_add(inst);
 	goro_monitor_start(inst);
 	mutex_unlock(&goro_instances_lock);
 
@@ -708,17 +721,6 @@ long goro_ioc_setprocs(struct goro_inst *inst,
 	goro_publish_counts(inst);
 	raw_spin_unlock_irq(&inst->lock);
 	return 0;
-}
-
-/* Is there a live instance named tgid already? (goro_instances_lock) */
-bool goro_tgid_taken(pid_t tgid, struct goro_inst *self)
-{
-	struct goro_inst *inst;
-
-	list_for_each_entry(inst, &goro_instances, node)
-		if (inst != self && inst->tgid == tgid && inst->proc)
-			return true;
-	return false;
 }
 
 int goro_mmap(struct file *file, struct vm_area_struct *vma)

@@ -240,7 +240,6 @@ struct goro_mthread *goro_give_p_locked(struct goro_inst *inst, u32 p,
 struct goro_mthread *goro_m_remove(struct goro_inst *inst,
 				   struct goro_mthread *mt);
 void goro_want_spare_locked(struct goro_inst *inst);
-bool goro_tgid_taken(pid_t tgid, struct goro_inst *self);
 void goro_wake_task(struct task_struct *task);
 
 /* park.c */
