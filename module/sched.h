@@ -212,12 +212,16 @@ static inline bool goro_p_retired(struct goro_inst *inst, u32 p)
 	return p >= inst->nactive;
 }
 
-/* sched.c: instances, Ps and Ms */
+/* inst.c: the instance life cycle */
 long goro_ioc_setup(struct file *file, struct goro_setup __user *uarg);
 int goro_mmap(struct file *file, struct vm_area_struct *vma);
+long goro_ioc_setprocs(struct goro_inst *inst,
+		       struct goro_setprocs __user *uarg);
 void goro_inst_release(struct goro_inst *inst);
 void goro_inst_put(struct goro_inst *inst);
 struct goro_inst *goro_file_inst(struct file *file);
+
+/* sched.c: Ps and Ms */
 long goro_ioc_attach(struct goro_inst *inst, struct goro_attach __user *uarg);
 long goro_ioc_detach(struct goro_inst *inst);
 struct goro_mthread *goro_current_m(struct goro_inst *inst);
@@ -229,6 +233,8 @@ void goro_publish_p(struct goro_inst *inst, u32 p);
 void goro_publish_m(struct goro_inst *inst, struct goro_mthread *mt);
 void goro_publish_counts(struct goro_inst *inst);
 u32 goro_take_p_locked(struct goro_inst *inst, u32 want);
+void goro_idle_push(struct goro_inst *inst, u32 p);
+void goro_idle_remove(struct goro_inst *inst, u32 p);
 u32 goro_take_unclaimed_locked(struct goro_inst *inst,
 			       struct goro_mthread *thief);
 void goro_bind_p_locked(struct goro_inst *inst, u32 p,
@@ -245,8 +251,6 @@ void goro_wake_task(struct task_struct *task);
 /* park.c */
 long goro_ioc_park(struct goro_inst *inst, struct goro_park __user *uarg);
 long goro_ioc_wake(struct goro_inst *inst, struct goro_wake __user *uarg);
-long goro_ioc_setprocs(struct goro_inst *inst,
-		       struct goro_setprocs __user *uarg);
 
 /* handoff.c */
 extern struct preempt_ops goro_preempt_ops;
