@@ -1,18 +1,36 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Ps and Ms of a scheduler instance: attach and detach of Ms, and the P
- * hand-over rules every path (park, wake, handoff, detach, death) shares.
- * The instance itself is set up and released in inst.c.
+ * The library every other file of the module uses: the P state machine
+ * and the hand-over rules every path shares (park, wake, handoff, detach,
+ * death), the publishing of kernel state to the shared region, and what
+ * every file needs of an M (taking it out of its instance, dropping a
+ * reference, finding which M a task is). It calls no other file of the
+ * module; the one reference upward is named at goro_task_m().
+ *
+ * A P moves between three states, in struct goro_proc (the truth) and
+ * published to struct goro_p:
+ *   IDLE     on inst->idle, no owner; bind makes it RUNNING;
+ *   RUNNING  owned by an M;
+ *   BLOCKED  its owner blocked and nobody took it: still the owner's (its
+ *            sched_in makes it RUNNING again), but anyone who needs a P
+ *            may bind it.
+ * An owner that lets its P go gives it to a waiting or parked M, else
+ * puts it on the idle stack. A retired P (>= nactive, GORO_IOC_SETPROCS)
+ * is never given away nor put on the idle stack.
+ *
+ * Locking: everything here but goro_m_put(), goro_wake_task() and the M
+ * lookups runs under inst->lock, possibly from the preempt notifier
+ * (rq lock held, IRQs off): nothing here sleeps or wakes a task under it.
+ * The M to wake is returned to the caller, which wakes it after unlock
+ * (goro_wake_task()) or through the M's irq_work; only a factory M is
+ * woken from here, through its irq_work.
+ *
+ * Lifetime: an M taken out of its instance (mt->gone) stays in memory
+ * until its last goro_m_put(), which queues its free work (m.c, set at
+ * attach) on goro_wq.
  */
-#include <linux/fs.h>
-#include <linux/mm.h>
-#include <linux/module.h>
-#include <linux/mutex.h>
-#include <linux/sched/mm.h>
 #include <linux/sched/task.h>
-#include <linux/slab.h>
-#include <linux/uaccess.h>
-#include <linux/vmalloc.h>
+#include <linux/workqueue.h>
 
 #include "sched.h"
 #include "trace.h"
@@ -346,24 +364,12 @@ void goro_wake_task(struct task_struct *task)
 	}
 }
 
-/* --- M lifetime ----------------------------------------------------------- */
+/* --- Ms: references and identity --------------------------------------- */
 
-static void goro_m_free(struct work_struct *work)
-{
-	struct goro_mthread *mt = container_of(work, struct goro_mthread,
-					       free_work);
-
-	irq_work_sync(&mt->wake_iw);
-	irq_work_sync(&mt->dead_iw);
-	put_task_struct(mt->task);
-	goro_inst_put(mt->inst);
-	kfree(mt);
-	atomic_dec(&goro_stats.ms);
-	/* goro_exit() drains goro_wq, so returning from here is safe. */
-	module_put(THIS_MODULE);
-}
-
-/* Any context: the last reference frees mt from goro_wq. */
+/*
+ * Any context: the last reference frees mt from goro_wq, with the free
+ * work m.c set at attach.
+ */
 void goro_m_put(struct goro_mthread *mt)
 {
 	if (refcount_dec_and_test(&mt->ref))
@@ -390,6 +396,10 @@ struct goro_mthread *goro_task_m(struct goro_inst *inst,
 	hlist_for_each_entry(pn, &t->preempt_notifiers, link) {
 		struct goro_mthread *mt;
 
+		/*
+		 * The one reference from this file to one above it: our
+		 * notifiers are those with handoff.c's ops.
+		 */
 		if (pn->ops != &goro_preempt_ops)
 			continue;
 		mt = container_of(pn, struct goro_mthread, pn);
@@ -397,119 +407,4 @@ struct goro_mthread *goro_task_m(struct goro_inst *inst,
 			return mt;
 	}
 	return NULL;
-}
-
-/*
- * The calling thread stops being an M (mt->task == current): leave the
- * instance, then take the notifier off our own list, which only the task
- * itself may do.
- */
-void goro_m_detach(struct goro_mthread *mt)
-{
-	struct goro_inst *inst = mt->inst;
-	struct task_struct *t = NULL;
-	struct goro_mthread *w;
-
-	raw_spin_lock_irq(&inst->lock);
-	w = goro_m_remove(inst, mt);
-	if (w)
-		t = get_task_struct(w->task);
-	raw_spin_unlock_irq(&inst->lock);
-	goro_wake_task(t);
-
-	if (mt->registered) {
-		preempt_disable();
-		preempt_notifier_unregister(&mt->pn);
-		preempt_enable();
-		mt->registered = false;
-		goro_m_put(mt);
-	}
-}
-
-long goro_ioc_attach(struct goro_inst *inst, struct goro_attach __user *uarg)
-{
-	struct goro_mthread *mt;
-	struct goro_attach a;
-	long ret;
-	u32 i, slot;
-
-	if (copy_from_user(&a, uarg, sizeof(a)))
-		return -EFAULT;
-	if (a.flags & ~GORO_ATTACH_P)
-		return -EINVAL;
-	if (!goro_resv_zero(a.resv, sizeof(a.resv)))
-		return -EINVAL;
-	if ((a.flags & GORO_ATTACH_P) && a.p >= inst->nprocs)
-		return -EINVAL;
-	if (goro_current_m(inst))
-		return -EEXIST;
-
-	mt = kzalloc(sizeof(*mt), GFP_KERNEL);
-	if (!mt)
-		return -ENOMEM;
-	refcount_set(&mt->ref, 1);
-	mt->inst = inst;
-	mt->task = get_task_struct(current);
-	mt->p = GORO_NONE;
-	mt->state = GORO_M_RUNNING;
-	INIT_LIST_HEAD(&mt->wait_node);
-	INIT_WORK(&mt->free_work, goro_m_free);
-	goro_m_init_hooks(mt);
-
-	raw_spin_lock_irq(&inst->lock);
-	ret = -ENOSPC;
-	if (inst->nms >= inst->max_ms)
-		goto err_unlock;
-	for (i = 0; i < inst->max_ms; i++) {
-		slot = (inst->ms_hint + i) % inst->max_ms;
-		if (!inst->ms[slot])
-			break;
-	}
-	ret = -EBUSY;
-	if ((a.flags & GORO_ATTACH_P) &&
-	    goro_take_p_locked(inst, a.p) == GORO_NONE)
-		goto err_unlock;
-	mt->slot = slot;
-	inst->ms[slot] = mt;
-	inst->ms_hint = slot + 1;
-	inst->nms++;
-	if (a.flags & GORO_ATTACH_P)
-		goro_bind_p_locked(inst, a.p, mt, 0);
-	goro_publish_m(inst, mt);
-	raw_spin_unlock_irq(&inst->lock);
-
-	/* The M's references: the instance, the module (the notifier). */
-	refcount_inc(&inst->ref);
-	__module_get(THIS_MODULE);
-	atomic_inc(&goro_stats.ms);
-
-	preempt_disable();
-	preempt_notifier_register(&mt->pn);
-	mt->registered = true;
-	preempt_enable();
-
-	trace_goro_attach(inst->tgid, task_pid_nr(current), slot,
-			  READ_ONCE(mt->p));
-	a.m = slot;
-	if (copy_to_user(uarg, &a, sizeof(a))) {
-		goro_m_detach(mt);
-		return -EFAULT;
-	}
-	return 0;
-
-err_unlock:
-	raw_spin_unlock_irq(&inst->lock);
-	put_task_struct(mt->task);
-	kfree(mt);
-	return ret;
-}
-
-long goro_ioc_detach(struct goro_inst *inst)
-{
-	struct goro_mthread *mt = goro_current_m(inst);
-
-	if (!mt)
-		return -EPERM;
-	goro_m_detach(mt);
-	return 0;
 }

@@ -221,13 +221,14 @@ void goro_inst_release(struct goro_inst *inst);
 void goro_inst_put(struct goro_inst *inst);
 struct goro_inst *goro_file_inst(struct file *file);
 
-/* sched.c: Ps and Ms */
+/* m.c: the M life cycle */
 long goro_ioc_attach(struct goro_inst *inst, struct goro_attach __user *uarg);
 long goro_ioc_detach(struct goro_inst *inst);
+
+/* sched.c: Ps and Ms */
 struct goro_mthread *goro_current_m(struct goro_inst *inst);
 struct goro_mthread *goro_task_m(struct goro_inst *inst,
 				 struct task_struct *t);
-void goro_m_detach(struct goro_mthread *mt);
 void goro_m_put(struct goro_mthread *mt);
 void goro_publish_p(struct goro_inst *inst, u32 p);
 void goro_publish_m(struct goro_inst *inst, struct goro_mthread *mt);
@@ -255,6 +256,7 @@ long goro_ioc_wake(struct goro_inst *inst, struct goro_wake __user *uarg);
 /* handoff.c */
 extern struct preempt_ops goro_preempt_ops;
 void goro_m_init_hooks(struct goro_mthread *mt);
+void goro_m_detach(struct goro_mthread *mt);
 void goro_wake_iw(struct irq_work *iw);
 
 /* monitor.c */
