@@ -46,7 +46,7 @@
 #include "sched.h"
 #include "trace.h"
 
-void goro_wake_iw(struct irq_work *iw)
+static void goro_wake_iw(struct irq_work *iw)
 {
 	struct goro_mthread *mt = container_of(iw, struct goro_mthread,
 					       wake_iw);

@@ -212,6 +212,64 @@ static inline bool goro_p_retired(struct goro_inst *inst, u32 p)
 	return p >= inst->nactive;
 }
 
+/*
+ * What each file provides, by the file that defines it, lowest first
+ * (params.c, above, is read by all). Calls go down only:
+ *  - main.c calls inst.c and m.c, and park.c and proc.c for their ioctls;
+ *  - inst.c calls sched.c, monitor.c and proc.c; m.c calls sched.c,
+ *    handoff.c, and inst.c only to drop an M's instance reference;
+ *  - park.c, handoff.c, monitor.c and proc.c call sched.c only;
+ *  - sched.c calls none of them; it matches handoff.c's notifier ops in
+ *    goro_task_m().
+ */
+
+/* sched.c: P publishing, the P state machine and hand-over rules */
+void goro_publish_p(struct goro_inst *inst, u32 p);
+void goro_publish_m(struct goro_inst *inst, struct goro_mthread *mt);
+void goro_publish_counts(struct goro_inst *inst);
+u32 goro_take_p_locked(struct goro_inst *inst, u32 want);
+u32 goro_take_unclaimed_locked(struct goro_inst *inst,
+			       struct goro_mthread *thief);
+void goro_idle_push(struct goro_inst *inst, u32 p);
+void goro_idle_remove(struct goro_inst *inst, u32 p);
+void goro_want_spare_locked(struct goro_inst *inst);
+void goro_bind_p_locked(struct goro_inst *inst, u32 p,
+			struct goro_mthread *mt, u32 why);
+struct goro_mthread *goro_give_p_locked(struct goro_inst *inst, u32 p,
+					bool need_work);
+struct goro_mthread *goro_release_p_locked(struct goro_inst *inst,
+					   struct goro_mthread *mt);
+struct goro_mthread *goro_m_remove(struct goro_inst *inst,
+				   struct goro_mthread *mt);
+void goro_wake_task(struct task_struct *task);
+/* sched.c: Ms, their references and identity */
+void goro_m_put(struct goro_mthread *mt);
+struct goro_mthread *goro_current_m(struct goro_inst *inst);
+struct goro_mthread *goro_task_m(struct goro_inst *inst,
+				 struct task_struct *t);
+
+/* handoff.c: the preempt notifier of an M, its hooks and unregistration */
+extern struct preempt_ops goro_preempt_ops;
+void goro_m_init_hooks(struct goro_mthread *mt);
+void goro_m_detach(struct goro_mthread *mt);
+
+/* park.c: GORO_IOC_PARK and GORO_IOC_WAKE */
+long goro_ioc_park(struct goro_inst *inst, struct goro_park __user *uarg);
+long goro_ioc_wake(struct goro_inst *inst, struct goro_wake __user *uarg);
+
+/* monitor.c: the preemption request timer of an instance */
+void goro_monitor_init(struct goro_inst *inst);
+void goro_monitor_start(struct goro_inst *inst);
+void goro_monitor_stop(struct goro_inst *inst);
+
+/* proc.c: /proc/goro, and GORO_IOC_GREGISTER whose registry it shows */
+long goro_ioc_gregister(struct goro_inst *inst,
+			struct goro_gregister __user *uarg);
+int goro_proc_init(void);
+void goro_proc_exit(void);
+int goro_proc_add(struct goro_inst *inst);
+void goro_proc_del(struct goro_inst *inst);
+
 /* inst.c: the instance life cycle */
 long goro_ioc_setup(struct file *file, struct goro_setup __user *uarg);
 int goro_mmap(struct file *file, struct vm_area_struct *vma);
@@ -224,53 +282,6 @@ struct goro_inst *goro_file_inst(struct file *file);
 /* m.c: the M life cycle */
 long goro_ioc_attach(struct goro_inst *inst, struct goro_attach __user *uarg);
 long goro_ioc_detach(struct goro_inst *inst);
-
-/* sched.c: Ps and Ms */
-struct goro_mthread *goro_current_m(struct goro_inst *inst);
-struct goro_mthread *goro_task_m(struct goro_inst *inst,
-				 struct task_struct *t);
-void goro_m_put(struct goro_mthread *mt);
-void goro_publish_p(struct goro_inst *inst, u32 p);
-void goro_publish_m(struct goro_inst *inst, struct goro_mthread *mt);
-void goro_publish_counts(struct goro_inst *inst);
-u32 goro_take_p_locked(struct goro_inst *inst, u32 want);
-void goro_idle_push(struct goro_inst *inst, u32 p);
-void goro_idle_remove(struct goro_inst *inst, u32 p);
-u32 goro_take_unclaimed_locked(struct goro_inst *inst,
-			       struct goro_mthread *thief);
-void goro_bind_p_locked(struct goro_inst *inst, u32 p,
-			struct goro_mthread *mt, u32 why);
-struct goro_mthread *goro_release_p_locked(struct goro_inst *inst,
-					   struct goro_mthread *mt);
-struct goro_mthread *goro_give_p_locked(struct goro_inst *inst, u32 p,
-					bool need_work);
-struct goro_mthread *goro_m_remove(struct goro_inst *inst,
-				   struct goro_mthread *mt);
-void goro_want_spare_locked(struct goro_inst *inst);
-void goro_wake_task(struct task_struct *task);
-
-/* park.c */
-long goro_ioc_park(struct goro_inst *inst, struct goro_park __user *uarg);
-long goro_ioc_wake(struct goro_inst *inst, struct goro_wake __user *uarg);
-
-/* handoff.c */
-extern struct preempt_ops goro_preempt_ops;
-void goro_m_init_hooks(struct goro_mthread *mt);
-void goro_m_detach(struct goro_mthread *mt);
-void goro_wake_iw(struct irq_work *iw);
-
-/* monitor.c */
-void goro_monitor_init(struct goro_inst *inst);
-void goro_monitor_start(struct goro_inst *inst);
-void goro_monitor_stop(struct goro_inst *inst);
-
-/* proc.c */
-long goro_ioc_gregister(struct goro_inst *inst,
-			struct goro_gregister __user *uarg);
-int goro_proc_init(void);
-void goro_proc_exit(void);
-int goro_proc_add(struct goro_inst *inst);
-void goro_proc_del(struct goro_inst *inst);
 
 /* Reserved ioctl fields must be zero: true if every one is. */
 static inline bool goro_resv_zero(const void *resv, size_t size)
