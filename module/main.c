@@ -5,7 +5,12 @@
  * This file is the entry point: the misc device /dev/goro, its file
  * operations, the ioctl dispatch, and module init/exit. One scheduler
  * instance lives per open file. The parameters and module-wide stats are
- * in params.c.
+ * in params.c. It takes no lock of its own: the instance of a file is
+ * published once by GORO_IOC_SETUP (inst.c) and read with an acquire.
+ *
+ * Lifetime: every open file and every attached M holds a module
+ * reference (fops.owner, m.c), so the module unloads only when neither
+ * is left; module exit drains goro_wq, where the last M is freed.
  */
 #include <linux/compat.h>
 #include <linux/fs.h>
