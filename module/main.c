@@ -12,6 +12,7 @@
  * reference (fops.owner, m.c), so the module unloads only when neither
  * is left; module exit drains goro_wq, where the last M is freed.
  */
+#include <linux/build_bug.h>
 #include <linux/compat.h>
 #include <linux/fs.h>
 #include <linux/miscdevice.h>
@@ -124,10 +125,32 @@ static struct miscdevice goro_misc = {
 	.mode = 0666,
 };
 
+/*
+ * The size of every ABI struct, as uapi/goro.h asserts for userspace: a
+ * change is an ABI change, and fails the module build too.
+ */
+static void __init goro_abi_check(void)
+{
+	BUILD_BUG_ON(sizeof(struct goro_version) != 40);
+	BUILD_BUG_ON(sizeof(struct goro_offsets) != 64);
+	BUILD_BUG_ON(sizeof(struct goro_setup) != 128);
+	BUILD_BUG_ON(sizeof(struct goro_attach) != 32);
+	BUILD_BUG_ON(sizeof(struct goro_park) != 40);
+	BUILD_BUG_ON(sizeof(struct goro_wake) != 16);
+	BUILD_BUG_ON(sizeof(struct goro_setprocs) != 16);
+	BUILD_BUG_ON(sizeof(struct goro_shared_hdr) != 128);
+	BUILD_BUG_ON(sizeof(struct goro_p) != 128 + 8 * GORO_RUNQ_ENTRIES);
+	BUILD_BUG_ON(sizeof(struct goro_m) != 64);
+	BUILD_BUG_ON(sizeof(struct goro_gregister) != 32);
+	BUILD_BUG_ON(sizeof(struct goro_greg) != 32);
+	BUILD_BUG_ON(sizeof(struct goro_ginfo) != 64);
+}
+
 static int __init goro_init(void)
 {
 	int ret;
 
+	goro_abi_check();
 	ret = goro_params_check();
 	if (ret)
 		return ret;
