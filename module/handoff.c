@@ -25,7 +25,8 @@
  * Lifetime of the notifier. Only the task itself may take its notifier off
  * its list (the list is walked without a lock by its own context switches),
  * so:
- *  - GORO_IOC_DETACH unregisters in the calling thread;
+ *  - GORO_IOC_DETACH unregisters in the calling thread (goro_m_detach(),
+ *    here; m.c registers at attach);
  *  - when the instance is gone (file released) or the thread exec'd into
  *    another mm, the next block queues a task_work that unregisters in the
  *    task's context (exit_task_work() runs it too if the task is exiting);
@@ -45,7 +46,7 @@
 #include "sched.h"
 #include "trace.h"
 
-void goro_wake_iw(struct irq_work *iw)
+static void goro_wake_iw(struct irq_work *iw)
 {
 	struct goro_mthread *mt = container_of(iw, struct goro_mthread,
 					       wake_iw);
@@ -357,6 +358,33 @@ static void goro_m_resume(struct callback_head *cb)
 	goro_wake_task(t);
 out:
 	goro_m_put(mt);
+}
+
+/*
+ * The calling thread stops being an M (mt->task == current): leave the
+ * instance, then take the notifier off our own list, which only the task
+ * itself may do.
+ */
+void goro_m_detach(struct goro_mthread *mt)
+{
+	struct goro_inst *inst = mt->inst;
+	struct task_struct *t = NULL;
+	struct goro_mthread *w;
+
+	raw_spin_lock_irq(&inst->lock);
+	w = goro_m_remove(inst, mt);
+	if (w)
+		t = get_task_struct(w->task);
+	raw_spin_unlock_irq(&inst->lock);
+	goro_wake_task(t);
+
+	if (mt->registered) {
+		preempt_disable();
+		preempt_notifier_unregister(&mt->pn);
+		preempt_enable();
+		mt->registered = false;
+		goro_m_put(mt);
+	}
 }
 
 void goro_m_init_hooks(struct goro_mthread *mt)

@@ -3,9 +3,16 @@
  * goro.ko: Go's goroutine scheduler (G/M/P) for C programs, kernel side.
  *
  * This file is the entry point: the misc device /dev/goro, its file
- * operations, the ioctl dispatch, the module parameters, and module
- * init/exit. One scheduler instance lives per open file.
+ * operations, the ioctl dispatch, and module init/exit. One scheduler
+ * instance lives per open file. The parameters and module-wide stats are
+ * in params.c. It takes no lock of its own: the instance of a file is
+ * published once by GORO_IOC_SETUP (inst.c) and read with an acquire.
+ *
+ * Lifetime: every open file and every attached M holds a module
+ * reference (fops.owner, m.c), so the module unloads only when neither
+ * is left; module exit drains goro_wq, where the last M is freed.
  */
+#include <linux/build_bug.h>
 #include <linux/compat.h>
 #include <linux/fs.h>
 #include <linux/miscdevice.h>
@@ -14,36 +21,6 @@
 #include <linux/workqueue.h>
 
 #include "sched.h"
-
-unsigned int goro_max_procs = 256;
-module_param_named(max_procs, goro_max_procs, uint, 0444);
-MODULE_PARM_DESC(max_procs, "Largest nprocs GORO_IOC_SETUP accepts (default 256)");
-
-unsigned int goro_max_ms = 10000;
-module_param_named(max_ms, goro_max_ms, uint, 0444);
-MODULE_PARM_DESC(max_ms, "Largest number of Ms (threads) per instance, and the default for max_ms = 0 (default 10000)");
-
-unsigned int goro_preempt_ms = 10;
-module_param_named(preempt_ms, goro_preempt_ms, uint, 0444);
-MODULE_PARM_DESC(preempt_ms, "Ask a P to preempt its goroutine after it ran this long without a reschedule, 0 = never (default 10)");
-
-unsigned int goro_ksteal_tries = 4;
-module_param_named(ksteal_tries, goro_ksteal_tries, uint, 0444);
-MODULE_PARM_DESC(ksteal_tries, "Attempts per victim ring of a kernel-side steal before giving up on it (default 4)");
-
-struct goro_stats goro_stats;
-struct workqueue_struct *goro_wq;
-
-u64 goro_features(void)
-{
-	u64 f = GORO_FEAT_HANDOFF | GORO_FEAT_KSTEAL | GORO_FEAT_PARK_DEADLINE |
-		GORO_FEAT_PARK_FD | GORO_FEAT_FACTORY | GORO_FEAT_SETPROCS |
-		GORO_FEAT_GREG | GORO_FEAT_WAKE_SPARE;
-
-	if (goro_preempt_ms)
-		f |= GORO_FEAT_PREEMPT;
-	return f;
-}
 
 static long goro_ioc_version(void __user *arg)
 {
@@ -148,19 +125,35 @@ static struct miscdevice goro_misc = {
 	.mode = 0666,
 };
 
+/*
+ * The size of every ABI struct, as uapi/goro.h asserts for userspace: a
+ * change is an ABI change, and fails the module build too.
+ */
+static void __init goro_abi_check(void)
+{
+	BUILD_BUG_ON(sizeof(struct goro_version) != 40);
+	BUILD_BUG_ON(sizeof(struct goro_offsets) != 64);
+	BUILD_BUG_ON(sizeof(struct goro_setup) != 128);
+	BUILD_BUG_ON(sizeof(struct goro_attach) != 32);
+	BUILD_BUG_ON(sizeof(struct goro_park) != 40);
+	BUILD_BUG_ON(sizeof(struct goro_wake) != 16);
+	BUILD_BUG_ON(sizeof(struct goro_setprocs) != 16);
+	BUILD_BUG_ON(sizeof(struct goro_shared_hdr) != 128);
+	BUILD_BUG_ON(sizeof(struct goro_p) != 128 + 8 * GORO_RUNQ_ENTRIES);
+	BUILD_BUG_ON(sizeof(struct goro_m) != 64);
+	BUILD_BUG_ON(sizeof(struct goro_gregister) != 32);
+	BUILD_BUG_ON(sizeof(struct goro_greg) != 32);
+	BUILD_BUG_ON(sizeof(struct goro_ginfo) != 64);
+}
+
 static int __init goro_init(void)
 {
 	int ret;
 
-	if (!goro_max_procs || goro_max_procs > 4096) {
-		pr_err("max_procs=%u out of range 1..4096\n", goro_max_procs);
-		return -EINVAL;
-	}
-	if (goro_max_ms < goro_max_procs || goro_max_ms > 1000000) {
-		pr_err("max_ms=%u out of range max_procs..1000000\n",
-		       goro_max_ms);
-		return -EINVAL;
-	}
+	goro_abi_check();
+	ret = goro_params_check();
+	if (ret)
+		return ret;
 	goro_wq = alloc_workqueue("goro", 0, 0);
 	if (!goro_wq)
 		return -ENOMEM;

@@ -6,6 +6,10 @@
  * goro_p.preempt = 1; the goroutine yields at its next safe point and
  * userspace clears the flag. The timer only reads the shared region and
  * writes the flag and counters: it takes no lock.
+ *
+ * Lifetime: the timer is set up with the instance, started once it is
+ * published and cancelled (waiting for a running callback) on release,
+ * before the file's reference on the instance is dropped (inst.c).
  */
 #include <linux/hrtimer.h>
 #include <linux/ktime.h>

@@ -15,6 +15,14 @@
  * masked and length checked (goro_runq.h), steals give up after
  * ksteal_tries attempts per victim, and no loop depends on a value
  * userspace wrote.
+ *
+ * Locking: M and P state change under inst->lock (sched.c's rules); the
+ * rings are read and stolen from without it, by the protocol of
+ * goro_runq.h; the M sleeps with no lock held. Lifetimes: the caller is
+ * the M itself, so it cannot be freed under us; the fd of GORO_PARK_FD
+ * is held (fget) for the whole park, and its wait entries live on our
+ * stack until goro_poll_remove() takes them off (a head freed meanwhile
+ * has told us through POLLFREE).
  */
 #include <linux/file.h>
 #include <linux/fs.h>

@@ -480,14 +480,14 @@ static const struct proc_ops goro_goroutines_ops = {
 	.proc_release = single_release,
 };
 
-/* Called with goro_instances_lock held. */
+/*
+ * Called with goro_instances_lock held, once the caller has made sure no
+ * other live instance has the entry named inst->tgid.
+ */
 int goro_proc_add(struct goro_inst *inst)
 {
 	char name[16];
 
-	/* A pid reused while an old instance lives on: no entry. */
-	if (goro_tgid_taken(inst->tgid, inst))
-		return -EEXIST;
 	snprintf(name, sizeof(name), "%d", inst->tgid);
 	inst->proc = proc_mkdir(name, goro_proc_root);
 	if (!inst->proc)

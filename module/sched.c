@@ -1,36 +1,39 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Scheduler instances, their Ps and Ms: GORO_IOC_SETUP, mmap of the shared
- * region, attach and detach of Ms, and the P hand-over rules every path
- * (park, wake, handoff, detach, death) shares.
+ * The library every other file of the module uses: the P state machine
+ * and the hand-over rules every path shares (park, wake, handoff, detach,
+ * death), the publishing of kernel state to the shared region, and what
+ * every file needs of an M (taking it out of its instance, dropping a
+ * reference, finding which M a task is). It calls no other file of the
+ * module; the one reference upward is named at goro_task_m().
  *
- * One instance per open file, and at most one live instance per process:
- * a second GORO_IOC_SETUP in the same process is -EBUSY, which keeps
- * /proc/goro/<pid> unambiguous. A forked child shares the open file but
- * not the instance: every call from another mm is -EPERM and the mapping
- * is not copied (VM_DONTCOPY); the child starts fresh with its own open.
+ * A P moves between three states, in struct goro_proc (the truth) and
+ * published to struct goro_p:
+ *   IDLE     on inst->idle, no owner; bind makes it RUNNING;
+ *   RUNNING  owned by an M;
+ *   BLOCKED  its owner blocked and nobody took it: still the owner's (its
+ *            sched_in makes it RUNNING again), but anyone who needs a P
+ *            may bind it.
+ * An owner that lets its P go gives it to a waiting or parked M, else
+ * puts it on the idle stack. A retired P (>= nactive, GORO_IOC_SETPROCS)
+ * is never given away nor put on the idle stack.
+ *
+ * Locking: everything here but goro_m_put(), goro_wake_task() and the M
+ * lookups runs under inst->lock, possibly from the preempt notifier
+ * (rq lock held, IRQs off): nothing here sleeps or wakes a task under it.
+ * The M to wake is returned to the caller, which wakes it after unlock
+ * (goro_wake_task()) or through the M's irq_work; only a factory M is
+ * woken from here, through its irq_work.
+ *
+ * Lifetime: an M taken out of its instance (mt->gone) stays in memory
+ * until its last goro_m_put(), which queues its free work (m.c, set at
+ * attach) on goro_wq.
  */
-#include <linux/fs.h>
-#include <linux/mm.h>
-#include <linux/module.h>
-#include <linux/mutex.h>
-#include <linux/sched/mm.h>
 #include <linux/sched/task.h>
-#include <linux/slab.h>
-#include <linux/uaccess.h>
-#include <linux/vmalloc.h>
+#include <linux/workqueue.h>
 
 #include "sched.h"
 #include "trace.h"
-
-static LIST_HEAD(goro_instances);
-static DEFINE_MUTEX(goro_instances_lock);
-
-struct goro_inst *goro_file_inst(struct file *file)
-{
-	/* Pairs with the cmpxchg publishing the instance in SETUP. */
-	return smp_load_acquire(&file->private_data);
-}
 
 /* --- publishing kernel state to the shared region (under inst->lock) -- */
 
@@ -143,12 +146,12 @@ u32 goro_take_unclaimed_locked(struct goro_inst *inst,
 	return GORO_NONE;
 }
 
-static void goro_idle_push(struct goro_inst *inst, u32 p)
+void goro_idle_push(struct goro_inst *inst, u32 p)
 {
 	inst->idle[inst->nidle++] = p;
 }
 
-static void goro_idle_remove(struct goro_inst *inst, u32 p)
+void goro_idle_remove(struct goro_inst *inst, u32 p)
 {
 	u32 i;
 
@@ -361,24 +364,12 @@ void goro_wake_task(struct task_struct *task)
 	}
 }
 
-/* --- M lifetime ----------------------------------------------------------- */
+/* --- Ms: references and identity --------------------------------------- */
 
-static void goro_m_free(struct work_struct *work)
-{
-	struct goro_mthread *mt = container_of(work, struct goro_mthread,
-					       free_work);
-
-	irq_work_sync(&mt->wake_iw);
-	irq_work_sync(&mt->dead_iw);
-	put_task_struct(mt->task);
-	goro_inst_put(mt->inst);
-	kfree(mt);
-	atomic_dec(&goro_stats.ms);
-	/* goro_exit() drains goro_wq, so returning from here is safe. */
-	module_put(THIS_MODULE);
-}
-
-/* Any context: the last reference frees mt from goro_wq. */
+/*
+ * Any context: the last reference frees mt from goro_wq, with the free
+ * work m.c set at attach.
+ */
 void goro_m_put(struct goro_mthread *mt)
 {
 	if (refcount_dec_and_test(&mt->ref))
@@ -405,6 +396,10 @@ struct goro_mthread *goro_task_m(struct goro_inst *inst,
 	hlist_for_each_entry(pn, &t->preempt_notifiers, link) {
 		struct goro_mthread *mt;
 
+		/*
+		 * The one reference from this file to one above it: our
+		 * notifiers are those with handoff.c's ops.
+		 */
 		if (pn->ops != &goro_preempt_ops)
 			continue;
 		mt = container_of(pn, struct goro_mthread, pn);
@@ -412,356 +407,4 @@ struct goro_mthread *goro_task_m(struct goro_inst *inst,
 			return mt;
 	}
 	return NULL;
-}
-
-/*
- * The calling thread stops being an M (mt->task == current): leave the
- * instance, then take the notifier off our own list, which only the task
- * itself may do.
- */
-void goro_m_detach(struct goro_mthread *mt)
-{
-	struct goro_inst *inst = mt->inst;
-	struct task_struct *t = NULL;
-	struct goro_mthread *w;
-
-	raw_spin_lock_irq(&inst->lock);
-	w = goro_m_remove(inst, mt);
-	if (w)
-		t = get_task_struct(w->task);
-	raw_spin_unlock_irq(&inst->lock);
-	goro_wake_task(t);
-
-	if (mt->registered) {
-		preempt_disable();
-		preempt_notifier_unregister(&mt->pn);
-		preempt_enable();
-		mt->registered = false;
-		goro_m_put(mt);
-	}
-}
-
-long goro_ioc_attach(struct goro_inst *inst, struct goro_attach __user *uarg)
-{
-	struct goro_mthread *mt;
-	struct goro_attach a;
-	long ret;
-	u32 i, slot;
-
-	if (copy_from_user(&a, uarg, sizeof(a)))
-		return -EFAULT;
-	if (a.flags & ~GORO_ATTACH_P)
-		return -EINVAL;
-	if (!goro_resv_zero(a.resv, sizeof(a.resv)))
-		return -EINVAL;
-	if ((a.flags & GORO_ATTACH_P) && a.p >= inst->nprocs)
-		return -EINVAL;
-	if (goro_current_m(inst))
-		return -EEXIST;
-
-	mt = kzalloc(sizeof(*mt), GFP_KERNEL);
-	if (!mt)
-		return -ENOMEM;
-	refcount_set(&mt->ref, 1);
-	mt->inst = inst;
-	mt->task = get_task_struct(current);
-	mt->p = GORO_NONE;
-	mt->state = GORO_M_RUNNING;
-	INIT_LIST_HEAD(&mt->wait_node);
-	INIT_WORK(&mt->free_work, goro_m_free);
-	goro_m_init_hooks(mt);
-
-	raw_spin_lock_irq(&inst->lock);
-	ret = -ENOSPC;
-	if (inst->nms >= inst->max_ms)
-		goto err_unlock;
-	for (i = 0; i < inst->max_ms; i++) {
-		slot = (inst->ms_hint + i) % inst->max_ms;
-		if (!inst->ms[slot])
-			break;
-	}
-	ret = -EBUSY;
-	if ((a.flags & GORO_ATTACH_P) &&
-	    goro_take_p_locked(inst, a.p) == GORO_NONE)
-		goto err_unlock;
-	mt->slot = slot;
-	inst->ms[slot] = mt;
-	inst->ms_hint = slot + 1;
-	inst->nms++;
-	if (a.flags & GORO_ATTACH_P)
-		goro_bind_p_locked(inst, a.p, mt, 0);
-	goro_publish_m(inst, mt);
-	raw_spin_unlock_irq(&inst->lock);
-
-	/* The M's references: the instance, the module (the notifier). */
-	refcount_inc(&inst->ref);
-	__module_get(THIS_MODULE);
-	atomic_inc(&goro_stats.ms);
-
-	preempt_disable();
-	preempt_notifier_register(&mt->pn);
-	mt->registered = true;
-	preempt_enable();
-
-	trace_goro_attach(inst->tgid, task_pid_nr(current), slot,
-			  READ_ONCE(mt->p));
-	a.m = slot;
-	if (copy_to_user(uarg, &a, sizeof(a))) {
-		goro_m_detach(mt);
-		return -EFAULT;
-	}
-	return 0;
-
-err_unlock:
-	raw_spin_unlock_irq(&inst->lock);
-	put_task_struct(mt->task);
-	kfree(mt);
-	return ret;
-}
-
-long goro_ioc_detach(struct goro_inst *inst)
-{
-	struct goro_mthread *mt = goro_current_m(inst);
-
-	if (!mt)
-		return -EPERM;
-	goro_m_detach(mt);
-	return 0;
-}
-
-/* --- instances ------------------------------------------------------------ */
-
-static void goro_inst_free(struct goro_inst *inst)
-{
-	vfree(inst->region);
-	kvfree(inst->procs);
-	kvfree(inst->idle);
-	kvfree(inst->ms);
-	kvfree(inst->mview);
-	mmdrop(inst->mm);
-	kfree(inst);
-	atomic_dec(&goro_stats.instances);
-}
-
-/* Process context only (the file release, or an M's free work). */
-void goro_inst_put(struct goro_inst *inst)
-{
-	if (refcount_dec_and_test(&inst->ref))
-		goro_inst_free(inst);
-}
-
-static struct goro_inst *goro_inst_alloc(u32 nprocs, u32 max_ms)
-{
-	struct goro_shared_hdr *h;
-	struct goro_inst *inst;
-	u32 p;
-
-	inst = kzalloc(sizeof(*inst), GFP_KERNEL);
-	if (!inst)
-		return NULL;
-	refcount_set(&inst->ref, 1);
-	raw_spin_lock_init(&inst->lock);
-	INIT_LIST_HEAD(&inst->parked);
-	INIT_LIST_HEAD(&inst->waitp);
-	INIT_LIST_HEAD(&inst->factory);
-	INIT_LIST_HEAD(&inst->node);
-	goro_monitor_init(inst);
-	inst->nprocs = nprocs;
-	inst->nactive = nprocs;
-	inst->max_ms = max_ms;
-	inst->mm = current->mm;
-	mmgrab(inst->mm);
-	inst->tgid = task_tgid_nr(current);
-	inst->start_ns = ktime_get_ns();
-	atomic_inc(&goro_stats.instances);
-
-	/* Layout: header, Ps (cache-line multiples), the M table. */
-	inst->off.hdr = 0;
-	inst->off.procs = ALIGN(sizeof(struct goro_shared_hdr), 128);
-	inst->off.p_stride = ALIGN(sizeof(struct goro_p), 128);
-	inst->off.ms = inst->off.procs + (u64)nprocs * inst->off.p_stride;
-	inst->off.m_stride = sizeof(struct goro_m);
-	inst->map_size = PAGE_ALIGN(inst->off.ms +
-				    (u64)max_ms * inst->off.m_stride);
-
-	inst->region = vmalloc_user(inst->map_size);
-	inst->procs = kvcalloc(nprocs, sizeof(*inst->procs), GFP_KERNEL);
-	inst->idle = kvcalloc(nprocs, sizeof(*inst->idle), GFP_KERNEL);
-	inst->ms = kvcalloc(max_ms, sizeof(*inst->ms), GFP_KERNEL);
-	inst->mview = kvcalloc(max_ms, sizeof(*inst->mview), GFP_KERNEL);
-	if (!inst->region || !inst->procs || !inst->idle || !inst->ms ||
-	    !inst->mview) {
-		goro_inst_free(inst);
-		return NULL;
-	}
-
-	h = inst->region;
-	inst->shdr = h;
-	h->magic = GORO_MAGIC;
-	h->abi_version = GORO_ABI_VERSION;
-	h->nprocs = nprocs;
-	h->max_ms = max_ms;
-	h->ring_entries = GORO_RUNQ_ENTRIES;
-	/* The idle stack pops P0 first. */
-	for (p = nprocs; p-- > 0;) {
-		inst->procs[p].status = GORO_P_IDLE;
-		inst->procs[p].owner = GORO_NONE;
-		goro_idle_push(inst, p);
-		goro_publish_p(inst, p);
-	}
-	for (p = 0; p < max_ms; p++) {
-		goro_shm(inst, p)->p = GORO_NONE;
-		inst->mview[p].p = GORO_NONE;
-	}
-	goro_publish_counts(inst);
-	return inst;
-}
-
-long goro_ioc_setup(struct file *file, struct goro_setup __user *uarg)
-{
-	struct goro_inst *inst, *other;
-	struct goro_setup s;
-	long ret;
-
-	if (copy_from_user(&s, uarg, sizeof(s)))
-		return -EFAULT;
-	if (s.flags || s.resv0)
-		return -EINVAL;
-	if (!goro_resv_zero(s.resv, sizeof(s.resv)))
-		return -EINVAL;
-	if (!s.nprocs || s.nprocs > goro_max_procs)
-		return -EINVAL;
-	if (!s.max_ms)
-		s.max_ms = max(goro_max_ms, s.nprocs);
-	if (s.max_ms < s.nprocs || s.max_ms > goro_max_ms)
-		return -EINVAL;
-	if (!current->mm)
-		return -EINVAL;
-	if (goro_file_inst(file))
-		return -EBUSY;
-
-	inst = goro_inst_alloc(s.nprocs, s.max_ms);
-	if (!inst)
-		return -ENOMEM;
-
-	mutex_lock(&goro_instances_lock);
-	ret = -EBUSY;
-	list_for_each_entry(other, &goro_instances, node)
-		if (other->mm == inst->mm)
-			goto err_unlock;
-	/* Pairs with smp_load_acquire in goro_file_inst(). */
-	if (cmpxchg_release(&file->private_data, NULL, inst))
-		goto err_unlock;
-	list_add_tail(&inst->node, &goro_instances);
-	goro_proc_add(inst);
-	goro_monitor_start(inst);
-	mutex_unlock(&goro_instances_lock);
-
-	s.features = goro_features();
-	s.map_size = inst->map_size;
-	s.off = inst->off;
-	if (copy_to_user(uarg, &s, sizeof(s)))
-		return -EFAULT;	/* the instance stays, as io_uring's does */
-	return 0;
-
-err_unlock:
-	mutex_unlock(&goro_instances_lock);
-	goro_monitor_stop(inst);
-	goro_inst_put(inst);
-	return ret;
-}
-
-long goro_ioc_setprocs(struct goro_inst *inst,
-		       struct goro_setprocs __user *uarg)
-{
-	struct goro_setprocs a;
-	u32 p, old;
-
-	if (copy_from_user(&a, uarg, sizeof(a)))
-		return -EFAULT;
-	if (a.flags)
-		return -EINVAL;
-	if (!goro_resv_zero(a.resv, sizeof(a.resv)))
-		return -EINVAL;
-	if (!a.nprocs || a.nprocs > inst->nprocs)
-		return -EINVAL;
-
-	raw_spin_lock_irq(&inst->lock);
-	old = inst->nactive;
-	inst->nactive = a.nprocs;
-	/* Retire: off the idle stack; a blocked owner keeps its P. */
-	for (p = a.nprocs; p < old; p++) {
-		struct goro_proc *pp = &inst->procs[p];
-
-		if (pp->status == GORO_P_IDLE) {
-			goro_idle_remove(inst, p);
-		} else if (pp->status == GORO_P_BLOCKED) {
-			pp->status = GORO_P_RUNNING;
-			inst->nblocked--;
-			goro_publish_p(inst, p);
-		}
-	}
-	/* Back into use: an idle P goes on the idle stack (P0 on top). */
-	for (p = a.nprocs; p-- > old;)
-		if (inst->procs[p].status == GORO_P_IDLE)
-			goro_idle_push(inst, p);
-	goro_publish_counts(inst);
-	raw_spin_unlock_irq(&inst->lock);
-	return 0;
-}
-
-/* Is there a live instance named tgid already? (goro_instances_lock) */
-bool goro_tgid_taken(pid_t tgid, struct goro_inst *self)
-{
-	struct goro_inst *inst;
-
-	list_for_each_entry(inst, &goro_instances, node)
-		if (inst != self && inst->tgid == tgid && inst->proc)
-			return true;
-	return false;
-}
-
-int goro_mmap(struct file *file, struct vm_area_struct *vma)
-{
-	struct goro_inst *inst = goro_file_inst(file);
-	unsigned long size = vma->vm_end - vma->vm_start;
-
-	if (!inst)
-		return -EINVAL;
-	if (current->mm != inst->mm)
-		return -EPERM;
-	if (vma->vm_pgoff || size != inst->map_size)
-		return -EINVAL;
-	if (!(vma->vm_flags & VM_SHARED) || (vma->vm_flags & VM_EXEC))
-		return -EINVAL;
-	vm_flags_clear(vma, VM_MAYEXEC);
-	vm_flags_set(vma, VM_DONTEXPAND | VM_DONTCOPY | VM_DONTDUMP);
-	return remap_vmalloc_range(vma, inst->region, 0);
-}
-
-/*
- * The file is gone: no new calls can come. Ms still attached leave at
- * their next block (or return to user mode) or when they die; an M waiting
- * for a P is woken to leave now. The instance lives until the last M has.
- */
-void goro_inst_release(struct goro_inst *inst)
-{
-	struct goro_mthread *mt;
-
-	mutex_lock(&goro_instances_lock);
-	list_del_init(&inst->node);
-	goro_proc_del(inst);
-	mutex_unlock(&goro_instances_lock);
-	goro_monitor_stop(inst);
-
-	raw_spin_lock_irq(&inst->lock);
-	WRITE_ONCE(inst->dead, true);
-	list_for_each_entry(mt, &inst->waitp, wait_node)
-		irq_work_queue(&mt->wake_iw);
-	list_for_each_entry(mt, &inst->parked, wait_node)
-		irq_work_queue(&mt->wake_iw);
-	list_for_each_entry(mt, &inst->factory, wait_node)
-		irq_work_queue(&mt->wake_iw);
-	raw_spin_unlock_irq(&inst->lock);
-	goro_inst_put(inst);
 }

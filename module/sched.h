@@ -57,13 +57,13 @@ static inline bool goro_cas_u32(u32 *ptr, u32 old, u32 new)
 
 #include "uapi/goro_runq.h"
 
-/* Module parameters (main.c). */
+/* params.c: module parameters, module-wide stats and workqueue */
 extern unsigned int goro_max_procs;
 extern unsigned int goro_max_ms;
 extern unsigned int goro_preempt_ms;
 extern unsigned int goro_ksteal_tries;
 
-extern struct workqueue_struct *goro_wq;
+extern struct workqueue_struct *goro_wq;	/* Ms are freed from it */
 
 /* Live objects and event totals since load, for /proc/goro/stats. */
 struct goro_stats {
@@ -77,6 +77,10 @@ struct goro_stats {
 };
 
 extern struct goro_stats goro_stats;
+
+int goro_params_check(void);
+/* Feature bits this module implements (GORO_IOC_VERSION, SETUP). */
+u64 goro_features(void);
 
 /* Kernel side of a P; published to struct goro_p. */
 struct goro_proc {
@@ -209,63 +213,76 @@ static inline bool goro_p_retired(struct goro_inst *inst, u32 p)
 	return p >= inst->nactive;
 }
 
-/* Feature bits this module implements (GORO_IOC_VERSION, SETUP). */
-u64 goro_features(void);
+/*
+ * What each file provides, by the file that defines it, lowest first
+ * (params.c, above, is read by all). Calls go down only:
+ *  - main.c calls inst.c and m.c, and park.c and proc.c for their ioctls;
+ *  - inst.c calls sched.c, monitor.c and proc.c; m.c calls sched.c,
+ *    handoff.c, and inst.c only to drop an M's instance reference;
+ *  - park.c, handoff.c, monitor.c and proc.c call sched.c only;
+ *  - sched.c calls none of them; it matches handoff.c's notifier ops in
+ *    goro_task_m().
+ */
 
-/* sched.c: instances, Ps and Ms */
-long goro_ioc_setup(struct file *file, struct goro_setup __user *uarg);
-int goro_mmap(struct file *file, struct vm_area_struct *vma);
-void goro_inst_release(struct goro_inst *inst);
-void goro_inst_put(struct goro_inst *inst);
-struct goro_inst *goro_file_inst(struct file *file);
-long goro_ioc_attach(struct goro_inst *inst, struct goro_attach __user *uarg);
-long goro_ioc_detach(struct goro_inst *inst);
-struct goro_mthread *goro_current_m(struct goro_inst *inst);
-struct goro_mthread *goro_task_m(struct goro_inst *inst,
-				 struct task_struct *t);
-void goro_m_detach(struct goro_mthread *mt);
-void goro_m_put(struct goro_mthread *mt);
+/* sched.c: P publishing, the P state machine and hand-over rules */
 void goro_publish_p(struct goro_inst *inst, u32 p);
 void goro_publish_m(struct goro_inst *inst, struct goro_mthread *mt);
 void goro_publish_counts(struct goro_inst *inst);
 u32 goro_take_p_locked(struct goro_inst *inst, u32 want);
 u32 goro_take_unclaimed_locked(struct goro_inst *inst,
 			       struct goro_mthread *thief);
+void goro_idle_push(struct goro_inst *inst, u32 p);
+void goro_idle_remove(struct goro_inst *inst, u32 p);
+void goro_want_spare_locked(struct goro_inst *inst);
 void goro_bind_p_locked(struct goro_inst *inst, u32 p,
 			struct goro_mthread *mt, u32 why);
-struct goro_mthread *goro_release_p_locked(struct goro_inst *inst,
-					   struct goro_mthread *mt);
 struct goro_mthread *goro_give_p_locked(struct goro_inst *inst, u32 p,
 					bool need_work);
+struct goro_mthread *goro_release_p_locked(struct goro_inst *inst,
+					   struct goro_mthread *mt);
 struct goro_mthread *goro_m_remove(struct goro_inst *inst,
 				   struct goro_mthread *mt);
-void goro_want_spare_locked(struct goro_inst *inst);
-bool goro_tgid_taken(pid_t tgid, struct goro_inst *self);
 void goro_wake_task(struct task_struct *task);
+/* sched.c: Ms, their references and identity */
+void goro_m_put(struct goro_mthread *mt);
+struct goro_mthread *goro_current_m(struct goro_inst *inst);
+struct goro_mthread *goro_task_m(struct goro_inst *inst,
+				 struct task_struct *t);
 
-/* park.c */
-long goro_ioc_park(struct goro_inst *inst, struct goro_park __user *uarg);
-long goro_ioc_wake(struct goro_inst *inst, struct goro_wake __user *uarg);
-long goro_ioc_setprocs(struct goro_inst *inst,
-		       struct goro_setprocs __user *uarg);
-
-/* handoff.c */
+/* handoff.c: the preempt notifier of an M, its hooks and unregistration */
 extern struct preempt_ops goro_preempt_ops;
 void goro_m_init_hooks(struct goro_mthread *mt);
-void goro_wake_iw(struct irq_work *iw);
+void goro_m_detach(struct goro_mthread *mt);
 
-/* monitor.c */
+/* park.c: GORO_IOC_PARK and GORO_IOC_WAKE */
+long goro_ioc_park(struct goro_inst *inst, struct goro_park __user *uarg);
+long goro_ioc_wake(struct goro_inst *inst, struct goro_wake __user *uarg);
+
+/* monitor.c: the preemption request timer of an instance */
 void goro_monitor_init(struct goro_inst *inst);
 void goro_monitor_start(struct goro_inst *inst);
 void goro_monitor_stop(struct goro_inst *inst);
 
-/* proc.c */
+/* proc.c: /proc/goro, and GORO_IOC_GREGISTER whose registry it shows */
 long goro_ioc_gregister(struct goro_inst *inst,
 			struct goro_gregister __user *uarg);
 int goro_proc_init(void);
 void goro_proc_exit(void);
 int goro_proc_add(struct goro_inst *inst);
 void goro_proc_del(struct goro_inst *inst);
+
+/* inst.c: the instance life cycle */
+long goro_ioc_setup(struct file *file, struct goro_setup __user *uarg);
+int goro_mmap(struct file *file, struct vm_area_struct *vma);
+long goro_ioc_setprocs(struct goro_inst *inst,
+		       struct goro_setprocs __user *uarg);
+void goro_inst_release(struct goro_inst *inst);
+void goro_inst_put(struct goro_inst *inst);
+struct goro_inst *goro_file_inst(struct file *file);
+
+/* m.c: the M life cycle */
+long goro_ioc_attach(struct goro_inst *inst, struct goro_attach __user *uarg);
+long goro_ioc_detach(struct goro_inst *inst);
 
 /* Reserved ioctl fields must be zero: true if every one is. */
 static inline bool goro_resv_zero(const void *resv, size_t size)

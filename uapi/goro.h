@@ -37,7 +37,10 @@
 /* "no P", "no M", "no goroutine". */
 #define GORO_NONE		0xffffffffU
 
-/* Feature bits, returned by GORO_IOC_VERSION and GORO_IOC_SETUP. */
+/*
+ * Feature bits, returned by GORO_IOC_VERSION and GORO_IOC_SETUP: every
+ * one the ABI defines, in one table. A new bit goes at the end.
+ */
 #define GORO_FEAT_HANDOFF	(1ULL << 0) /* blocked M's P handed off */
 #define GORO_FEAT_KSTEAL	(1ULL << 1) /* PARK steals in the kernel */
 #define GORO_FEAT_PARK_DEADLINE	(1ULL << 2) /* GORO_PARK_DEADLINE */
@@ -45,6 +48,8 @@
 #define GORO_FEAT_PREEMPT	(1ULL << 4) /* monitor sets goro_p.preempt */
 #define GORO_FEAT_FACTORY	(1ULL << 5) /* GORO_PARK_FACTORY */
 #define GORO_FEAT_SETPROCS	(1ULL << 6) /* GORO_IOC_SETPROCS */
+#define GORO_FEAT_GREG		(1ULL << 7) /* GORO_IOC_GREGISTER */
+#define GORO_FEAT_WAKE_SPARE	(1ULL << 8) /* GORO_WAKE_SPARE */
 
 /*
  * GORO_IOC_VERSION: what this module speaks. Needs no setup; every field is
@@ -191,6 +196,20 @@ struct goro_setprocs {
 	__u32 resv[2];
 };
 
+/*
+ * GORO_IOC_GREGISTER: register (addr != 0) or forget (addr == 0) the
+ * goroutine registry header (struct goro_greg, below) at user address
+ * addr (8-byte aligned). The header is read once at registration:
+ * -EFAULT if it cannot be, -EINVAL on a bad magic or version, a
+ * misaligned addr, flags or resv non-zero. Feature GORO_FEAT_GREG.
+ */
+struct goro_gregister {
+	__u64 addr;		/* struct goro_greg, or 0 */
+	__u32 flags;		/* none defined: 0 */
+	__u32 resv[5];
+};
+
+/* Every ioctl the ABI defines, in one table. A new one goes at the end. */
 #define GORO_IOC_VERSION	_IOR('G', 0x00, struct goro_version)
 #define GORO_IOC_SETUP		_IOWR('G', 0x01, struct goro_setup)
 #define GORO_IOC_ATTACH_M	_IOWR('G', 0x02, struct goro_attach)
@@ -198,6 +217,7 @@ struct goro_setprocs {
 #define GORO_IOC_PARK		_IOWR('G', 0x04, struct goro_park)
 #define GORO_IOC_WAKE		_IOWR('G', 0x05, struct goro_wake)
 #define GORO_IOC_SETPROCS	_IOW('G', 0x06, struct goro_setprocs)
+#define GORO_IOC_GREGISTER	_IOW('G', 0x07, struct goro_gregister)
 
 /*
  * The shared region. Every field says who writes it; the other side only
@@ -287,29 +307,13 @@ struct goro_m {
 
 /*
  * The goroutine registry: where the process publishes its goroutines for
- * /proc/goro/<pid>/goroutines. Userspace owns it entirely; the kernel
- * only reads it, from the /proc reader, never trusts it, and shows what
- * it can: the walk stops at a bad pointer, a loop, GORO_GREG_MAX entries
- * shown (16 times as many walked) or a bad header, and skips entries it
- * cannot read or that keep changing while it reads them.
- *
- * GORO_IOC_GREGISTER: register (addr != 0) or forget (addr == 0) the
- * registry header at user address addr (8-byte aligned). The header is
- * read once at registration: -EFAULT if it cannot be, -EINVAL on a bad
- * magic or version, a misaligned addr, flags or resv non-zero.
- * Feature GORO_FEAT_GREG.
+ * /proc/goro/<pid>/goroutines (GORO_IOC_GREGISTER). Userspace owns it
+ * entirely; the kernel only reads it, from the /proc reader, never trusts
+ * it, and shows what it can: the walk stops at a bad pointer, a loop,
+ * GORO_GREG_MAX entries shown (16 times as many walked) or a bad header,
+ * and skips entries it cannot read or that keep changing while it reads
+ * them.
  */
-#define GORO_FEAT_GREG		(1ULL << 7)
-#define GORO_FEAT_WAKE_SPARE	(1ULL << 8) /* GORO_WAKE_SPARE */
-
-struct goro_gregister {
-	__u64 addr;		/* struct goro_greg, or 0 */
-	__u32 flags;		/* none defined: 0 */
-	__u32 resv[5];
-};
-
-#define GORO_IOC_GREGISTER	_IOW('G', 0x07, struct goro_gregister)
-
 #define GORO_GREG_MAGIC		0x67657267U	/* "greg" little-endian */
 #define GORO_GREG_VERSION	1
 #define GORO_GREG_MAX		10000	/* entries /proc shows at most */

@@ -3,15 +3,17 @@
  * goro: the run queue protocol on struct goro_p, one implementation compiled
  * into both goro.ko and libgoro (Go's runqput/runqget/runqgrab).
  *
- * The includer defines the memory-order primitives first:
+ * It is written with these memory-order primitives:
  *   GORO_LOAD_ACQ(ptr)            load-acquire
  *   GORO_LOAD_RLX(ptr)            relaxed (single-copy atomic) load
  *   GORO_STORE_REL(ptr, v)        store-release
  *   GORO_STORE_RLX(ptr, v)        relaxed store
  *   GORO_CAS_REL(ptr, old, new)   compare-and-swap with release semantics,
  *                                 true when it swapped
- * In the kernel: smp_load_acquire, READ_ONCE, smp_store_release,
- * WRITE_ONCE, cmpxchg. In userspace: the __atomic builtins.
+ * In the kernel the includer defines them first, with smp_load_acquire,
+ * READ_ONCE, smp_store_release, WRITE_ONCE and cmpxchg (module/sched.h).
+ * In userspace this header defines them, once for every user (libgoro,
+ * the selftests, the tools), with the __atomic builtins.
  *
  * Who may call what:
  *  - goro_runq_put_batch: only the owner of p (the M holding it, or the
@@ -29,6 +31,21 @@
 #define _UAPI_LINUX_GORO_RUNQ_H
 
 #include "goro.h"
+
+#ifndef __KERNEL__
+#define GORO_LOAD_ACQ(ptr)	__atomic_load_n(ptr, __ATOMIC_ACQUIRE)
+#define GORO_LOAD_RLX(ptr)	__atomic_load_n(ptr, __ATOMIC_RELAXED)
+#define GORO_STORE_REL(ptr, v)	__atomic_store_n(ptr, v, __ATOMIC_RELEASE)
+#define GORO_STORE_RLX(ptr, v)	__atomic_store_n(ptr, v, __ATOMIC_RELAXED)
+#define GORO_CAS_REL(ptr, o, n)	goro_runq_cas_rel(ptr, o, n)
+
+/* Strong compare-and-swap, release on success: 1 when it swapped. */
+static inline int goro_runq_cas_rel(__u32 *ptr, __u32 o, __u32 n)
+{
+	return __atomic_compare_exchange_n(ptr, &o, n, 0, __ATOMIC_RELEASE,
+					   __ATOMIC_RELAXED);
+}
+#endif /* !__KERNEL__ */
 
 #define GORO_RUNQ_MASK	(GORO_RUNQ_ENTRIES - 1)
 

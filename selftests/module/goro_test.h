@@ -31,17 +31,7 @@
 
 #include "uapi/goro.h"
 
-/* The shared run queue protocol, userspace side. */
-#define GORO_LOAD_ACQ(p) __atomic_load_n(p, __ATOMIC_ACQUIRE)
-#define GORO_LOAD_RLX(p) __atomic_load_n(p, __ATOMIC_RELAXED)
-#define GORO_STORE_REL(p, v) __atomic_store_n(p, v, __ATOMIC_RELEASE)
-#define GORO_STORE_RLX(p, v) __atomic_store_n(p, v, __ATOMIC_RELAXED)
-#define GORO_CAS_REL(p, o, n)                                                \
-	({                                                                   \
-		__typeof__(*(p)) __o = (o);                                  \
-		__atomic_compare_exchange_n(p, &__o, n, 0, __ATOMIC_RELEASE, \
-					    __ATOMIC_RELAXED);               \
-	})
+/* The shared run queue protocol, with its userspace primitives. */
 #include "uapi/goro_runq.h"
 
 /* Open /dev/goro, or SKIP the calling test when the module is not loaded. */

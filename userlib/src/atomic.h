@@ -40,17 +40,11 @@ static inline void cpu_relax(void)
 #endif
 }
 
-/* The uapi run queue protocol, compiled for userspace. */
-#define GORO_LOAD_ACQ(p) ld_acq(p)
-#define GORO_LOAD_RLX(p) ld_rlx(p)
-#define GORO_STORE_REL(p, v) st_rel(p, v)
-#define GORO_STORE_RLX(p, v) st_rlx(p, v)
-#define GORO_CAS_REL(p, o, n) goro__cas_rel_u32((p), (o), (n))
-
-static inline bool goro__cas_rel_u32(uint32_t *p, uint32_t o, uint32_t n)
-{
-	return __atomic_compare_exchange_n(p, &o, n, false, __ATOMIC_RELEASE,
-					   __ATOMIC_RELAXED);
-}
+/*
+ * The run queue protocol's primitives are defined once, for every
+ * userspace build, in uapi/goro_runq.h (internal.h includes it); the
+ * release CAS on a kernel ring's head under its runtime name.
+ */
+#define goro__cas_rel_u32(p, o, n) goro_runq_cas_rel((p), (o), (n))
 
 #endif
