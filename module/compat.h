@@ -12,6 +12,7 @@
 
 #include <linux/hrtimer.h>
 #include <linux/mm.h>
+#include <linux/sched.h>
 #include <linux/version.h>
 
 /* 6.3: vma->vm_flags became read-only, written through these */
@@ -32,6 +33,17 @@ static inline void vm_flags_clear(struct vm_area_struct *vma,
 #if LINUX_VERSION_CODE < KERNEL_VERSION(6, 5, 0)
 #define get_user_pages_remote(mm, start, nr, gup_flags, pages, locked) \
 	get_user_pages_remote(mm, start, nr, gup_flags, pages, NULL, locked)
+#endif
+
+/*
+ * 6.12: a task that blocks may stay on its run queue, its dequeue delayed
+ * (EEVDF): on_rq alone no longer says it can run
+ */
+#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 12, 0)
+static inline bool task_is_runnable(struct task_struct *p)
+{
+	return READ_ONCE(p->on_rq);
+}
 #endif
 
 /* 6.13: hrtimer_setup() sets the callback; 6.15 removed hrtimer_init() */

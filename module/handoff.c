@@ -204,8 +204,12 @@ static void goro_sched_out(struct preempt_notifier *pn,
 		goro_m_dead(mt);
 		return;
 	}
-	/* Preempted or yielding (still on the run queue): keep the P. */
-	if (state == TASK_RUNNING || READ_ONCE(current->on_rq))
+	/*
+	 * Preempted or yielding (still runnable): keep the P. A task that
+	 * blocks can stay on the run queue, dequeue delayed (6.12's EEVDF):
+	 * it is blocking all the same.
+	 */
+	if (state == TASK_RUNNING || task_is_runnable(current))
 		return;
 	/* Blocking with a P, or an M that has to leave (see goro_m_block). */
 	if (READ_ONCE(mt->gone))

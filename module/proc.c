@@ -191,7 +191,7 @@ static unsigned long goro_wchan(struct task_struct *t)
 	st = READ_ONCE(t->__state);
 	smp_rmb(); /* as get_wchan(): see try_to_wake_up() */
 	if (st == TASK_RUNNING || st == TASK_WAKING || (st & TASK_DEAD) ||
-	    READ_ONCE(t->on_rq) || t->exit_state)
+	    task_is_runnable(t) || t->exit_state)
 		goto out;
 	for (unwind_start(&state, t, NULL, NULL);
 	     !unwind_done(&state) && n < 16; unwind_next_frame(&state), n++) {
