@@ -133,7 +133,8 @@ static u32 goro_steal_into(struct goro_inst *inst, u32 p, u32 *victim)
 		if (!goro_runq_len(goro_shp(inst, v)))
 			continue;
 		n = goro_runq_grab(goro_shp(inst, v), shp,
-				   READ_ONCE(shp->tail), goro_ksteal_tries);
+				   READ_ONCE(shp->tail),
+				   READ_ONCE(goro_ksteal_tries));
 		if (n) {
 			goro_runq_publish(shp, READ_ONCE(shp->tail), n);
 			goro_count_steal(inst, v, p, n);

@@ -1,0 +1,76 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * What one local user can make goro.ko do (docs/security.md): module
+ * parameters refused out of range, and the limits and checks that keep
+ * an unprivileged process to its own instance, memory and CPU.
+ */
+#include "goro_test.h"
+
+#define GORO_PARAMS "/sys/module/goro/parameters/"
+
+/* The value of a module parameter, or -1. */
+static long goro_param_read(const char *name)
+{
+	char path[128];
+	long v = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), GORO_PARAMS "%s", name);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	if (fscanf(f, "%ld", &v) != 1)
+		v = -1;
+	fclose(f);
+	return v;
+}
+
+/* Write val to a module parameter: 0 or -errno. */
+static int goro_param_write(const char *name, const char *val)
+{
+	char path[128];
+	int fd, ret = 0;
+
+	snprintf(path, sizeof(path), GORO_PARAMS "%s", name);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (write(fd, val, strlen(val)) < 0)
+		ret = -errno;
+	close(fd);
+	return ret;
+}
+
+/* A writable parameter refuses what is out of its range, keeps its value. */
+TEST(param_out_of_range_refused)
+{
+	static const char *const bad[] = { "0", "65", "4294967295", "-1",
+					   "x" };
+	char v[24];
+	long old;
+	size_t i;
+	int fd;
+
+	GORO_OPEN_OR_SKIP(fd);
+	close(fd);
+	old = goro_param_read("ksteal_tries");
+	ASSERT_LT(0, old);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		EXPECT_EQ(-EINVAL, goro_param_write("ksteal_tries", bad[i]))
+			TH_LOG("ksteal_tries=%s", bad[i]);
+		EXPECT_EQ(old, goro_param_read("ksteal_tries"));
+	}
+	/* in range: taken, then put back */
+	EXPECT_EQ(0, goro_param_write("ksteal_tries", "64"));
+	EXPECT_EQ(64, goro_param_read("ksteal_tries"));
+	EXPECT_EQ(0, goro_param_write("ksteal_tries", "1"));
+	EXPECT_EQ(1, goro_param_read("ksteal_tries"));
+	snprintf(v, sizeof(v), "%ld", old);
+	EXPECT_EQ(0, goro_param_write("ksteal_tries", v));
+	EXPECT_EQ(old, goro_param_read("ksteal_tries"));
+	/* a read-only one cannot be written at all */
+	EXPECT_NE(0, goro_param_write("max_procs", "0"));
+	EXPECT_LT(0, goro_param_read("max_procs"));
+}
+
+TEST_HARNESS_MAIN
