@@ -73,4 +73,33 @@ TEST(param_out_of_range_refused)
 	EXPECT_LT(0, goro_param_read("max_procs"));
 }
 
+/*
+ * The P index of ATTACH_M is the one index userspace gives: every value
+ * past the table is refused (and clamped under speculation, which a test
+ * cannot see); the last P is taken.
+ */
+TEST(attach_p_index_bounds)
+{
+	static const __u32 bad[] = { 3, 4, 0x7fffffff, 0x80000000,
+				     0xfffffffe };
+	struct goro_attach a = { .flags = GORO_ATTACH_P };
+	struct goro_ctx c;
+	size_t i;
+	int fd;
+
+	GORO_OPEN_OR_SKIP(fd);
+	ASSERT_EQ(0, goro_ctx_init(&c, fd, 3, 8));
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		a.p = bad[i];
+		EXPECT_EQ(-EINVAL, goro_ioctl(fd, GORO_IOC_ATTACH_M, &a))
+			TH_LOG("p=%#x", bad[i]);
+	}
+	a.p = 2;
+	ASSERT_EQ(0, goro_ioctl(fd, GORO_IOC_ATTACH_M, &a));
+	EXPECT_EQ(2U, goro_m_of(&c, a.m)->p);
+	EXPECT_EQ(0, goro_ioctl(fd, GORO_IOC_DETACH_M, NULL));
+	munmap(c.map, c.s.map_size);
+	close(fd);
+}
+
 TEST_HARNESS_MAIN
