@@ -8,7 +8,8 @@
  * a second GORO_IOC_SETUP in the same process is -EBUSY, which keeps
  * /proc/goro/<pid> unambiguous. A forked child shares the open file but
  * not the instance: every call from another mm is -EPERM and the mapping
- * is not copied (VM_DONTCOPY); the child starts fresh with its own open.
+ * is not copied (VM_DONTCOPY, which VM_IO keeps madvise(MADV_DOFORK) from
+ * clearing); the child starts fresh with its own open.
  *
  * Locking: goro_instances_lock (a mutex) protects the list of live
  * instances and their /proc entries; inst->lock (see sched.h) the P
@@ -246,7 +247,13 @@ int goro_mmap(struct file *file, struct vm_area_struct *vma)
 	if (!(vma->vm_flags & VM_SHARED) || (vma->vm_flags & VM_EXEC))
 		return -EINVAL;
 	vm_flags_clear(vma, VM_MAYEXEC);
-	vm_flags_set(vma, VM_DONTEXPAND | VM_DONTCOPY | VM_DONTDUMP);
+	/*
+	 * Never in a child: VM_DONTCOPY, and VM_IO so that MADV_DOFORK is
+	 * -EINVAL rather than clearing it. VM_IO also keeps the region out
+	 * of get_user_pages() (the kernel uses its own mapping) and of core
+	 * dumps, as VM_DONTDUMP does already.
+	 */
+	vm_flags_set(vma, VM_DONTEXPAND | VM_DONTCOPY | VM_DONTDUMP | VM_IO);
 	return remap_vmalloc_range(vma, inst->region, 0);
 }
 

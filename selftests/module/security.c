@@ -102,4 +102,45 @@ TEST(attach_p_index_bounds)
 	close(fd);
 }
 
+/*
+ * The region is never inherited: MADV_DOFORK (which would clear
+ * VM_DONTCOPY) is refused, a forked child has nothing mapped there, and
+ * once it closed its copy of the fd the parent's close ends the instance.
+ */
+TEST(madv_dofork_refused)
+{
+	struct goro_ctx c;
+	int fd, st, pfd[2];
+	pid_t kid;
+	char x;
+
+	GORO_OPEN_OR_SKIP(fd);
+	ASSERT_EQ(0, goro_stat_wait("instances", 0, 1000));
+	ASSERT_EQ(0, goro_ctx_init(&c, fd, 2, 8));
+	EXPECT_EQ(-1, madvise(c.map, c.s.map_size, MADV_DOFORK));
+	EXPECT_EQ(EINVAL, errno);
+	ASSERT_EQ(0, pipe(pfd));
+	kid = fork();
+	ASSERT_LE(0, kid);
+	if (!kid) {
+		close(fd);
+		close(pfd[1]);
+		if (madvise(c.map, c.s.map_size, MADV_NORMAL) != -1 ||
+		    errno != ENOMEM)
+			_exit(1);
+		/* live until the parent is done */
+		if (read(pfd[0], &x, 1) < 0)
+			_exit(2);
+		_exit(0);
+	}
+	close(pfd[0]);
+	munmap(c.map, c.s.map_size);
+	close(fd);
+	EXPECT_EQ(0, goro_stat_wait("instances", 0, 1000));
+	close(pfd[1]);
+	ASSERT_EQ(kid, waitpid(kid, &st, 0));
+	EXPECT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0)
+		TH_LOG("child: status %#x", st);
+}
+
 TEST_HARNESS_MAIN
