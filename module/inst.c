@@ -16,12 +16,22 @@
  * state SETPROCS changes. The file publishes its instance once, with a
  * release cmpxchg, and goro_file_inst() reads it with an acquire.
  *
+ * Limits: everything allocated for an instance (the region, the tables,
+ * the Ms in m.c) is charged to the memory cgroup of the caller
+ * (__GFP_ACCOUNT), and one user (real uid) may have at most
+ * max_instances_per_user live instances, unless it has CAP_SYS_RESOURCE:
+ * -EMFILE, as inotify's max_user_instances. A live instance is one whose
+ * file is open, wherever that file is now. SETUP checks both limits
+ * before it allocates anything, and again under the lock once it has.
+ *
  * Lifetime: the file holds one reference on the instance and every
  * attached M one more (m.c); the last goro_inst_put() frees the region
  * and the Ps, from process context only. Release takes the instance off
  * the list and /proc (waiting for readers) and stops its monitor before
  * it drops the file's reference.
  */
+#include <linux/capability.h>
+#include <linux/cred.h>
 #include <linux/fs.h>
 #include <linux/mm.h>
 #include <linux/mutex.h>
@@ -66,7 +76,7 @@ static struct goro_inst *goro_inst_alloc(u32 nprocs, u32 max_ms)
 	struct goro_inst *inst;
 	u32 p;
 
-	inst = kzalloc(sizeof(*inst), GFP_KERNEL);
+	inst = kzalloc(sizeof(*inst), GFP_KERNEL_ACCOUNT);
 	if (!inst)
 		return NULL;
 	refcount_set(&inst->ref, 1);
@@ -82,6 +92,7 @@ static struct goro_inst *goro_inst_alloc(u32 nprocs, u32 max_ms)
 	inst->mm = current->mm;
 	mmgrab(inst->mm);
 	inst->tgid = task_tgid_nr(current);
+	inst->uid = current_uid();
 	inst->start_ns = ktime_get_ns();
 	atomic_inc(&goro_stats.instances);
 
@@ -94,11 +105,15 @@ static struct goro_inst *goro_inst_alloc(u32 nprocs, u32 max_ms)
 	inst->map_size = PAGE_ALIGN(inst->off.ms +
 				    (u64)max_ms * inst->off.m_stride);
 
-	inst->region = vmalloc_user(inst->map_size);
-	inst->procs = kvcalloc(nprocs, sizeof(*inst->procs), GFP_KERNEL);
-	inst->idle = kvcalloc(nprocs, sizeof(*inst->idle), GFP_KERNEL);
-	inst->ms = kvcalloc(max_ms, sizeof(*inst->ms), GFP_KERNEL);
-	inst->mview = kvcalloc(max_ms, sizeof(*inst->mview), GFP_KERNEL);
+	/* not vmalloc_user(), which is not charged: see goro_mmap() */
+	inst->region = __vmalloc(inst->map_size,
+				 GFP_KERNEL_ACCOUNT | __GFP_ZERO);
+	inst->procs = kvcalloc(nprocs, sizeof(*inst->procs),
+			       GFP_KERNEL_ACCOUNT);
+	inst->idle = kvcalloc(nprocs, sizeof(*inst->idle), GFP_KERNEL_ACCOUNT);
+	inst->ms = kvcalloc(max_ms, sizeof(*inst->ms), GFP_KERNEL_ACCOUNT);
+	inst->mview = kvcalloc(max_ms, sizeof(*inst->mview),
+			       GFP_KERNEL_ACCOUNT);
 	if (!inst->region || !inst->procs || !inst->idle || !inst->ms ||
 	    !inst->mview) {
 		goro_inst_free(inst);
@@ -138,9 +153,33 @@ static bool goro_tgid_taken(pid_t tgid, struct goro_inst *self)
 	return false;
 }
 
+/*
+ * May the caller have one more instance? 0, -EBUSY (its process has one)
+ * or -EMFILE (its user has max_instances_per_user). goro_instances_lock.
+ */
+static int goro_setup_allowed(struct goro_inst *self)
+{
+	unsigned int max = READ_ONCE(goro_max_instances_per_user);
+	kuid_t uid = current_uid();
+	struct goro_inst *inst;
+	unsigned int n = 0;
+
+	list_for_each_entry(inst, &goro_instances, node) {
+		if (inst == self)
+			continue;
+		if (inst->mm == current->mm)
+			return -EBUSY;
+		if (uid_eq(inst->uid, uid))
+			n++;
+	}
+	if (n >= max && !capable(CAP_SYS_RESOURCE))
+		return -EMFILE;
+	return 0;
+}
+
 long goro_ioc_setup(struct file *file, struct goro_setup __user *uarg)
 {
-	struct goro_inst *inst, *other;
+	struct goro_inst *inst;
 	struct goro_setup s;
 	long ret;
 
@@ -160,16 +199,23 @@ long goro_ioc_setup(struct file *file, struct goro_setup __user *uarg)
 		return -EINVAL;
 	if (goro_file_inst(file))
 		return -EBUSY;
+	/* before allocating, so that refused calls cost nothing */
+	mutex_lock(&goro_instances_lock);
+	ret = goro_setup_allowed(NULL);
+	mutex_unlock(&goro_instances_lock);
+	if (ret)
+		return ret;
 
 	inst = goro_inst_alloc(s.nprocs, s.max_ms);
 	if (!inst)
 		return -ENOMEM;
 
 	mutex_lock(&goro_instances_lock);
+	/* again: another SETUP may have won meanwhile */
+	ret = goro_setup_allowed(inst);
+	if (ret)
+		goto err_unlock;
 	ret = -EBUSY;
-	list_for_each_entry(other, &goro_instances, node)
-		if (other->mm == inst->mm)
-			goto err_unlock;
 	/* Pairs with smp_load_acquire in goro_file_inst(). */
 	if (cmpxchg_release(&file->private_data, NULL, inst))
 		goto err_unlock;
@@ -236,7 +282,8 @@ long goro_ioc_setprocs(struct goro_inst *inst,
 int goro_mmap(struct file *file, struct vm_area_struct *vma)
 {
 	struct goro_inst *inst = goro_file_inst(file);
-	unsigned long size = vma->vm_end - vma->vm_start;
+	unsigned long off, size = vma->vm_end - vma->vm_start;
+	int ret;
 
 	if (!inst)
 		return -EINVAL;
@@ -254,7 +301,18 @@ int goro_mmap(struct file *file, struct vm_area_struct *vma)
 	 * dumps, as VM_DONTDUMP does already.
 	 */
 	vm_flags_set(vma, VM_DONTEXPAND | VM_DONTCOPY | VM_DONTDUMP | VM_IO);
-	return remap_vmalloc_range(vma, inst->region, 0);
+	/*
+	 * The region is charged vmalloc memory, which remap_vmalloc_range()
+	 * refuses (it wants vmalloc_user()'s VM_USERMAP): insert its pages
+	 * one by one, as that function does.
+	 */
+	for (off = 0; off < size; off += PAGE_SIZE) {
+		ret = vm_insert_page(vma, vma->vm_start + off,
+				     vmalloc_to_page(inst->region + off));
+		if (ret)
+			return ret;
+	}
+	return 0;
 }
 
 /*

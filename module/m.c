@@ -65,7 +65,7 @@ long goro_ioc_attach(struct goro_inst *inst, struct goro_attach __user *uarg)
 	if (goro_current_m(inst))
 		return -EEXIST;
 
-	mt = kzalloc(sizeof(*mt), GFP_KERNEL);
+	mt = kzalloc(sizeof(*mt), GFP_KERNEL_ACCOUNT);
 	if (!mt)
 		return -ENOMEM;
 	refcount_set(&mt->ref, 1);

@@ -83,6 +83,11 @@ unsigned int goro_ksteal_tries = 4;
 GORO_PARAM(ksteal_tries, goro_ksteal_tries, 1, 64, 0644);
 MODULE_PARM_DESC(ksteal_tries, "Attempts per victim ring of a kernel-side steal before giving up on it, 1..64 (default 4)");
 
+unsigned int goro_max_instances_per_user = 64;
+GORO_PARAM(max_instances_per_user, goro_max_instances_per_user, 1, 1048576,
+	   0644);
+MODULE_PARM_DESC(max_instances_per_user, "Live instances (files that did GORO_IOC_SETUP) one user may have; CAP_SYS_RESOURCE is exempt, 1..1048576 (default 64)");
+
 struct goro_stats goro_stats;
 struct workqueue_struct *goro_wq;
 

@@ -6,6 +6,8 @@
  */
 #include "goro_test.h"
 
+#include <grp.h>
+
 #define GORO_PARAMS "/sys/module/goro/parameters/"
 
 /* The value of a module parameter, or -1. */
@@ -141,6 +143,115 @@ TEST(madv_dofork_refused)
 	ASSERT_EQ(kid, waitpid(kid, &st, 0));
 	EXPECT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0)
 		TH_LOG("child: status %#x", st);
+}
+
+/* Become uid/gid 65534 with no capability: 0 or -1. */
+static int goro_drop_to_nobody(void)
+{
+	if (setgroups(0, NULL) || setresgid(65534, 65534, 65534) ||
+	    setresuid(65534, 65534, 65534))
+		return -1;
+	return 0;
+}
+
+/*
+ * SETUP on fd from a forked child that exits at once, so that each fd
+ * holds the instance of a process that is gone: 0 or the errno.
+ */
+static int goro_setup_in_child(int fd)
+{
+	pid_t kid = fork();
+	int st;
+
+	if (kid < 0)
+		return -1;
+	if (!kid) {
+		struct goro_setup s = { .nprocs = 2, .max_ms = 8 };
+
+		_exit(ioctl(fd, GORO_IOC_SETUP, &s) ? errno : 0);
+	}
+	if (waitpid(kid, &st, 0) != kid || !WIFEXITED(st))
+		return -1;
+	return WEXITSTATUS(st);
+}
+
+#define GORO_USER_LIMIT	3
+#define GORO_USER_FDS	(GORO_USER_LIMIT + 3)
+
+/*
+ * One unprivileged user opens more fds than its limit and SETUPs each
+ * from a child that exits (no process keeps more than one instance, the
+ * fds keep them all): the limit refuses the rest with EMFILE, another
+ * SETUP in a process that has one is EBUSY, and closing every fd leaves
+ * nothing. Root (CAP_SYS_RESOURCE) is not limited.
+ */
+TEST(instances_per_user_limited)
+{
+	int fds[GORO_USER_FDS], fd, st, i;
+	long old;
+	char v[24];
+	pid_t kid;
+
+	GORO_OPEN_OR_SKIP(fd);
+	close(fd);
+	ASSERT_EQ(0, goro_stat_wait("instances", 0, 1000));
+	old = goro_param_read("max_instances_per_user");
+	ASSERT_LT(0, old) TH_LOG("no max_instances_per_user parameter");
+	EXPECT_EQ(-EINVAL, goro_param_write("max_instances_per_user", "0"));
+	ASSERT_EQ(0, goro_param_write("max_instances_per_user", "3"));
+
+	kid = fork();
+	ASSERT_LE(0, kid);
+	if (!kid) {
+		int ok = 0, ret;
+		struct goro_setup s = { .nprocs = 2, .max_ms = 8 };
+
+		if (goro_drop_to_nobody())
+			_exit(10);
+		for (i = 0; i < GORO_USER_FDS; i++) {
+			fds[i] = open(GORO_DEVICE, O_RDWR | O_CLOEXEC);
+			if (fds[i] < 0)
+				_exit(11);
+			ret = goro_setup_in_child(fds[i]);
+			if (!ret)
+				ok++;
+			else if (ret != EMFILE || i < GORO_USER_LIMIT)
+				_exit(12);
+		}
+		if (ok != GORO_USER_LIMIT ||
+		    goro_stat("instances") != GORO_USER_LIMIT)
+			_exit(13);
+		/* here too: over the limit, and not twice in one process */
+		if (ioctl(fds[GORO_USER_FDS - 1], GORO_IOC_SETUP, &s) != -1 ||
+		    errno != EMFILE)
+			_exit(14);
+		close(fds[0]);
+		if (ioctl(fds[GORO_USER_FDS - 1], GORO_IOC_SETUP, &s))
+			_exit(15);
+		if (ioctl(fds[GORO_USER_FDS - 2], GORO_IOC_SETUP, &s) != -1 ||
+		    errno != EBUSY)
+			_exit(16);
+		for (i = 1; i < GORO_USER_FDS; i++)
+			close(fds[i]);
+		_exit(0);
+	}
+	ASSERT_EQ(kid, waitpid(kid, &st, 0));
+	EXPECT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0)
+		TH_LOG("unprivileged child: status %#x", st);
+	EXPECT_EQ(0, goro_stat_wait("instances", 0, 1000));
+
+	/* root is exempt: past the limit from children too */
+	for (i = 0; i < GORO_USER_FDS; i++) {
+		fds[i] = open(GORO_DEVICE, O_RDWR | O_CLOEXEC);
+		ASSERT_LE(0, fds[i]);
+		EXPECT_EQ(0, goro_setup_in_child(fds[i]));
+	}
+	EXPECT_EQ(GORO_USER_FDS, goro_stat("instances"));
+	for (i = 0; i < GORO_USER_FDS; i++)
+		close(fds[i]);
+	EXPECT_EQ(0, goro_stat_wait("instances", 0, 1000));
+	snprintf(v, sizeof(v), "%ld", old);
+	EXPECT_EQ(0, goro_param_write("max_instances_per_user", v));
 }
 
 TEST_HARNESS_MAIN
