@@ -24,6 +24,10 @@
  * file is open, wherever that file is now. SETUP checks both limits
  * before it allocates anything, and again under the lock once it has.
  *
+ * A process that exits (or execs) while another keeps its file open
+ * leaves an instance nobody can use: its monitor stops and queues
+ * goro_inst_gone(), which takes the /proc entry away (monitor.c).
+ *
  * Lifetime: the file holds one reference on the instance and every
  * attached M one more (m.c); the last goro_inst_put() frees the region
  * and the Ps, from process context only. Release takes the instance off
@@ -70,6 +74,19 @@ void goro_inst_put(struct goro_inst *inst)
 		goro_inst_free(inst);
 }
 
+/* The process of inst is gone: its pid no longer names it in /proc. */
+static void goro_inst_gone(struct work_struct *work)
+{
+	struct goro_inst *inst = container_of(work, struct goro_inst,
+					      gone_work);
+
+	mutex_lock(&goro_instances_lock);
+	goro_proc_del(inst);
+	mutex_unlock(&goro_instances_lock);
+	/* the monitor's reference */
+	goro_inst_put(inst);
+}
+
 static struct goro_inst *goro_inst_alloc(u32 nprocs, u32 max_ms)
 {
 	struct goro_shared_hdr *h;
@@ -85,6 +102,7 @@ static struct goro_inst *goro_inst_alloc(u32 nprocs, u32 max_ms)
 	INIT_LIST_HEAD(&inst->waitp);
 	INIT_LIST_HEAD(&inst->factory);
 	INIT_LIST_HEAD(&inst->node);
+	INIT_WORK(&inst->gone_work, goro_inst_gone);
 	goro_monitor_init(inst);
 	inst->nprocs = nprocs;
 	inst->nactive = nprocs;

@@ -186,6 +186,7 @@ struct goro_inst {
 	u64 greg;			/* user address of struct goro_greg */
 
 	struct hrtimer monitor;
+	struct work_struct gone_work;	/* the process is gone (monitor.c) */
 	struct proc_dir_entry *proc;
 	struct list_head node;		/* goro_instances */
 };

@@ -254,4 +254,59 @@ TEST(instances_per_user_limited)
 	EXPECT_EQ(0, goro_param_write("max_instances_per_user", v));
 }
 
+/* Wait up to ms for path to exist (want 1) or not (want 0): 0 or -1. */
+static int goro_wait_path(const char *path, int want, unsigned int ms)
+{
+	for (;;) {
+		if ((access(path, F_OK) == 0) == want)
+			return 0;
+		if (!ms--)
+			return -1;
+		goro_sleep_ms(1);
+	}
+}
+
+/*
+ * A process does SETUP on an inherited fd and exits; the parent keeps
+ * the fd, so the instance lives on, but its process is gone: the
+ * /proc/goro entry named after the dead pid goes within 100 ms (the pid
+ * may be reused), and the instance goes with the last fd.
+ */
+TEST(dead_instance_leaves_proc)
+{
+	char path[64];
+	int fd, st, pfd[2];
+	pid_t kid;
+	char x;
+
+	GORO_OPEN_OR_SKIP(fd);
+	ASSERT_EQ(0, goro_stat_wait("instances", 0, 1000));
+	ASSERT_EQ(0, pipe(pfd));
+	kid = fork();
+	ASSERT_LE(0, kid);
+	if (!kid) {
+		struct goro_setup s = { .nprocs = 2, .max_ms = 8 };
+
+		close(pfd[1]);
+		if (ioctl(fd, GORO_IOC_SETUP, &s))
+			_exit(1);
+		if (read(pfd[0], &x, 1) < 0)
+			_exit(2);
+		_exit(0);
+	}
+	close(pfd[0]);
+	snprintf(path, sizeof(path), "/proc/goro/%d/sched", kid);
+	ASSERT_EQ(0, goro_wait_path(path, 1, 1000));
+	close(pfd[1]);
+	ASSERT_EQ(kid, waitpid(kid, &st, 0));
+	ASSERT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	EXPECT_EQ(0, goro_wait_path(path, 0, 100))
+		TH_LOG("%s still there 100 ms after its process exited", path);
+	snprintf(path, sizeof(path), "/proc/goro/%d", kid);
+	EXPECT_NE(0, access(path, F_OK));
+	EXPECT_EQ(1, goro_stat("instances"));
+	close(fd);
+	EXPECT_EQ(0, goro_stat_wait("instances", 0, 1000));
+}
+
 TEST_HARNESS_MAIN
