@@ -39,6 +39,7 @@
 #include <linux/fs.h>
 #include <linux/mm.h>
 #include <linux/mutex.h>
+#include <linux/pid.h>
 #include <linux/sched/mm.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
@@ -63,6 +64,7 @@ static void goro_inst_free(struct goro_inst *inst)
 	kvfree(inst->ms);
 	kvfree(inst->mview);
 	mmdrop(inst->mm);
+	put_pid(inst->pid);
 	kfree(inst);
 	atomic_dec(&goro_stats.instances);
 }
@@ -110,6 +112,7 @@ static struct goro_inst *goro_inst_alloc(u32 nprocs, u32 max_ms)
 	inst->mm = current->mm;
 	mmgrab(inst->mm);
 	inst->tgid = task_tgid_nr(current);
+	inst->pid = get_pid(task_tgid(current));
 	inst->uid = current_uid();
 	inst->start_ns = ktime_get_ns();
 	atomic_inc(&goro_stats.instances);

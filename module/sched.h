@@ -142,6 +142,7 @@ struct goro_inst {
 	raw_spinlock_t lock;
 	struct mm_struct *mm;		/* mmgrab'd: the owner process */
 	pid_t tgid;
+	struct pid *pid;		/* its thread group, for /proc access */
 	kuid_t uid;			/* counted against its limit */
 	u32 nprocs;
 	u32 nactive;			/* Ps in use: 0..nactive-1 (lock) */

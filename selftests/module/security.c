@@ -7,8 +7,11 @@
 #include "goro_test.h"
 
 #include <grp.h>
+#include <sched.h>
 
 #define GORO_PARAMS "/sys/module/goro/parameters/"
+
+GORO_FIXTURE_ATTACHED(sec_attached, 2, 8, 0);
 
 /* The value of a module parameter, or -1. */
 static long goro_param_read(const char *name)
@@ -307,6 +310,64 @@ TEST(dead_instance_leaves_proc)
 	EXPECT_EQ(1, goro_stat("instances"));
 	close(fd);
 	EXPECT_EQ(0, goro_stat_wait("instances", 0, 1000));
+}
+
+/* open(path) from a child after prep (0: none, 1: nobody, 2: new pid ns). */
+static int goro_open_in_child(const char *path, int prep)
+{
+	pid_t kid = fork();
+	int st;
+
+	if (kid < 0)
+		return -1;
+	if (!kid) {
+		int fd;
+
+		if (prep == 1 && goro_drop_to_nobody())
+			_exit(100);
+		if (prep == 2) {
+			pid_t gk;
+
+			if (unshare(CLONE_NEWPID))
+				_exit(101);
+			gk = fork();
+			if (gk < 0)
+				_exit(102);
+			if (gk) {
+				if (waitpid(gk, &st, 0) != gk || !WIFEXITED(st))
+					_exit(103);
+				_exit(WEXITSTATUS(st));
+			}
+		}
+		fd = open(path, O_RDONLY);
+		_exit(fd < 0 ? errno : 0);
+	}
+	if (waitpid(kid, &st, 0) != kid || !WIFEXITED(st))
+		return -1;
+	return WEXITSTATUS(st);
+}
+
+/*
+ * /proc/goro/<pid>/ files are for those who may ptrace the process: its
+ * owner (root here) opens them, another user (65534) gets EACCES, and so
+ * does root from a pid namespace where the pid names nothing.
+ */
+TEST_F(sec_attached, proc_files_need_ptrace_access)
+{
+	static const char *const files[] = { "sched", "ps", "ms",
+					     "goroutines" };
+	char path[64];
+	size_t i;
+
+	for (i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		snprintf(path, sizeof(path), "/proc/goro/%d/%s", getpid(),
+			 files[i]);
+		EXPECT_EQ(0, goro_open_in_child(path, 0)) TH_LOG("%s", path);
+		EXPECT_EQ(EACCES, goro_open_in_child(path, 1))
+			TH_LOG("%s as uid 65534", path);
+		EXPECT_EQ(EACCES, goro_open_in_child(path, 2))
+			TH_LOG("%s from another pid namespace", path);
+	}
 }
 
 TEST_HARNESS_MAIN
