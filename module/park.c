@@ -25,6 +25,7 @@
  * has told us through POLLFREE).
  */
 #include <linux/file.h>
+#include <linux/freezer.h>
 #include <linux/fs.h>
 #include <linux/poll.h>
 #include <linux/rcupdate.h>
@@ -275,7 +276,7 @@ static int goro_park_sleep(struct goro_inst *inst, struct goro_mthread *mt,
 			pw.fired = true;
 	}
 	for (;;) {
-		set_current_state(TASK_INTERRUPTIBLE);
+		set_current_state(TASK_INTERRUPTIBLE | TASK_FREEZABLE);
 		if (READ_ONCE(mt->woke) || READ_ONCE(pw.fired) || timed_out ||
 		    signal_pending(current))
 			break;

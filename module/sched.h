@@ -125,6 +125,7 @@ struct goro_mthread {
 	bool factory;			/* parked as the factory M */
 	bool unclaimed;			/* handed a P asleep, not running yet */
 	bool unclaimed_waitp;		/* ... while on waitp (else parked) */
+	bool resume_pending;		/* left waitp for a freeze */
 	struct list_head wait_node;
 	u64 block_ns;			/* when it last blocked with its P */
 	u64 given_ns;			/* block_ns of the M whose P we got */

@@ -8,6 +8,8 @@
 
 #include <grp.h>
 #include <sched.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
 
 #define GORO_PARAMS "/sys/module/goro/parameters/"
 
@@ -368,6 +370,178 @@ TEST_F(sec_attached, proc_files_need_ptrace_access)
 		EXPECT_EQ(EACCES, goro_open_in_child(path, 2))
 			TH_LOG("%s from another pid namespace", path);
 	}
+}
+
+/* Write str to path: 0 or -errno. */
+static int goro_write_file(const char *path, const char *str)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC), ret = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (write(fd, str, strlen(str)) < 0)
+		ret = -errno;
+	close(fd);
+	return ret;
+}
+
+/* Does the cgroup's cgroup.events say "frozen want"? */
+static int goro_cg_frozen(const char *cg, int want)
+{
+	char path[128], buf[256];
+	int fd, n;
+
+	snprintf(path, sizeof(path), "%s/cgroup.events", cg);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = 0;
+	return strstr(buf, want ? "frozen 1" : "frozen 0") != NULL;
+}
+
+struct frz {
+	struct goro_ctx c;
+	int fd;
+	int hold[2];		/* the holder blocks on it holding P0 */
+	int wait[2];		/* the waiter blocks on it, loses P0 */
+	unsigned int wm, hm;
+	volatile int h_has_p;
+	volatile __u32 w_p;
+};
+
+/* Loses P0 in read(); back without it, waits for a P in the kernel. */
+static void *frz_waiter(void *arg)
+{
+	struct frz *f = arg;
+	char ch;
+
+	f->w_p = GORO_NONE - 1;
+	if (goro_attach_m(f->fd, 1, 0, &f->wm))
+		return NULL;
+	if (read(f->wait[0], &ch, 1) != 1)
+		return NULL;
+	f->w_p = goro_m_of(&f->c, f->wm)->p;
+	return NULL;
+}
+
+/* Takes P0 from the blocked waiter, keeps it (locks) while blocked. */
+static void *frz_holder(void *arg)
+{
+	struct frz *f = arg;
+	struct goro_park pk = { 0 };
+	char ch;
+
+	if (goro_attach_m(f->fd, 0, 0, &f->hm) ||
+	    goro_park_m(f->fd, GORO_PARK_NOSTEAL, &pk) || pk.p != 0)
+		return NULL;
+	goro_m_of(&f->c, f->hm)->locks = 1;
+	f->h_has_p = 1;
+	if (read(f->hold[0], &ch, 1) != 1)
+		return NULL;
+	goro_m_of(&f->c, f->hm)->locks = 0;
+	goro_ioctl(f->fd, GORO_IOC_DETACH_M, NULL);	/* P0 to the waiter */
+	return NULL;
+}
+
+/*
+ * The process of the freeze test: an M waiting in the kernel for a P
+ * that another M holds. Tells the parent on ready, waits on cont while
+ * it freezes and thaws the cgroup, then lets the holder go: exits 0 when
+ * the waiter got the P.
+ */
+static int frz_child(int ready, int cont)
+{
+	struct frz f = { 0 };
+	pthread_t tw, th;
+	char ch;
+
+	f.fd = open(GORO_DEVICE, O_RDWR | O_CLOEXEC);
+	if (f.fd < 0 || goro_ctx_init(&f.c, f.fd, 1, 8) || pipe(f.hold) ||
+	    pipe(f.wait))
+		return 1;
+	if (pthread_create(&tw, NULL, frz_waiter, &f))
+		return 2;
+	if (goro_wait_u32(&goro_p_of(&f.c, 0)->status, GORO_P_BLOCKED, 5000))
+		return 3;
+	if (pthread_create(&th, NULL, frz_holder, &f) ||
+	    goro_wait_u32(&f.c.hdr->nmidle, 1, 5000) || goro_wake_m(f.fd) != 1)
+		return 4;
+	while (!f.h_has_p)
+		goro_sleep_ms(1);
+	if (write(f.wait[1], "x", 1) != 1 ||
+	    goro_wait_u32(&f.c.hdr->nmwaitp, 1, 5000))
+		return 5;
+	if (write(ready, "r", 1) != 1 || read(cont, &ch, 1) != 1)
+		return 6;
+	if (write(f.hold[1], "x", 1) != 1)
+		return 7;
+	pthread_join(th, NULL);
+	pthread_join(tw, NULL);
+	return f.w_p == 0 ? 0 : 8;
+}
+
+#define GORO_CG_ROOT	"/sys/fs/cgroup"
+#define GORO_CG		GORO_CG_ROOT "/goro-freeze"
+
+/*
+ * A cgroup v2 freeze completes within 1 s while one of its tasks waits
+ * in the kernel for a P (an M back from a block whose P another M holds
+ * with locks set); after the thaw that M gets its P.
+ */
+TEST(cgroup_freeze_while_waiting_for_p)
+{
+	int fd, st, ready[2], cont[2], frozen = 0;
+	char pidbuf[24];
+	__u64 t0, lat = 0;
+	pid_t kid;
+	char ch;
+
+	GORO_OPEN_OR_SKIP(fd);
+	close(fd);
+	if (access(GORO_CG_ROOT "/cgroup.controllers", F_OK) &&
+	    mount("none", GORO_CG_ROOT, "cgroup2", 0, NULL))
+		SKIP(return, "no cgroup v2: %s", strerror(errno));
+	if (mkdir(GORO_CG, 0755) && errno != EEXIST)
+		SKIP(return, "mkdir %s: %s", GORO_CG, strerror(errno));
+	ASSERT_EQ(0, pipe(ready));
+	ASSERT_EQ(0, pipe(cont));
+	kid = fork();
+	ASSERT_LE(0, kid);
+	if (!kid) {
+		close(ready[0]);
+		close(cont[1]);
+		_exit(frz_child(ready[1], cont[0]));
+	}
+	close(ready[1]);
+	close(cont[0]);
+	snprintf(pidbuf, sizeof(pidbuf), "%d", kid);
+	EXPECT_EQ(0, goro_write_file(GORO_CG "/cgroup.procs", pidbuf));
+	if (read(ready[0], &ch, 1) == 1) {
+		t0 = goro_now_ns();
+		EXPECT_EQ(0, goro_write_file(GORO_CG "/cgroup.freeze", "1"));
+		while (goro_now_ns() - t0 < 1000000000ull) {
+			if (goro_cg_frozen(GORO_CG, 1)) {
+				frozen = 1;
+				lat = goro_now_ns() - t0;
+				break;
+			}
+			goro_sleep_ms(1);
+		}
+		EXPECT_TRUE(frozen) TH_LOG("cgroup not frozen after 1 s");
+		TH_LOG("frozen in %llu us", lat / 1000);
+		EXPECT_EQ(0, goro_write_file(GORO_CG "/cgroup.freeze", "0"));
+		EXPECT_EQ(1, write(cont[1], "c", 1));
+	}
+	ASSERT_EQ(kid, waitpid(kid, &st, 0));
+	EXPECT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0)
+		TH_LOG("child: status %#x", st);
+	close(ready[0]);
+	close(cont[1]);
+	rmdir(GORO_CG);
 }
 
 TEST_HARNESS_MAIN
