@@ -32,20 +32,26 @@ static long goro_param_read(const char *name)
 	return v;
 }
 
+/* Write str to path: 0 or -errno. */
+static int goro_write_file(const char *path, const char *str)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC), ret = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (write(fd, str, strlen(str)) < 0)
+		ret = -errno;
+	close(fd);
+	return ret;
+}
+
 /* Write val to a module parameter: 0 or -errno. */
 static int goro_param_write(const char *name, const char *val)
 {
 	char path[128];
-	int fd, ret = 0;
 
 	snprintf(path, sizeof(path), GORO_PARAMS "%s", name);
-	fd = open(path, O_WRONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	if (write(fd, val, strlen(val)) < 0)
-		ret = -errno;
-	close(fd);
-	return ret;
+	return goro_write_file(path, val);
 }
 
 /* A writable parameter refuses what is out of its range, keeps its value. */
@@ -370,19 +376,6 @@ TEST_F(sec_attached, proc_files_need_ptrace_access)
 		EXPECT_EQ(EACCES, goro_open_in_child(path, 2))
 			TH_LOG("%s from another pid namespace", path);
 	}
-}
-
-/* Write str to path: 0 or -errno. */
-static int goro_write_file(const char *path, const char *str)
-{
-	int fd = open(path, O_WRONLY | O_CLOEXEC), ret = 0;
-
-	if (fd < 0)
-		return -errno;
-	if (write(fd, str, strlen(str)) < 0)
-		ret = -errno;
-	close(fd);
-	return ret;
 }
 
 /* Does the cgroup's cgroup.events say "frozen want"? */
