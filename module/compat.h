@@ -10,9 +10,11 @@
 #ifndef GORO_COMPAT_H
 #define GORO_COMPAT_H
 
+#include <linux/capability.h>
 #include <linux/hrtimer.h>
 #include <linux/mm.h>
 #include <linux/sched.h>
+#include <linux/sched/coredump.h>
 #include <linux/version.h>
 
 /* 6.3: vma->vm_flags became read-only, written through these */
@@ -54,6 +56,26 @@ static inline void hrtimer_setup(struct hrtimer *timer,
 {
 	hrtimer_init(timer, clock_id, mode);
 	timer->function = function;
+}
+#endif
+
+/*
+ * 7.x: dumpability moved from mm->flags (and mm->user_ns) to
+ * task->exec_state, whose reader (task_exec_state_get_dumpable) modules
+ * cannot call. May current read mm's process as far as its dumpability
+ * goes (dumpable, or CAP_SYS_PTRACE over it)? On 7.x, always: /proc/goro
+ * relies on the credentials alone there.
+ */
+#ifdef SUID_DUMP_USER
+static inline bool goro_mm_dump_ok(struct mm_struct *mm)
+{
+	return get_dumpable(mm) == SUID_DUMP_USER ||
+	       ns_capable(mm->user_ns, CAP_SYS_PTRACE);
+}
+#else
+static inline bool goro_mm_dump_ok(struct mm_struct *mm)
+{
+	return true;
 }
 #endif
 

@@ -22,6 +22,14 @@
  * idle or blocked P, or queues it on inst->waitp (hdr.nmwaitp) until a P
  * holder releases one: the M never returns to goroutine code without a P.
  *
+ * That wait is killable and freezable. The system freezer freezes it in
+ * place (TASK_FREEZABLE); the cgroup v2 freezer needs the task to reach
+ * the signal path, so on a freeze request the M leaves inst->waitp, still
+ * GORO_M_WAITP, and returns; the freeze trap sleeps, and the sched_in
+ * that follows queues the task_work again, which runs before the return
+ * to user mode. Other signals wait for the P (a handler runs only with
+ * one), looking for a freeze request every GORO_FREEZE_POLL meanwhile.
+ *
  * Lifetime of the notifier. Only the task itself may take its notifier off
  * its list (the list is walked without a lock by its own context switches),
  * so:
@@ -40,6 +48,8 @@
  * or notifier can touch it afterwards; it holds a module reference, and
  * module exit drains goro_wq.
  */
+#include <linux/freezer.h>
+#include <linux/sched/jobctl.h>
 #include <linux/sched/signal.h>
 #include <linux/sched/task.h>
 
@@ -236,12 +246,27 @@ static bool goro_resume_take_p_locked(struct goro_inst *inst,
 	return goro_take_unclaimed_locked(inst, mt) != GORO_NONE;
 }
 
+/* Back from a freeze: wait for a P again before user mode. */
+static void goro_sched_in_resume(struct goro_mthread *mt)
+{
+	struct goro_inst *inst = mt->inst;
+
+	raw_spin_lock_irq(&inst->lock);
+	if (mt->resume_pending && !mt->gone) {
+		mt->resume_pending = false;
+		goro_queue_resume_locked(mt);
+	}
+	raw_spin_unlock_irq(&inst->lock);
+}
+
 static void goro_sched_in(struct preempt_notifier *pn, int cpu)
 {
 	struct goro_mthread *mt = container_of(pn, struct goro_mthread, pn);
 	struct goro_inst *inst = mt->inst;
 	u32 p;
 
+	if (unlikely(READ_ONCE(mt->resume_pending)))
+		goro_sched_in_resume(mt);
 	if (likely(READ_ONCE(mt->state) != GORO_M_BLOCKED))
 		return;
 	raw_spin_lock_irq(&inst->lock);
@@ -272,18 +297,47 @@ struct preempt_ops goro_preempt_ops = {
 	.sched_out = goro_sched_out,
 };
 
-/* Wait on inst->waitp until a P is given to us (or we must give up). */
-static void goro_m_wait_p(struct goro_inst *inst, struct goro_mthread *mt)
+/* How often an M waiting for a P with a signal pending looks for a freeze. */
+#define GORO_FREEZE_POLL	(HZ / 100 ?: 1)
+
+/* Does a freezer (system or cgroup v2) want current? */
+static bool goro_freeze_wanted(void)
 {
+	return freezing(current) ||
+	       (READ_ONCE(current->jobctl) & JOBCTL_TRAP_FREEZE);
+}
+
+/*
+ * Wait on inst->waitp until a P is given to us (or we must give up).
+ * True: a freezer wants us, leave for the signal path (file comment).
+ */
+static bool goro_m_wait_p(struct goro_inst *inst, struct goro_mthread *mt)
+{
+	bool freeze = false, sig;
+
 	for (;;) {
-		/* Killable: a signal handler runs only once we hold a P. */
-		set_current_state(TASK_KILLABLE);
+		/*
+		 * Interruptible, so that a freeze request wakes us; with
+		 * another signal pending, killable (its handler runs only
+		 * once we hold a P) and polling for a freeze request.
+		 */
+		sig = signal_pending(current);
+		set_current_state((sig ? TASK_KILLABLE : TASK_INTERRUPTIBLE) |
+				  TASK_FREEZABLE);
 		if (READ_ONCE(mt->woke) || READ_ONCE(inst->dead) ||
 		    READ_ONCE(mt->gone) || fatal_signal_pending(current))
 			break;
-		schedule();
+		if (sig && goro_freeze_wanted()) {
+			freeze = true;
+			break;
+		}
+		if (sig)
+			schedule_timeout(GORO_FREEZE_POLL);
+		else
+			schedule();
 	}
 	__set_current_state(TASK_RUNNING);
+	return freeze;
 }
 
 /*
@@ -297,9 +351,11 @@ static void goro_m_resume(struct callback_head *cb)
 	struct goro_inst *inst = mt->inst;
 	struct task_struct *t = NULL;
 	struct goro_mthread *w;
+	bool freeze;
 
 	raw_spin_lock_irq(&inst->lock);
 	mt->tw_queued = false;
+	mt->resume_pending = false;
 	if (mt->gone || READ_ONCE(inst->dead) || current->mm != inst->mm ||
 	    (current->flags & PF_EXITING)) {
 		raw_spin_unlock_irq(&inst->lock);
@@ -333,13 +389,23 @@ static void goro_m_resume(struct callback_head *cb)
 	raw_spin_unlock_irq(&inst->lock);
 
 	for (;;) {
-		goro_m_wait_p(inst, mt);
+		freeze = goro_m_wait_p(inst, mt);
 		raw_spin_lock_irq(&inst->lock);
 		mt->unclaimed = false;
 		/* a P given to us and taken back before we ran: wait again */
 		if (mt->woke || !mt->waiting || mt->gone ||
 		    READ_ONCE(inst->dead) || fatal_signal_pending(current))
 			break;
+		if (freeze) {
+			/* off waitp until the freezer is done with us */
+			list_del_init(&mt->wait_node);
+			mt->waiting = false;
+			inst->nwaitp--;
+			mt->resume_pending = true;
+			goro_publish_counts(inst);
+			raw_spin_unlock_irq(&inst->lock);
+			goto out;
+		}
 		raw_spin_unlock_irq(&inst->lock);
 	}
 	w = NULL;

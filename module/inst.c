@@ -8,12 +8,25 @@
  * a second GORO_IOC_SETUP in the same process is -EBUSY, which keeps
  * /proc/goro/<pid> unambiguous. A forked child shares the open file but
  * not the instance: every call from another mm is -EPERM and the mapping
- * is not copied (VM_DONTCOPY); the child starts fresh with its own open.
+ * is not copied (VM_DONTCOPY, which VM_IO keeps madvise(MADV_DOFORK) from
+ * clearing); the child starts fresh with its own open.
  *
  * Locking: goro_instances_lock (a mutex) protects the list of live
  * instances and their /proc entries; inst->lock (see sched.h) the P
  * state SETPROCS changes. The file publishes its instance once, with a
  * release cmpxchg, and goro_file_inst() reads it with an acquire.
+ *
+ * Limits: everything allocated for an instance (the region, the tables,
+ * the Ms in m.c) is charged to the memory cgroup of the caller
+ * (__GFP_ACCOUNT), and one user (real uid) may have at most
+ * max_instances_per_user live instances, unless it has CAP_SYS_RESOURCE:
+ * -EMFILE, as inotify's max_user_instances. A live instance is one whose
+ * file is open, wherever that file is now. SETUP checks both limits
+ * before it allocates anything, and again under the lock once it has.
+ *
+ * A process that exits (or execs) while another keeps its file open
+ * leaves an instance nobody can use: its monitor stops and queues
+ * goro_inst_gone(), which takes the /proc entry away (monitor.c).
  *
  * Lifetime: the file holds one reference on the instance and every
  * attached M one more (m.c); the last goro_inst_put() frees the region
@@ -21,9 +34,12 @@
  * the list and /proc (waiting for readers) and stops its monitor before
  * it drops the file's reference.
  */
+#include <linux/capability.h>
+#include <linux/cred.h>
 #include <linux/fs.h>
 #include <linux/mm.h>
 #include <linux/mutex.h>
+#include <linux/pid.h>
 #include <linux/sched/mm.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
@@ -48,6 +64,7 @@ static void goro_inst_free(struct goro_inst *inst)
 	kvfree(inst->ms);
 	kvfree(inst->mview);
 	mmdrop(inst->mm);
+	put_pid(inst->pid);
 	kfree(inst);
 	atomic_dec(&goro_stats.instances);
 }
@@ -59,13 +76,26 @@ void goro_inst_put(struct goro_inst *inst)
 		goro_inst_free(inst);
 }
 
+/* The process of inst is gone: its pid no longer names it in /proc. */
+static void goro_inst_gone(struct work_struct *work)
+{
+	struct goro_inst *inst = container_of(work, struct goro_inst,
+					      gone_work);
+
+	mutex_lock(&goro_instances_lock);
+	goro_proc_del(inst);
+	mutex_unlock(&goro_instances_lock);
+	/* the monitor's reference */
+	goro_inst_put(inst);
+}
+
 static struct goro_inst *goro_inst_alloc(u32 nprocs, u32 max_ms)
 {
 	struct goro_shared_hdr *h;
 	struct goro_inst *inst;
 	u32 p;
 
-	inst = kzalloc(sizeof(*inst), GFP_KERNEL);
+	inst = kzalloc(sizeof(*inst), GFP_KERNEL_ACCOUNT);
 	if (!inst)
 		return NULL;
 	refcount_set(&inst->ref, 1);
@@ -74,6 +104,7 @@ static struct goro_inst *goro_inst_alloc(u32 nprocs, u32 max_ms)
 	INIT_LIST_HEAD(&inst->waitp);
 	INIT_LIST_HEAD(&inst->factory);
 	INIT_LIST_HEAD(&inst->node);
+	INIT_WORK(&inst->gone_work, goro_inst_gone);
 	goro_monitor_init(inst);
 	inst->nprocs = nprocs;
 	inst->nactive = nprocs;
@@ -81,6 +112,8 @@ static struct goro_inst *goro_inst_alloc(u32 nprocs, u32 max_ms)
 	inst->mm = current->mm;
 	mmgrab(inst->mm);
 	inst->tgid = task_tgid_nr(current);
+	inst->pid = get_pid(task_tgid(current));
+	inst->uid = current_uid();
 	inst->start_ns = ktime_get_ns();
 	atomic_inc(&goro_stats.instances);
 
@@ -93,11 +126,15 @@ static struct goro_inst *goro_inst_alloc(u32 nprocs, u32 max_ms)
 	inst->map_size = PAGE_ALIGN(inst->off.ms +
 				    (u64)max_ms * inst->off.m_stride);
 
-	inst->region = vmalloc_user(inst->map_size);
-	inst->procs = kvcalloc(nprocs, sizeof(*inst->procs), GFP_KERNEL);
-	inst->idle = kvcalloc(nprocs, sizeof(*inst->idle), GFP_KERNEL);
-	inst->ms = kvcalloc(max_ms, sizeof(*inst->ms), GFP_KERNEL);
-	inst->mview = kvcalloc(max_ms, sizeof(*inst->mview), GFP_KERNEL);
+	/* not vmalloc_user(), which is not charged: see goro_mmap() */
+	inst->region = __vmalloc(inst->map_size,
+				 GFP_KERNEL_ACCOUNT | __GFP_ZERO);
+	inst->procs = kvcalloc(nprocs, sizeof(*inst->procs),
+			       GFP_KERNEL_ACCOUNT);
+	inst->idle = kvcalloc(nprocs, sizeof(*inst->idle), GFP_KERNEL_ACCOUNT);
+	inst->ms = kvcalloc(max_ms, sizeof(*inst->ms), GFP_KERNEL_ACCOUNT);
+	inst->mview = kvcalloc(max_ms, sizeof(*inst->mview),
+			       GFP_KERNEL_ACCOUNT);
 	if (!inst->region || !inst->procs || !inst->idle || !inst->ms ||
 	    !inst->mview) {
 		goro_inst_free(inst);
@@ -137,9 +174,33 @@ static bool goro_tgid_taken(pid_t tgid, struct goro_inst *self)
 	return false;
 }
 
+/*
+ * May the caller have one more instance? 0, -EBUSY (its process has one)
+ * or -EMFILE (its user has max_instances_per_user). goro_instances_lock.
+ */
+static int goro_setup_allowed(struct goro_inst *self)
+{
+	unsigned int max = READ_ONCE(goro_max_instances_per_user);
+	kuid_t uid = current_uid();
+	struct goro_inst *inst;
+	unsigned int n = 0;
+
+	list_for_each_entry(inst, &goro_instances, node) {
+		if (inst == self)
+			continue;
+		if (inst->mm == current->mm)
+			return -EBUSY;
+		if (uid_eq(inst->uid, uid))
+			n++;
+	}
+	if (n >= max && !capable(CAP_SYS_RESOURCE))
+		return -EMFILE;
+	return 0;
+}
+
 long goro_ioc_setup(struct file *file, struct goro_setup __user *uarg)
 {
-	struct goro_inst *inst, *other;
+	struct goro_inst *inst;
 	struct goro_setup s;
 	long ret;
 
@@ -159,16 +220,23 @@ long goro_ioc_setup(struct file *file, struct goro_setup __user *uarg)
 		return -EINVAL;
 	if (goro_file_inst(file))
 		return -EBUSY;
+	/* before allocating, so that refused calls cost nothing */
+	mutex_lock(&goro_instances_lock);
+	ret = goro_setup_allowed(NULL);
+	mutex_unlock(&goro_instances_lock);
+	if (ret)
+		return ret;
 
 	inst = goro_inst_alloc(s.nprocs, s.max_ms);
 	if (!inst)
 		return -ENOMEM;
 
 	mutex_lock(&goro_instances_lock);
+	/* again: another SETUP may have won meanwhile */
+	ret = goro_setup_allowed(inst);
+	if (ret)
+		goto err_unlock;
 	ret = -EBUSY;
-	list_for_each_entry(other, &goro_instances, node)
-		if (other->mm == inst->mm)
-			goto err_unlock;
 	/* Pairs with smp_load_acquire in goro_file_inst(). */
 	if (cmpxchg_release(&file->private_data, NULL, inst))
 		goto err_unlock;
@@ -235,7 +303,8 @@ long goro_ioc_setprocs(struct goro_inst *inst,
 int goro_mmap(struct file *file, struct vm_area_struct *vma)
 {
 	struct goro_inst *inst = goro_file_inst(file);
-	unsigned long size = vma->vm_end - vma->vm_start;
+	unsigned long off, size = vma->vm_end - vma->vm_start;
+	int ret;
 
 	if (!inst)
 		return -EINVAL;
@@ -246,8 +315,25 @@ int goro_mmap(struct file *file, struct vm_area_struct *vma)
 	if (!(vma->vm_flags & VM_SHARED) || (vma->vm_flags & VM_EXEC))
 		return -EINVAL;
 	vm_flags_clear(vma, VM_MAYEXEC);
-	vm_flags_set(vma, VM_DONTEXPAND | VM_DONTCOPY | VM_DONTDUMP);
-	return remap_vmalloc_range(vma, inst->region, 0);
+	/*
+	 * Never in a child: VM_DONTCOPY, and VM_IO so that MADV_DOFORK is
+	 * -EINVAL rather than clearing it. VM_IO also keeps the region out
+	 * of get_user_pages() (the kernel uses its own mapping) and of core
+	 * dumps, as VM_DONTDUMP does already.
+	 */
+	vm_flags_set(vma, VM_DONTEXPAND | VM_DONTCOPY | VM_DONTDUMP | VM_IO);
+	/*
+	 * The region is charged vmalloc memory, which remap_vmalloc_range()
+	 * refuses (it wants vmalloc_user()'s VM_USERMAP): insert its pages
+	 * one by one, as that function does.
+	 */
+	for (off = 0; off < size; off += PAGE_SIZE) {
+		ret = vm_insert_page(vma, vma->vm_start + off,
+				     vmalloc_to_page(inst->region + off));
+		if (ret)
+			return ret;
+	}
+	return 0;
 }
 
 /*

@@ -20,6 +20,7 @@
  * reference is this file's one call into inst.c.
  */
 #include <linux/module.h>
+#include <linux/nospec.h>
 #include <linux/sched/task.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
@@ -55,12 +56,16 @@ long goro_ioc_attach(struct goro_inst *inst, struct goro_attach __user *uarg)
 		return -EINVAL;
 	if (!goro_resv_zero(a.resv, sizeof(a.resv)))
 		return -EINVAL;
-	if ((a.flags & GORO_ATTACH_P) && a.p >= inst->nprocs)
-		return -EINVAL;
+	if (a.flags & GORO_ATTACH_P) {
+		if (a.p >= inst->nprocs)
+			return -EINVAL;
+		/* no speculative P past the table either */
+		a.p = array_index_nospec(a.p, inst->nprocs);
+	}
 	if (goro_current_m(inst))
 		return -EEXIST;
 
-	mt = kzalloc(sizeof(*mt), GFP_KERNEL);
+	mt = kzalloc(sizeof(*mt), GFP_KERNEL_ACCOUNT);
 	if (!mt)
 		return -ENOMEM;
 	refcount_set(&mt->ref, 1);

@@ -7,9 +7,17 @@
  * userspace clears the flag. The timer only reads the shared region and
  * writes the flag and counters: it takes no lock.
  *
+ * The timer also notices that the instance's process is gone (its mm has
+ * no users: it exited or exec'd, while some other process keeps the file
+ * open): it stops for good, and queues the instance's gone work (inst.c),
+ * which takes the /proc entry away, since the pid may soon name another
+ * process. With preempt_ms = 0 it runs only for that, every
+ * GORO_MONITOR_IDLE_MS.
+ *
  * Lifetime: the timer is set up with the instance, started once it is
  * published and cancelled (waiting for a running callback) on release,
- * before the file's reference on the instance is dropped (inst.c).
+ * before the file's reference on the instance is dropped (inst.c); the
+ * gone work it queues holds a reference of its own.
  */
 #include <linux/hrtimer.h>
 #include <linux/ktime.h>
@@ -17,10 +25,14 @@
 #include "sched.h"
 #include "trace.h"
 
+#define GORO_MONITOR_IDLE_MS	50
+
 static u64 goro_monitor_period_ns(void)
 {
 	u64 ns = (u64)goro_preempt_ms * NSEC_PER_MSEC / 2;
 
+	if (!goro_preempt_ms)
+		return GORO_MONITOR_IDLE_MS * NSEC_PER_MSEC;
 	return max_t(u64, ns, NSEC_PER_MSEC);
 }
 
@@ -32,7 +44,13 @@ static enum hrtimer_restart goro_monitor_fn(struct hrtimer *timer)
 	u64 now = ktime_get_ns();
 	u32 p;
 
-	for (p = 0; p < inst->nprocs; p++) {
+	if (!atomic_read(&inst->mm->mm_users)) {
+		/* the process is gone: see the file comment */
+		refcount_inc(&inst->ref);
+		queue_work(goro_wq, &inst->gone_work);
+		return HRTIMER_NORESTART;
+	}
+	for (p = 0; goro_preempt_ms && p < inst->nprocs; p++) {
 		struct goro_proc *pp = &inst->procs[p];
 		struct goro_p *shp = goro_shp(inst, p);
 		u64 tick = READ_ONCE(shp->schedtick);
@@ -70,10 +88,8 @@ void goro_monitor_init(struct goro_inst *inst)
 
 void goro_monitor_start(struct goro_inst *inst)
 {
-	if (goro_preempt_ms)
-		hrtimer_start(&inst->monitor,
-			      ns_to_ktime(goro_monitor_period_ns()),
-			      HRTIMER_MODE_REL);
+	hrtimer_start(&inst->monitor, ns_to_ktime(goro_monitor_period_ns()),
+		      HRTIMER_MODE_REL);
 }
 
 void goro_monitor_stop(struct goro_inst *inst)

@@ -25,6 +25,7 @@
  * has told us through POLLFREE).
  */
 #include <linux/file.h>
+#include <linux/freezer.h>
 #include <linux/fs.h>
 #include <linux/poll.h>
 #include <linux/rcupdate.h>
@@ -133,7 +134,8 @@ static u32 goro_steal_into(struct goro_inst *inst, u32 p, u32 *victim)
 		if (!goro_runq_len(goro_shp(inst, v)))
 			continue;
 		n = goro_runq_grab(goro_shp(inst, v), shp,
-				   READ_ONCE(shp->tail), goro_ksteal_tries);
+				   READ_ONCE(shp->tail),
+				   READ_ONCE(goro_ksteal_tries));
 		if (n) {
 			goro_runq_publish(shp, READ_ONCE(shp->tail), n);
 			goro_count_steal(inst, v, p, n);
@@ -274,7 +276,7 @@ static int goro_park_sleep(struct goro_inst *inst, struct goro_mthread *mt,
 			pw.fired = true;
 	}
 	for (;;) {
-		set_current_state(TASK_INTERRUPTIBLE);
+		set_current_state(TASK_INTERRUPTIBLE | TASK_FREEZABLE);
 		if (READ_ONCE(mt->woke) || READ_ONCE(pw.fired) || timed_out ||
 		    signal_pending(current))
 			break;

@@ -6,15 +6,27 @@
  *  ms          one line per M, with the wait channel of a blocked one
  *  goroutines  the goroutine registry the process published (GREGISTER)
  *
+ * Who may read the files of <pid>/: checked at open, as /proc/PID/wchan does with
+ * ptrace_may_access(PTRACE_MODE_READ_FSCREDS), which modules cannot call:
+ * the reader must see the process's pid in its own pid namespace, and be
+ * of its thread group, or have its fsuid and fsgid match the process's
+ * uids and gids, or CAP_SYS_PTRACE in the process's user namespace; a
+ * non-dumpable process needs CAP_SYS_PTRACE whoever reads. No LSM hook
+ * is asked (see docs/security.md). Otherwise -EACCES (-ESRCH once the
+ * process is gone).
+ *
  * Readers never take inst->lock: they read the kernel's copies and the
  * shared region with READ_ONCE, so a reader can neither stall the
  * scheduler nor be stalled by it; a line may mix two instants. The entry
  * goes away (proc_remove waits for readers) before the instance can be
  * freed.
  */
+#include <linux/capability.h>
+#include <linux/cred.h>
 #include <linux/highmem.h>
 #include <linux/mm.h>
 #include <linux/pid.h>
+#include <linux/pid_namespace.h>
 #include <linux/proc_fs.h>
 #include <linux/sched/mm.h>
 #include <linux/sched/task.h>
@@ -125,6 +137,49 @@ static int goro_sched_show(struct seq_file *m, void *v)
 			   READ_ONCE(goro_shm(inst, i)->locks));
 	}
 	return 0;
+}
+
+/* May current read the /proc files of inst? 0, -EACCES or -ESRCH. */
+static int goro_proc_may_read(struct goro_inst *inst)
+{
+	const struct cred *cred = current_cred(), *tcred;
+	struct task_struct *t;
+	int ret = 0;
+
+	if (!pid_nr_ns(inst->pid, task_active_pid_ns(current)))
+		return -EACCES;
+	t = get_pid_task(inst->pid, PIDTYPE_TGID);
+	if (!t)
+		return -ESRCH;
+	if (same_thread_group(t, current))
+		goto out;
+	rcu_read_lock();
+	tcred = __task_cred(t);
+	if (!(uid_eq(cred->fsuid, tcred->euid) &&
+	      uid_eq(cred->fsuid, tcred->suid) &&
+	      uid_eq(cred->fsuid, tcred->uid) &&
+	      gid_eq(cred->fsgid, tcred->egid) &&
+	      gid_eq(cred->fsgid, tcred->sgid) &&
+	      gid_eq(cred->fsgid, tcred->gid)) &&
+	    !ns_capable(tcred->user_ns, CAP_SYS_PTRACE))
+		ret = -EACCES;
+	rcu_read_unlock();
+	if (!ret && !goro_mm_dump_ok(inst->mm))
+		ret = -EACCES;
+out:
+	put_task_struct(t);
+	return ret;
+}
+
+static int goro_proc_open(struct inode *inode, struct file *file,
+			  int (*show)(struct seq_file *, void *), size_t size)
+{
+	struct goro_inst *inst = pde_data(inode);
+	int ret = goro_proc_may_read(inst);
+
+	if (ret)
+		return ret;
+	return single_open_size(file, show, inst, size);
 }
 
 /* <pid>/ps: one line per P. */
@@ -469,9 +524,25 @@ out:
 static int goro_goroutines_open(struct inode *inode, struct file *file)
 {
 	/* most registries fit: a bigger one restarts the walk, bounded */
-	return single_open_size(file, goro_goroutines_show, pde_data(inode),
-				4 * PAGE_SIZE);
+	return goro_proc_open(inode, file, goro_goroutines_show,
+			      4 * PAGE_SIZE);
 }
+
+#define GORO_PROC_OPS(name)						\
+static int goro_##name##_open(struct inode *inode, struct file *file)	\
+{									\
+	return goro_proc_open(inode, file, goro_##name##_show, PAGE_SIZE); \
+}									\
+static const struct proc_ops goro_##name##_ops = {			\
+	.proc_open = goro_##name##_open,				\
+	.proc_read = seq_read,						\
+	.proc_lseek = seq_lseek,					\
+	.proc_release = single_release,					\
+}
+
+GORO_PROC_OPS(sched);
+GORO_PROC_OPS(ps);
+GORO_PROC_OPS(ms);
 
 static const struct proc_ops goro_goroutines_ops = {
 	.proc_open = goro_goroutines_open,
@@ -492,12 +563,10 @@ int goro_proc_add(struct goro_inst *inst)
 	inst->proc = proc_mkdir(name, goro_proc_root);
 	if (!inst->proc)
 		return -ENOMEM;
-	if (!proc_create_single_data("sched", 0444, inst->proc,
-				     goro_sched_show, inst) ||
-	    !proc_create_single_data("ps", 0444, inst->proc,
-				     goro_ps_show, inst) ||
-	    !proc_create_single_data("ms", 0444, inst->proc,
-				     goro_ms_show, inst) ||
+	if (!proc_create_data("sched", 0444, inst->proc, &goro_sched_ops,
+			      inst) ||
+	    !proc_create_data("ps", 0444, inst->proc, &goro_ps_ops, inst) ||
+	    !proc_create_data("ms", 0444, inst->proc, &goro_ms_ops, inst) ||
 	    !proc_create_data("goroutines", 0400, inst->proc,
 			      &goro_goroutines_ops, inst)) {
 		proc_remove(inst->proc);

@@ -34,6 +34,7 @@
 #include <linux/spinlock.h>
 #include <linux/task_work.h>
 #include <linux/types.h>
+#include <linux/uidgid.h>
 #include <linux/workqueue.h>
 
 #include "compat.h"
@@ -62,6 +63,7 @@ extern unsigned int goro_max_procs;
 extern unsigned int goro_max_ms;
 extern unsigned int goro_preempt_ms;
 extern unsigned int goro_ksteal_tries;
+extern unsigned int goro_max_instances_per_user;
 
 extern struct workqueue_struct *goro_wq;	/* Ms are freed from it */
 
@@ -123,6 +125,7 @@ struct goro_mthread {
 	bool factory;			/* parked as the factory M */
 	bool unclaimed;			/* handed a P asleep, not running yet */
 	bool unclaimed_waitp;		/* ... while on waitp (else parked) */
+	bool resume_pending;		/* left waitp for a freeze */
 	struct list_head wait_node;
 	u64 block_ns;			/* when it last blocked with its P */
 	u64 given_ns;			/* block_ns of the M whose P we got */
@@ -140,13 +143,15 @@ struct goro_inst {
 	raw_spinlock_t lock;
 	struct mm_struct *mm;		/* mmgrab'd: the owner process */
 	pid_t tgid;
+	struct pid *pid;		/* its thread group, for /proc access */
+	kuid_t uid;			/* counted against its limit */
 	u32 nprocs;
 	u32 nactive;			/* Ps in use: 0..nactive-1 (lock) */
 	u32 max_ms;
 	bool dead;			/* file released */
 	u64 start_ns;
 
-	/* the shared region (vmalloc_user); "sh" = shared with userspace */
+	/* the shared region (vmalloc); "sh" = shared with userspace */
 	void *region;
 	size_t map_size;
 	struct goro_offsets off;
@@ -183,6 +188,7 @@ struct goro_inst {
 	u64 greg;			/* user address of struct goro_greg */
 
 	struct hrtimer monitor;
+	struct work_struct gone_work;	/* the process is gone (monitor.c) */
 	struct proc_dir_entry *proc;
 	struct list_head node;		/* goro_instances */
 };

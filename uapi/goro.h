@@ -20,7 +20,8 @@
  * is -EFAULT. Every command but VERSION and SETUP (and mmap) is -EINVAL
  * before SETUP, and -EPERM from another process than the one that did
  * SETUP (a forked child shares the file, not the instance: the mapping is
- * not inherited and the child opens /dev/goro afresh).
+ * not inherited, madvise(MADV_DOFORK) on it is -EINVAL, and the child
+ * opens /dev/goro afresh).
  */
 #ifndef _UAPI_LINUX_GORO_H
 #define _UAPI_LINUX_GORO_H

@@ -24,6 +24,7 @@
 
 #include "../module/goro_test.h"
 
+#include <setjmp.h>
 #include <signal.h>
 #include <stdint.h>
 #include <sys/resource.h>

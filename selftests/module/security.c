@@ -1,0 +1,540 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * What one local user can make goro.ko do (docs/security.md): module
+ * parameters refused out of range, and the limits and checks that keep
+ * an unprivileged process to its own instance, memory and CPU.
+ */
+#include "goro_test.h"
+
+#include <grp.h>
+#include <sched.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+
+#define GORO_PARAMS "/sys/module/goro/parameters/"
+
+GORO_FIXTURE_ATTACHED(sec_attached, 2, 8, 0);
+
+/* The value of a module parameter, or -1. */
+static long goro_param_read(const char *name)
+{
+	char path[128];
+	long v = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), GORO_PARAMS "%s", name);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	if (fscanf(f, "%ld", &v) != 1)
+		v = -1;
+	fclose(f);
+	return v;
+}
+
+/* Write str to path: 0 or -errno. */
+static int goro_write_file(const char *path, const char *str)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC), ret = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (write(fd, str, strlen(str)) < 0)
+		ret = -errno;
+	close(fd);
+	return ret;
+}
+
+/* Write val to a module parameter: 0 or -errno. */
+static int goro_param_write(const char *name, const char *val)
+{
+	char path[128];
+
+	snprintf(path, sizeof(path), GORO_PARAMS "%s", name);
+	return goro_write_file(path, val);
+}
+
+/* A writable parameter refuses what is out of its range, keeps its value. */
+TEST(param_out_of_range_refused)
+{
+	static const char *const bad[] = { "0", "65", "4294967295", "-1",
+					   "x" };
+	char v[24];
+	long old;
+	size_t i;
+	int fd;
+
+	GORO_OPEN_OR_SKIP(fd);
+	close(fd);
+	old = goro_param_read("ksteal_tries");
+	ASSERT_LT(0, old);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		EXPECT_EQ(-EINVAL, goro_param_write("ksteal_tries", bad[i]))
+			TH_LOG("ksteal_tries=%s", bad[i]);
+		EXPECT_EQ(old, goro_param_read("ksteal_tries"));
+	}
+	/* in range: taken, then put back */
+	EXPECT_EQ(0, goro_param_write("ksteal_tries", "64"));
+	EXPECT_EQ(64, goro_param_read("ksteal_tries"));
+	EXPECT_EQ(0, goro_param_write("ksteal_tries", "1"));
+	EXPECT_EQ(1, goro_param_read("ksteal_tries"));
+	snprintf(v, sizeof(v), "%ld", old);
+	EXPECT_EQ(0, goro_param_write("ksteal_tries", v));
+	EXPECT_EQ(old, goro_param_read("ksteal_tries"));
+	/* a read-only one cannot be written at all */
+	EXPECT_NE(0, goro_param_write("max_procs", "0"));
+	EXPECT_LT(0, goro_param_read("max_procs"));
+}
+
+/*
+ * The P index of ATTACH_M is the one index userspace gives: every value
+ * past the table is refused (and clamped under speculation, which a test
+ * cannot see); the last P is taken.
+ */
+TEST(attach_p_index_bounds)
+{
+	static const __u32 bad[] = { 3, 4, 0x7fffffff, 0x80000000,
+				     0xfffffffe };
+	struct goro_attach a = { .flags = GORO_ATTACH_P };
+	struct goro_ctx c;
+	size_t i;
+	int fd;
+
+	GORO_OPEN_OR_SKIP(fd);
+	ASSERT_EQ(0, goro_ctx_init(&c, fd, 3, 8));
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		a.p = bad[i];
+		EXPECT_EQ(-EINVAL, goro_ioctl(fd, GORO_IOC_ATTACH_M, &a))
+			TH_LOG("p=%#x", bad[i]);
+	}
+	a.p = 2;
+	ASSERT_EQ(0, goro_ioctl(fd, GORO_IOC_ATTACH_M, &a));
+	EXPECT_EQ(2U, goro_m_of(&c, a.m)->p);
+	EXPECT_EQ(0, goro_ioctl(fd, GORO_IOC_DETACH_M, NULL));
+	munmap(c.map, c.s.map_size);
+	close(fd);
+}
+
+/*
+ * The region is never inherited: MADV_DOFORK (which would clear
+ * VM_DONTCOPY) is refused, a forked child has nothing mapped there, and
+ * once it closed its copy of the fd the parent's close ends the instance.
+ */
+TEST(madv_dofork_refused)
+{
+	struct goro_ctx c;
+	int fd, st, pfd[2];
+	pid_t kid;
+	char x;
+
+	GORO_OPEN_OR_SKIP(fd);
+	ASSERT_EQ(0, goro_stat_wait("instances", 0, 1000));
+	ASSERT_EQ(0, goro_ctx_init(&c, fd, 2, 8));
+	EXPECT_EQ(-1, madvise(c.map, c.s.map_size, MADV_DOFORK));
+	EXPECT_EQ(EINVAL, errno);
+	ASSERT_EQ(0, pipe(pfd));
+	kid = fork();
+	ASSERT_LE(0, kid);
+	if (!kid) {
+		close(fd);
+		close(pfd[1]);
+		if (madvise(c.map, c.s.map_size, MADV_NORMAL) != -1 ||
+		    errno != ENOMEM)
+			_exit(1);
+		/* live until the parent is done */
+		if (read(pfd[0], &x, 1) < 0)
+			_exit(2);
+		_exit(0);
+	}
+	close(pfd[0]);
+	munmap(c.map, c.s.map_size);
+	close(fd);
+	EXPECT_EQ(0, goro_stat_wait("instances", 0, 1000));
+	close(pfd[1]);
+	ASSERT_EQ(kid, waitpid(kid, &st, 0));
+	EXPECT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0)
+		TH_LOG("child: status %#x", st);
+}
+
+/* Become uid/gid 65534 with no capability: 0 or -1. */
+static int goro_drop_to_nobody(void)
+{
+	if (setgroups(0, NULL) || setresgid(65534, 65534, 65534) ||
+	    setresuid(65534, 65534, 65534))
+		return -1;
+	return 0;
+}
+
+/*
+ * SETUP on fd from a forked child that exits at once, so that each fd
+ * holds the instance of a process that is gone: 0 or the errno.
+ */
+static int goro_setup_in_child(int fd)
+{
+	pid_t kid = fork();
+	int st;
+
+	if (kid < 0)
+		return -1;
+	if (!kid) {
+		struct goro_setup s = { .nprocs = 2, .max_ms = 8 };
+
+		_exit(ioctl(fd, GORO_IOC_SETUP, &s) ? errno : 0);
+	}
+	if (waitpid(kid, &st, 0) != kid || !WIFEXITED(st))
+		return -1;
+	return WEXITSTATUS(st);
+}
+
+#define GORO_USER_LIMIT	3
+#define GORO_USER_FDS	(GORO_USER_LIMIT + 3)
+
+/*
+ * One unprivileged user opens more fds than its limit and SETUPs each
+ * from a child that exits (no process keeps more than one instance, the
+ * fds keep them all): the limit refuses the rest with EMFILE, another
+ * SETUP in a process that has one is EBUSY, and closing every fd leaves
+ * nothing. Root (CAP_SYS_RESOURCE) is not limited.
+ */
+TEST(instances_per_user_limited)
+{
+	int fds[GORO_USER_FDS], fd, st, i;
+	long old;
+	char v[24];
+	pid_t kid;
+
+	GORO_OPEN_OR_SKIP(fd);
+	close(fd);
+	ASSERT_EQ(0, goro_stat_wait("instances", 0, 1000));
+	old = goro_param_read("max_instances_per_user");
+	ASSERT_LT(0, old) TH_LOG("no max_instances_per_user parameter");
+	EXPECT_EQ(-EINVAL, goro_param_write("max_instances_per_user", "0"));
+	ASSERT_EQ(0, goro_param_write("max_instances_per_user", "3"));
+
+	kid = fork();
+	ASSERT_LE(0, kid);
+	if (!kid) {
+		int ok = 0, ret;
+		struct goro_setup s = { .nprocs = 2, .max_ms = 8 };
+
+		if (goro_drop_to_nobody())
+			_exit(10);
+		for (i = 0; i < GORO_USER_FDS; i++) {
+			fds[i] = open(GORO_DEVICE, O_RDWR | O_CLOEXEC);
+			if (fds[i] < 0)
+				_exit(11);
+			ret = goro_setup_in_child(fds[i]);
+			if (!ret)
+				ok++;
+			else if (ret != EMFILE || i < GORO_USER_LIMIT)
+				_exit(12);
+		}
+		if (ok != GORO_USER_LIMIT ||
+		    goro_stat("instances") != GORO_USER_LIMIT)
+			_exit(13);
+		/* here too: over the limit, and not twice in one process */
+		if (ioctl(fds[GORO_USER_FDS - 1], GORO_IOC_SETUP, &s) != -1 ||
+		    errno != EMFILE)
+			_exit(14);
+		close(fds[0]);
+		if (ioctl(fds[GORO_USER_FDS - 1], GORO_IOC_SETUP, &s))
+			_exit(15);
+		if (ioctl(fds[GORO_USER_FDS - 2], GORO_IOC_SETUP, &s) != -1 ||
+		    errno != EBUSY)
+			_exit(16);
+		for (i = 1; i < GORO_USER_FDS; i++)
+			close(fds[i]);
+		_exit(0);
+	}
+	ASSERT_EQ(kid, waitpid(kid, &st, 0));
+	EXPECT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0)
+		TH_LOG("unprivileged child: status %#x", st);
+	EXPECT_EQ(0, goro_stat_wait("instances", 0, 1000));
+
+	/* root is exempt: past the limit from children too */
+	for (i = 0; i < GORO_USER_FDS; i++) {
+		fds[i] = open(GORO_DEVICE, O_RDWR | O_CLOEXEC);
+		ASSERT_LE(0, fds[i]);
+		EXPECT_EQ(0, goro_setup_in_child(fds[i]));
+	}
+	EXPECT_EQ(GORO_USER_FDS, goro_stat("instances"));
+	for (i = 0; i < GORO_USER_FDS; i++)
+		close(fds[i]);
+	EXPECT_EQ(0, goro_stat_wait("instances", 0, 1000));
+	snprintf(v, sizeof(v), "%ld", old);
+	EXPECT_EQ(0, goro_param_write("max_instances_per_user", v));
+}
+
+/* Wait up to ms for path to exist (want 1) or not (want 0): 0 or -1. */
+static int goro_wait_path(const char *path, int want, unsigned int ms)
+{
+	for (;;) {
+		if ((access(path, F_OK) == 0) == want)
+			return 0;
+		if (!ms--)
+			return -1;
+		goro_sleep_ms(1);
+	}
+}
+
+/*
+ * A process does SETUP on an inherited fd and exits; the parent keeps
+ * the fd, so the instance lives on, but its process is gone: the
+ * /proc/goro entry named after the dead pid goes within 100 ms (the pid
+ * may be reused), and the instance goes with the last fd.
+ */
+TEST(dead_instance_leaves_proc)
+{
+	char path[64];
+	int fd, st, pfd[2];
+	pid_t kid;
+	char x;
+
+	GORO_OPEN_OR_SKIP(fd);
+	ASSERT_EQ(0, goro_stat_wait("instances", 0, 1000));
+	ASSERT_EQ(0, pipe(pfd));
+	kid = fork();
+	ASSERT_LE(0, kid);
+	if (!kid) {
+		struct goro_setup s = { .nprocs = 2, .max_ms = 8 };
+
+		close(pfd[1]);
+		if (ioctl(fd, GORO_IOC_SETUP, &s))
+			_exit(1);
+		if (read(pfd[0], &x, 1) < 0)
+			_exit(2);
+		_exit(0);
+	}
+	close(pfd[0]);
+	snprintf(path, sizeof(path), "/proc/goro/%d/sched", kid);
+	ASSERT_EQ(0, goro_wait_path(path, 1, 1000));
+	close(pfd[1]);
+	ASSERT_EQ(kid, waitpid(kid, &st, 0));
+	ASSERT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	EXPECT_EQ(0, goro_wait_path(path, 0, 100))
+		TH_LOG("%s still there 100 ms after its process exited", path);
+	snprintf(path, sizeof(path), "/proc/goro/%d", kid);
+	EXPECT_NE(0, access(path, F_OK));
+	EXPECT_EQ(1, goro_stat("instances"));
+	close(fd);
+	EXPECT_EQ(0, goro_stat_wait("instances", 0, 1000));
+}
+
+/* open(path) from a child after prep (0: none, 1: nobody, 2: new pid ns). */
+static int goro_open_in_child(const char *path, int prep)
+{
+	pid_t kid = fork();
+	int st;
+
+	if (kid < 0)
+		return -1;
+	if (!kid) {
+		int fd;
+
+		if (prep == 1 && goro_drop_to_nobody())
+			_exit(100);
+		if (prep == 2) {
+			pid_t gk;
+
+			if (unshare(CLONE_NEWPID))
+				_exit(101);
+			gk = fork();
+			if (gk < 0)
+				_exit(102);
+			if (gk) {
+				if (waitpid(gk, &st, 0) != gk || !WIFEXITED(st))
+					_exit(103);
+				_exit(WEXITSTATUS(st));
+			}
+		}
+		fd = open(path, O_RDONLY);
+		_exit(fd < 0 ? errno : 0);
+	}
+	if (waitpid(kid, &st, 0) != kid || !WIFEXITED(st))
+		return -1;
+	return WEXITSTATUS(st);
+}
+
+/*
+ * /proc/goro/<pid>/ files are for those who may ptrace the process: its
+ * owner (root here) opens them, another user (65534) gets EACCES, and so
+ * does root from a pid namespace where the pid names nothing.
+ */
+TEST_F(sec_attached, proc_files_need_ptrace_access)
+{
+	static const char *const files[] = { "sched", "ps", "ms",
+					     "goroutines" };
+	char path[64];
+	size_t i;
+
+	for (i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		snprintf(path, sizeof(path), "/proc/goro/%d/%s", getpid(),
+			 files[i]);
+		EXPECT_EQ(0, goro_open_in_child(path, 0)) TH_LOG("%s", path);
+		EXPECT_EQ(EACCES, goro_open_in_child(path, 1))
+			TH_LOG("%s as uid 65534", path);
+		EXPECT_EQ(EACCES, goro_open_in_child(path, 2))
+			TH_LOG("%s from another pid namespace", path);
+	}
+}
+
+/* Does the cgroup's cgroup.events say "frozen want"? */
+static int goro_cg_frozen(const char *cg, int want)
+{
+	char path[128], buf[256];
+	int fd, n;
+
+	snprintf(path, sizeof(path), "%s/cgroup.events", cg);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = 0;
+	return strstr(buf, want ? "frozen 1" : "frozen 0") != NULL;
+}
+
+struct frz {
+	struct goro_ctx c;
+	int fd;
+	int hold[2];		/* the holder blocks on it holding P0 */
+	int wait[2];		/* the waiter blocks on it, loses P0 */
+	unsigned int wm, hm;
+	volatile int h_has_p;
+	volatile __u32 w_p;
+};
+
+/* Loses P0 in read(); back without it, waits for a P in the kernel. */
+static void *frz_waiter(void *arg)
+{
+	struct frz *f = arg;
+	char ch;
+
+	f->w_p = GORO_NONE - 1;
+	if (goro_attach_m(f->fd, 1, 0, &f->wm))
+		return NULL;
+	if (read(f->wait[0], &ch, 1) != 1)
+		return NULL;
+	f->w_p = goro_m_of(&f->c, f->wm)->p;
+	return NULL;
+}
+
+/* Takes P0 from the blocked waiter, keeps it (locks) while blocked. */
+static void *frz_holder(void *arg)
+{
+	struct frz *f = arg;
+	struct goro_park pk = { 0 };
+	char ch;
+
+	if (goro_attach_m(f->fd, 0, 0, &f->hm) ||
+	    goro_park_m(f->fd, GORO_PARK_NOSTEAL, &pk) || pk.p != 0)
+		return NULL;
+	goro_m_of(&f->c, f->hm)->locks = 1;
+	f->h_has_p = 1;
+	if (read(f->hold[0], &ch, 1) != 1)
+		return NULL;
+	goro_m_of(&f->c, f->hm)->locks = 0;
+	goro_ioctl(f->fd, GORO_IOC_DETACH_M, NULL);	/* P0 to the waiter */
+	return NULL;
+}
+
+/*
+ * The process of the freeze test: an M waiting in the kernel for a P
+ * that another M holds. Tells the parent on ready, waits on cont while
+ * it freezes and thaws the cgroup, then lets the holder go: exits 0 when
+ * the waiter got the P.
+ */
+static int frz_child(int ready, int cont)
+{
+	struct frz f = { 0 };
+	pthread_t tw, th;
+	char ch;
+
+	f.fd = open(GORO_DEVICE, O_RDWR | O_CLOEXEC);
+	if (f.fd < 0 || goro_ctx_init(&f.c, f.fd, 1, 8) || pipe(f.hold) ||
+	    pipe(f.wait))
+		return 1;
+	if (pthread_create(&tw, NULL, frz_waiter, &f))
+		return 2;
+	if (goro_wait_u32(&goro_p_of(&f.c, 0)->status, GORO_P_BLOCKED, 5000))
+		return 3;
+	if (pthread_create(&th, NULL, frz_holder, &f) ||
+	    goro_wait_u32(&f.c.hdr->nmidle, 1, 5000) || goro_wake_m(f.fd) != 1)
+		return 4;
+	while (!f.h_has_p)
+		goro_sleep_ms(1);
+	if (write(f.wait[1], "x", 1) != 1 ||
+	    goro_wait_u32(&f.c.hdr->nmwaitp, 1, 5000))
+		return 5;
+	if (write(ready, "r", 1) != 1 || read(cont, &ch, 1) != 1)
+		return 6;
+	if (write(f.hold[1], "x", 1) != 1)
+		return 7;
+	pthread_join(th, NULL);
+	pthread_join(tw, NULL);
+	return f.w_p == 0 ? 0 : 8;
+}
+
+#define GORO_CG_ROOT	"/sys/fs/cgroup"
+#define GORO_CG		GORO_CG_ROOT "/goro-freeze"
+
+/*
+ * A cgroup v2 freeze completes within 1 s while one of its tasks waits
+ * in the kernel for a P (an M back from a block whose P another M holds
+ * with locks set); after the thaw that M gets its P.
+ */
+TEST(cgroup_freeze_while_waiting_for_p)
+{
+	int fd, st, ready[2], cont[2], frozen = 0;
+	char pidbuf[24];
+	__u64 t0, lat = 0;
+	pid_t kid;
+	char ch;
+
+	GORO_OPEN_OR_SKIP(fd);
+	close(fd);
+	if (access(GORO_CG_ROOT "/cgroup.controllers", F_OK) &&
+	    mount("none", GORO_CG_ROOT, "cgroup2", 0, NULL))
+		SKIP(return, "no cgroup v2: %s", strerror(errno));
+	if (mkdir(GORO_CG, 0755) && errno != EEXIST)
+		SKIP(return, "mkdir %s: %s", GORO_CG, strerror(errno));
+	ASSERT_EQ(0, pipe(ready));
+	ASSERT_EQ(0, pipe(cont));
+	kid = fork();
+	ASSERT_LE(0, kid);
+	if (!kid) {
+		close(ready[0]);
+		close(cont[1]);
+		_exit(frz_child(ready[1], cont[0]));
+	}
+	close(ready[1]);
+	close(cont[0]);
+	snprintf(pidbuf, sizeof(pidbuf), "%d", kid);
+	EXPECT_EQ(0, goro_write_file(GORO_CG "/cgroup.procs", pidbuf));
+	if (read(ready[0], &ch, 1) == 1) {
+		t0 = goro_now_ns();
+		EXPECT_EQ(0, goro_write_file(GORO_CG "/cgroup.freeze", "1"));
+		while (goro_now_ns() - t0 < 1000000000ull) {
+			if (goro_cg_frozen(GORO_CG, 1)) {
+				frozen = 1;
+				lat = goro_now_ns() - t0;
+				break;
+			}
+			goro_sleep_ms(1);
+		}
+		EXPECT_TRUE(frozen) TH_LOG("cgroup not frozen after 1 s");
+		TH_LOG("frozen in %llu us", lat / 1000);
+		EXPECT_EQ(0, goro_write_file(GORO_CG "/cgroup.freeze", "0"));
+		EXPECT_EQ(1, write(cont[1], "c", 1));
+	}
+	ASSERT_EQ(kid, waitpid(kid, &st, 0));
+	EXPECT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0)
+		TH_LOG("child: status %#x", st);
+	close(ready[0]);
+	close(cont[1]);
+	rmdir(GORO_CG);
+}
+
+TEST_HARNESS_MAIN
