@@ -154,7 +154,11 @@ static int __init goro_init(void)
 	ret = goro_params_check();
 	if (ret)
 		return ret;
-	goro_wq = alloc_workqueue("goro", 0, 0);
+	/*
+	 * Frees of Ms and instances: any CPU will do (and since 7.x a
+	 * workqueue has to say whether it is per-CPU or unbound)
+	 */
+	goro_wq = alloc_workqueue("goro", WQ_UNBOUND, 0);
 	if (!goro_wq)
 		return -ENOMEM;
 	preempt_notifier_inc();
