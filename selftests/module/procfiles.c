@@ -173,8 +173,10 @@ TEST_F(attached_2p8m, ps_and_ms_show_running_parked_and_blocked)
 	ASSERT_EQ(0, find_m(buf, rd.m, &ml));
 	EXPECT_EQ(1, ml.p);
 	EXPECT_STREQ("blocked", ml.state);
-	/* the read() of a pipe sleeps in pipe_read() */
-	EXPECT_STREQ("pipe_read", ml.wchan);
+	/* the read() of a pipe sleeps in pipe_read() (anon_pipe_read() in 7.x) */
+	EXPECT_TRUE(!strcmp(ml.wchan, "pipe_read") ||
+		    !strcmp(ml.wchan, "anon_pipe_read"))
+		TH_LOG("wchan %s", ml.wchan);
 	free(buf);
 
 	buf = read_proc(getpid(), "ps");
