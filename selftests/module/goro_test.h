@@ -24,7 +24,10 @@
 #include "kselftest_harness.h"
 
 #include <pthread.h>
+#include <grp.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -271,6 +274,99 @@ static inline long goro_sched_counter(const char *key)
 		if ((at == buf || at[-1] == ' ') && at[klen] == '=')
 			return atol(at + klen + 1);
 	return -1;
+}
+
+#define GORO_PARAMS	"/sys/module/goro/parameters/"
+#define GORO_CG_ROOT	"/sys/fs/cgroup"
+
+/* The value of a module parameter, or -1. */
+static inline long goro_param_read(const char *name)
+{
+	char path[128];
+	long v = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), GORO_PARAMS "%s", name);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	if (fscanf(f, "%ld", &v) != 1)
+		v = -1;
+	fclose(f);
+	return v;
+}
+
+/* Write str to path: 0 or -errno. */
+static inline int goro_write_file(const char *path, const char *str)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC), ret = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (write(fd, str, strlen(str)) < 0)
+		ret = -errno;
+	close(fd);
+	return ret;
+}
+
+/* Write val to a module parameter: 0 or -errno. */
+static inline int goro_param_write(const char *name, const char *val)
+{
+	char path[128];
+
+	snprintf(path, sizeof(path), GORO_PARAMS "%s", name);
+	return goro_write_file(path, val);
+}
+
+/* Become uid/gid 65534 with no capability: 0 or -1. */
+static inline int goro_drop_to_nobody(void)
+{
+	if (setgroups(0, NULL) || setresgid(65534, 65534, 65534) ||
+	    setresuid(65534, 65534, 65534))
+		return -1;
+	return 0;
+}
+
+/* Does the cgroup's cgroup.events say "frozen want"? */
+static inline int goro_cg_frozen(const char *cg, int want)
+{
+	char path[128], buf[256];
+	int fd, n;
+
+	snprintf(path, sizeof(path), "%s/cgroup.events", cg);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = 0;
+	return strstr(buf, want ? "frozen 1" : "frozen 0") != NULL;
+}
+
+/*
+ * Make the cgroup v2 group GORO_CG_ROOT/name (mounting cgroup2 there if
+ * needed) with the controllers ctl ("+memory", or "" for none) enabled
+ * for it: 0 or -errno.
+ */
+static inline int goro_cg_make(const char *name, const char *ctl)
+{
+	char path[128];
+	int ret;
+
+	if (access(GORO_CG_ROOT "/cgroup.controllers", F_OK) &&
+	    mount("none", GORO_CG_ROOT, "cgroup2", 0, NULL))
+		return -errno;
+	if (*ctl) {
+		ret = goro_write_file(GORO_CG_ROOT "/cgroup.subtree_control", ctl);
+		if (ret)
+			return ret;
+	}
+	snprintf(path, sizeof(path), GORO_CG_ROOT "/%s", name);
+	if (mkdir(path, 0755) && errno != EEXIST)
+		return -errno;
+	return 0;
 }
 
 #endif /* GORO_TEST_H */
