@@ -10,7 +10,10 @@
  * ptrace_may_access(PTRACE_MODE_READ_FSCREDS), which modules cannot call:
  * the reader must see the process's pid in its own pid namespace, and be
  * of its thread group, or have its fsuid and fsgid match the process's
- * uids and gids, or CAP_SYS_PTRACE in the process's user namespace; a
+ * uids and gids in the same user namespace with effective capabilities
+ * that include the process's permitted ones (commoncap's rule: a root
+ * without capabilities may not read a root with them), or have
+ * CAP_SYS_PTRACE in the process's user namespace; a
  * non-dumpable process needs CAP_SYS_PTRACE whoever reads. No LSM hook
  * is asked (see docs/security.md). Otherwise -EACCES (-ESRCH once the
  * process is gone).
@@ -155,12 +158,15 @@ static int goro_proc_may_read(struct goro_inst *inst)
 		goto out;
 	rcu_read_lock();
 	tcred = __task_cred(t);
+	/* __ptrace_may_access()'s ids, then commoncap's capability subset */
 	if (!(uid_eq(cred->fsuid, tcred->euid) &&
 	      uid_eq(cred->fsuid, tcred->suid) &&
 	      uid_eq(cred->fsuid, tcred->uid) &&
 	      gid_eq(cred->fsgid, tcred->egid) &&
 	      gid_eq(cred->fsgid, tcred->sgid) &&
-	      gid_eq(cred->fsgid, tcred->gid)) &&
+	      gid_eq(cred->fsgid, tcred->gid) &&
+	      cred->user_ns == tcred->user_ns &&
+	      cap_issubset(tcred->cap_permitted, cred->cap_effective)) &&
 	    !ns_capable(tcred->user_ns, CAP_SYS_PTRACE))
 		ret = -EACCES;
 	rcu_read_unlock();

@@ -7,6 +7,7 @@
 #include "goro_test.h"
 
 #include <grp.h>
+#include <linux/capability.h>
 #include <sched.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
@@ -136,6 +137,15 @@ static int goro_setup_in_child(int fd)
 	return WEXITSTATUS(st);
 }
 
+/* Keep uid 0 and drop every capability, as in a container: 0 or -1. */
+static int goro_drop_caps(void)
+{
+	struct __user_cap_header_struct h = { _LINUX_CAPABILITY_VERSION_3, 0 };
+	struct __user_cap_data_struct d[2] = { { 0 } };
+
+	return syscall(SYS_capset, &h, d) ? -1 : 0;
+}
+
 #define GORO_USER_LIMIT	3
 #define GORO_USER_FDS	(GORO_USER_LIMIT + 3)
 
@@ -144,7 +154,8 @@ static int goro_setup_in_child(int fd)
  * from a child that exits (no process keeps more than one instance, the
  * fds keep them all): the limit refuses the rest with EMFILE, another
  * SETUP in a process that has one is EBUSY, and closing every fd leaves
- * nothing. Root (CAP_SYS_RESOURCE) is not limited.
+ * nothing. Root without capabilities is limited the same way; root
+ * with CAP_SYS_RESOURCE is not.
  */
 TEST(instances_per_user_limited)
 {
@@ -199,6 +210,28 @@ TEST(instances_per_user_limited)
 	ASSERT_EQ(kid, waitpid(kid, &st, 0));
 	EXPECT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0)
 		TH_LOG("unprivileged child: status %#x", st);
+	EXPECT_EQ(0, goro_stat_wait("instances", 0, 1000));
+
+	/* root without CAP_SYS_RESOURCE, as in a container, is not exempt */
+	kid = fork();
+	ASSERT_LE(0, kid);
+	if (!kid) {
+		int ok = 0;
+
+		if (goro_drop_caps())
+			_exit(10);
+		for (i = 0; i < GORO_USER_FDS; i++) {
+			fds[i] = open(GORO_DEVICE, O_RDWR | O_CLOEXEC);
+			if (fds[i] < 0)
+				_exit(11);
+			if (!goro_setup_in_child(fds[i]))
+				ok++;
+		}
+		_exit(ok == GORO_USER_LIMIT ? 0 : 20 + ok);
+	}
+	ASSERT_EQ(kid, waitpid(kid, &st, 0));
+	EXPECT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0)
+		TH_LOG("root without capabilities: status %#x", st);
 	EXPECT_EQ(0, goro_stat_wait("instances", 0, 1000));
 
 	/* root is exempt: past the limit from children too */
@@ -270,7 +303,10 @@ TEST(dead_instance_leaves_proc)
 	EXPECT_EQ(0, goro_stat_wait("instances", 0, 1000));
 }
 
-/* open(path) from a child after prep (0: none, 1: nobody, 2: new pid ns). */
+/*
+ * open(path) from a child after prep (0: none, 1: nobody, 2: new pid
+ * ns, 3: root without capabilities).
+ */
 static int goro_open_in_child(const char *path, int prep)
 {
 	pid_t kid = fork();
@@ -283,6 +319,8 @@ static int goro_open_in_child(const char *path, int prep)
 
 		if (prep == 1 && goro_drop_to_nobody())
 			_exit(100);
+		if (prep == 3 && goro_drop_caps())
+			_exit(104);
 		if (prep == 2) {
 			pid_t gk;
 
@@ -308,7 +346,8 @@ static int goro_open_in_child(const char *path, int prep)
 /*
  * /proc/goro/<pid>/ files are for those who may ptrace the process: its
  * owner (root here) opens them, another user (65534) gets EACCES, and so
- * does root from a pid namespace where the pid names nothing.
+ * do root from a pid namespace where the pid names nothing and root
+ * without capabilities (what it could not ptrace).
  */
 TEST_F(sec_attached, proc_files_need_ptrace_access)
 {
@@ -325,6 +364,8 @@ TEST_F(sec_attached, proc_files_need_ptrace_access)
 			TH_LOG("%s as uid 65534", path);
 		EXPECT_EQ(EACCES, goro_open_in_child(path, 2))
 			TH_LOG("%s from another pid namespace", path);
+		EXPECT_EQ(EACCES, goro_open_in_child(path, 3))
+			TH_LOG("%s as root without capabilities", path);
 	}
 }
 
