@@ -61,21 +61,31 @@ static inline void hrtimer_setup(struct hrtimer *timer,
 
 /*
  * 7.x: dumpability moved from mm->flags (and mm->user_ns) to
- * task->exec_state, whose reader (task_exec_state_get_dumpable) modules
- * cannot call. May current read mm's process as far as its dumpability
- * goes (dumpable, or CAP_SYS_PTRACE over it)? On 7.x, always: /proc/goro
- * relies on the credentials alone there.
+ * task->exec_state, whose reader task_exec_state_get_dumpable() is not
+ * exported; the structure is public, read under RCU here. May current
+ * read process t (whose mm is mm) as far as its dumpability goes: is it
+ * dumpable by its owner, or has current CAP_SYS_PTRACE over it?
  */
 #ifdef SUID_DUMP_USER
-static inline bool goro_mm_dump_ok(struct mm_struct *mm)
+static inline bool goro_dump_ok(struct task_struct *t, struct mm_struct *mm)
 {
 	return get_dumpable(mm) == SUID_DUMP_USER ||
 	       ns_capable(mm->user_ns, CAP_SYS_PTRACE);
 }
 #else
-static inline bool goro_mm_dump_ok(struct mm_struct *mm)
+#include <linux/sched/exec_state.h>
+
+static inline bool goro_dump_ok(struct task_struct *t, struct mm_struct *mm)
 {
-	return true;
+	const struct task_exec_state *es;
+	bool ok;
+
+	rcu_read_lock();
+	es = rcu_dereference(t->exec_state);
+	ok = es->dumpable == TASK_DUMPABLE_OWNER ||
+	     ns_capable(es->user_ns, CAP_SYS_PTRACE);
+	rcu_read_unlock();
+	return ok;
 }
 #endif
 

@@ -170,7 +170,7 @@ static int goro_proc_may_read(struct goro_inst *inst)
 	    !ns_capable(tcred->user_ns, CAP_SYS_PTRACE))
 		ret = -EACCES;
 	rcu_read_unlock();
-	if (!ret && !goro_mm_dump_ok(inst->mm))
+	if (!ret && !goro_dump_ok(t, inst->mm))
 		ret = -EACCES;
 out:
 	put_task_struct(t);

@@ -9,6 +9,7 @@
 #include <grp.h>
 #include <linux/capability.h>
 #include <sched.h>
+#include <sys/prctl.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 
@@ -367,6 +368,72 @@ TEST_F(sec_attached, proc_files_need_ptrace_access)
 		EXPECT_EQ(EACCES, goro_open_in_child(path, 3))
 			TH_LOG("%s as root without capabilities", path);
 	}
+}
+
+/*
+ * The process of proc_files_of_non_dumpable_process: uid 65534 with an
+ * instance; on "n" from cmd it makes itself non-dumpable, on EOF exits.
+ */
+static int goro_nd_target(int ready, int cmd)
+{
+	struct goro_setup s = { .nprocs = 1, .max_ms = 8 };
+	int fd;
+	char ch;
+
+	if (goro_drop_to_nobody() || prctl(PR_SET_DUMPABLE, 1))
+		return 1;
+	fd = open(GORO_DEVICE, O_RDWR | O_CLOEXEC);
+	if (fd < 0 || ioctl(fd, GORO_IOC_SETUP, &s))
+		return 2;
+	if (write(ready, "r", 1) != 1)
+		return 3;
+	while (read(cmd, &ch, 1) == 1) {
+		if (ch == 'n' && prctl(PR_SET_DUMPABLE, 0))
+			return 4;
+		if (write(ready, "a", 1) != 1)
+			return 5;
+	}
+	return 0;
+}
+
+/*
+ * A process that made itself non-dumpable (as a setuid program does)
+ * hides its /proc/goro/<pid>/ files from its own user, as /proc/PID/wchan
+ * is hidden: another process of uid 65534 reads them before, not after;
+ * root with CAP_SYS_PTRACE still does.
+ */
+TEST(proc_files_of_non_dumpable_process)
+{
+	int fd, st, ready[2], cmd[2];
+	char path[64], ch;
+	pid_t kid;
+
+	GORO_OPEN_OR_SKIP(fd);
+	close(fd);
+	ASSERT_EQ(0, pipe(ready));
+	ASSERT_EQ(0, pipe(cmd));
+	kid = fork();
+	ASSERT_LE(0, kid);
+	if (!kid) {
+		close(ready[0]);
+		close(cmd[1]);
+		_exit(goro_nd_target(ready[1], cmd[0]));
+	}
+	close(ready[1]);
+	close(cmd[0]);
+	ASSERT_EQ(1, read(ready[0], &ch, 1));
+	snprintf(path, sizeof(path), "/proc/goro/%d/sched", kid);
+	EXPECT_EQ(0, goro_open_in_child(path, 1)) TH_LOG("dumpable");
+	ASSERT_EQ(1, write(cmd[1], "n", 1));
+	ASSERT_EQ(1, read(ready[0], &ch, 1));
+	EXPECT_EQ(EACCES, goro_open_in_child(path, 1)) TH_LOG("non-dumpable");
+	EXPECT_EQ(0, goro_open_in_child(path, 0)) TH_LOG("root");
+	close(cmd[1]);
+	ASSERT_EQ(kid, waitpid(kid, &st, 0));
+	EXPECT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0)
+		TH_LOG("target: status %#x", st);
+	close(ready[0]);
+	EXPECT_EQ(0, goro_stat_wait("instances", 0, 1000));
 }
 
 TEST_HARNESS_MAIN
