@@ -428,12 +428,14 @@ struct goro_case {
 /*
  * Go's select: wait until one of the n cases can proceed, perform it and
  * return its index. When several are ready, one is chosen uniformly at
- * random. A receive case on a closed channel is ready (*ok = false); a
- * send case on a closed channel panics. With block false, returns -EAGAIN
- * when no case is ready (Go's default branch). n == 0 (or only NULL
- * channels) with block true waits forever. -EINVAL for n < 0, n > 65536,
- * cases NULL with n > 0, or a dir other than GORO_SEND/GORO_RECV; -ENOMEM
- * when n > 8 and the case arrays cannot be allocated.
+ * random; so is the case that fires when a blocked select has several
+ * cases on the channel a sender, receiver or close comes to. A receive
+ * case on a closed channel is ready (*ok = false); a send case on a
+ * closed channel panics. With block false, returns -EAGAIN when no case
+ * is ready (Go's default branch). n == 0 (or only NULL channels) with
+ * block true waits forever. -EINVAL for n < 0, n > 65536, cases NULL with
+ * n > 0, or a dir other than GORO_SEND/GORO_RECV; -ENOMEM when n > 8 and
+ * the case arrays cannot be allocated.
  */
 GORO_API int goro_select(struct goro_case *cases, int n, bool block);
 

@@ -16,7 +16,9 @@
  * so a waker that dequeued the sudog under that lock may ready it at once.
  * A select waits on several channels: it locks them all in address order
  * (Go's lockorder; no deadlock between two selects), enqueues one sudog
- * per case, takes the select's own park word, unlocks the channels and
+ * per case in that order (cases on one channel in random order, so a
+ * waker picks among them at random, as among ready cases on entry),
+ * takes the select's own park word, unlocks the channels and
  * parks under the park word. A waker claims the select with a CAS on
  * sel->done (the first of several wakers wins; the others skip its
  * sudogs), completes the case, and passes through the park word before
@@ -525,7 +527,8 @@ static int select_poll(struct goro_case *cases, struct selent *lo,
 
 /*
  * Passes 2 and 3, every channel locked and none ready: wait on every
- * channel (a sudog of sgs each), then leave every other queue once one
+ * channel (a sudog of sgs each, queued in lock order, where the cases on
+ * one channel are in random order), then leave every other queue once one
  * fired. Returns the fired case's index, the channels unlocked.
  */
 static int select_wait(struct goro_case *cases, struct selent *lo,
@@ -614,8 +617,6 @@ int goro_select(struct goro_case *cases, int n, bool block)
 		j = np ? rand32() % (uint32_t)(np + 1) : 0;
 		po[np] = po[j];
 		po[j] = i;
-		lo[np].c = cases[i].chan;
-		lo[np].i = i;
 		np++;
 	}
 	if (np == 0) {
@@ -623,7 +624,18 @@ int goro_select(struct goro_case *cases, int n, bool block)
 			block_forever("select (no cases)");
 		goto out;
 	}
-	/* lock order: by channel address */
+	/*
+	 * lock order: by channel address, from the poll order. The sort
+	 * compares addresses only, so cases on one channel stay in random
+	 * order (the insertion sort keeps their poll order; qsort moves
+	 * them by the addresses alone). select_wait queues them in lock
+	 * order, so a waker takes a random one, not the first listed (Go
+	 * builds lockorder from pollorder for this).
+	 */
+	for (k = 0; k < np; k++) {
+		lo[k].c = cases[po[k]].chan;
+		lo[k].i = po[k];
+	}
 	if (np <= 16) {
 		for (i = 1; i < np; i++) {
 			struct selent e = lo[i];

@@ -2,7 +2,8 @@
 /*
  * libgoro: goro_select. The behaviour of Go's select tests: fairness among
  * ready cases, the default branch, nil channels, closed channels, select
- * against select, and a stress of senders and receivers that all select.
+ * against select, and a stress of senders and receivers that all select;
+ * and fairness among the cases a blocked select has on one channel.
  */
 #include <goro.h>
 #include <pthread.h>
@@ -10,6 +11,10 @@
 
 #include "kselftest_harness.h"
 #include "util.h"
+#include "../../uapi/goro.h"
+
+/* The goroutine registry, a hidden symbol of the static library. */
+extern struct goro_greg goro__greg;
 
 PROCS_FIXTURE()
 PROCS_VARIANT(1);
@@ -343,6 +348,164 @@ TEST_F(procs, select_meets_select_on_an_unbuffered_channel)
 	goro_chan_recv(s.done, NULL);
 	goro_chan_recv(s.done, NULL);
 	ASSERT_EQ(20000LL * 20001 / 2, s.sum);
+}
+
+/*
+ * ---- fairness of a blocked select among cases on one channel ----
+ *
+ * A select that blocks with several cases on one channel must complete a
+ * random one of them when the counterpart comes (a receiver, a sender, a
+ * close), not the first listed: its sudogs are queued in a random order,
+ * as Go's pollorder/lockorder do. A selector goroutine runs the rounds;
+ * the main goroutine hands it a fresh unbuffered channel, waits until the
+ * registry shows it parked in select (so its cases are queued), then
+ * receives, sends or closes once.
+ */
+enum { BIAS_ROUNDS = 2000, BIAS_MAXN = 20 };
+enum { WOKEN_BY_RECEIVER, WOKEN_BY_SENDER, WOKEN_BY_CLOSE };
+
+struct bias {
+	int how, n;		/* WOKEN_BY_*, cases per select */
+	goro_chan *ctl;		/* the round's channel, to the selector */
+	goro_chan *back;	/* the case that fired, or -1: wrong result */
+};
+
+static void bias_selector(void *arg)
+{
+	struct bias *b = arg;
+	int r, i;
+
+	for (r = 0; r < BIAS_ROUNDS; r++) {
+		struct goro_case k[BIAS_MAXN];
+		int val[BIAS_MAXN], w[BIAS_MAXN], x;
+		bool ok[BIAS_MAXN];
+		goro_chan *c;
+
+		goro_chan_recv(b->ctl, &c);
+		for (i = 0; i < b->n; i++) {
+			val[i] = i;
+			w[i] = -1;
+			ok[i] = false;
+			if (b->how == WOKEN_BY_RECEIVER)
+				k[i] = scase(c, &val[i]);
+			else
+				k[i] = rcase(c, &w[i], &ok[i]);
+		}
+		x = goro_select(k, b->n, true);
+		/* the fired case got the value (or the close), no other did */
+		for (i = 0; i < b->n && b->how != WOKEN_BY_RECEIVER; i++)
+			if (i == x ? w[i] != (b->how == WOKEN_BY_SENDER ? r : 0) ||
+					     ok[i] != (b->how == WOKEN_BY_SENDER)
+				   : w[i] != -1)
+				x = -1;
+		goro_chan_send(b->back, &x);
+	}
+}
+
+static struct goro_ginfo *registry_entry(int64_t id)
+{
+	struct goro_ginfo *gi;
+
+	for (gi = (void *)(uintptr_t)__atomic_load_n(&goro__greg.first,
+						     __ATOMIC_ACQUIRE);
+	     gi; gi = (void *)(uintptr_t)__atomic_load_n(&gi->next,
+							  __ATOMIC_ACQUIRE))
+		if (__atomic_load_n(&gi->state, __ATOMIC_ACQUIRE) !=
+			    GORO_G_DEAD &&
+		    (int64_t)__atomic_load_n(&gi->id, __ATOMIC_RELAXED) == id)
+			return gi;
+	return NULL;
+}
+
+/* Until gi's goroutine is parked in a select: its cases are queued. */
+static void await_parked_in_select(struct goro_ginfo *gi)
+{
+	while (__atomic_load_n(&gi->state, __ATOMIC_ACQUIRE) !=
+		       GORO_G_WAITING ||
+	       __atomic_load_n(&gi->waitreason, __ATOMIC_ACQUIRE) !=
+		       GORO_WAIT_SELECT)
+		goro_yield();
+}
+
+/* BIAS_ROUNDS blocked selects of n cases; cnt[i]: case i fired */
+static void bias_run(struct __test_metadata *_metadata, int how, int n,
+		     long *cnt)
+{
+	struct bias b = {how, n, goro_chan_make(sizeof(goro_chan *), 0),
+			 goro_chan_make(sizeof(int), 0)};
+	struct goro_ginfo *gi;
+	int64_t id;
+	int r;
+
+	memset(cnt, 0, n * sizeof(*cnt));
+	id = goro_go(bias_selector, &b);
+	ASSERT_TRUE(id > 0);
+	while (!(gi = registry_entry(id)))
+		goro_yield();
+	for (r = 0; r < BIAS_ROUNDS; r++) {
+		goro_chan *c = goro_chan_make(sizeof(int), 0);
+		int v = -1, x;
+		bool ok;
+
+		goro_chan_send(b.ctl, &c);
+		await_parked_in_select(gi);
+		if (how == WOKEN_BY_RECEIVER) {
+			/* the value says which send case it came from */
+			ASSERT_EQ(0, goro_chan_tryrecv(c, &v, &ok));
+			ASSERT_TRUE(ok);
+		} else if (how == WOKEN_BY_SENDER) {
+			ASSERT_EQ(0, goro_chan_trysend(c, &r));
+		} else {
+			goro_chan_close(c);
+		}
+		goro_chan_recv(b.back, &x);
+		ASSERT_TRUE(x >= 0 && x < n) TH_LOG("round %d: %d", r, x);
+		if (how == WOKEN_BY_RECEIVER)
+			ASSERT_EQ(x, v);
+		cnt[x]++;
+		goro_chan_free(c);
+	}
+	goro_chan_free(b.ctl);
+	goro_chan_free(b.back);
+}
+
+/*
+ * Each case fired within 5 standard deviations of R/n (binomial, p = 1/n:
+ * sd^2 = R (n-1) / n^2), so never 100 % the first one.
+ */
+static void bias_check(struct __test_metadata *_metadata, int how)
+{
+	/* 20: more than 16 cases are sorted into lock order by qsort */
+	static const int ns[] = {2, 3, BIAS_MAXN};
+	long cnt[BIAS_MAXN];
+	int j, n, i;
+
+	for (j = 0; j < 3; j++) {
+		n = ns[j];
+		bias_run(_metadata, how, n, cnt);
+		for (i = 0; i < n; i++) {
+			long d = n * cnt[i] - BIAS_ROUNDS;
+
+			EXPECT_TRUE(d * d <= 25L * BIAS_ROUNDS * (n - 1))
+				TH_LOG("%d cases: case %d fired %ld times of %d",
+				       n, i, cnt[i], BIAS_ROUNDS);
+		}
+	}
+}
+
+TEST_F(procs, blocked_select_on_one_chan_picks_random_send_case_for_receiver)
+{
+	bias_check(_metadata, WOKEN_BY_RECEIVER);
+}
+
+TEST_F(procs, blocked_select_on_one_chan_picks_random_receive_case_for_sender)
+{
+	bias_check(_metadata, WOKEN_BY_SENDER);
+}
+
+TEST_F(procs, blocked_select_on_one_chan_picks_random_receive_case_on_close)
+{
+	bias_check(_metadata, WOKEN_BY_CLOSE);
 }
 
 /* ---- stress (Go's TestSelectStress) ---- */
