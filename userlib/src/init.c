@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/random.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -89,7 +90,7 @@ static int grow_procs(int n)
 		}
 		pp->id = id;
 		pp->retired = 1;	/* setprocs brings it in */
-		pp->fastrand = (uint32_t)id * 2246822519U | 1;
+		pp->fastrand = fastrand_seed((uint32_t)id ^ 0x80000000u);
 		pp->nexttimer = INT64_MAX;
 		goro__sched.allp[id] = pp;
 		st_rel(&goro__sched.nallp, id + 1);
@@ -192,6 +193,9 @@ int goro__init(void)
 	if (st == 2)
 		return 0;
 	main_thread = syscall(SYS_gettid) == getpid();
+	if (getrandom(&goro__sched.seed, sizeof(goro__sched.seed),
+		      GRND_NONBLOCK) != sizeof(goro__sched.seed))
+		goro__sched.seed = (uint32_t)nanotime() ^ (uint32_t)getpid();
 	goro__sched.maxthreads = env_int("GORO_MAXTHREADS");
 	if (!goro__sched.maxthreads)
 		goro__sched.maxthreads = 10000;

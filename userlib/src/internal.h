@@ -205,6 +205,7 @@ struct goro_sched {
 	int32_t mnext;			/* next M id */
 	int32_t msyscall;		/* Ms inside goro_syscall_* */
 	uint32_t maxthreads;
+	uint32_t seed;			/* random, set once at start-up */
 	struct goro_mach *allm;
 	struct goro_mach *mfree;	/* retired Ms for reuse (lock) */
 	uint32_t nextra;		/* runtime threads besides Ms and sysmon */
@@ -483,6 +484,16 @@ static inline uint32_t fastrand(uint32_t *s)
 	x ^= x << 5;
 	*s = x;
 	return x;
+}
+
+/*
+ * The first state of the fastrand of M or P number id: the process's
+ * random seed mixed with id, never 0. Two runs of a program, or two Ms of
+ * one, do not share their "random" choices (select, steal order).
+ */
+static inline uint32_t fastrand_seed(uint32_t id)
+{
+	return (goro__sched.seed ^ id * 2654435761U) | 1;
 }
 
 #endif

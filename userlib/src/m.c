@@ -72,7 +72,7 @@ static void *mstart(void *arg)
 	pthread_sigmask(SIG_SETMASK, &none, NULL);
 	goro__setm(m);
 	m->tid = (pid_t)syscall(SYS_gettid);
-	m->fastrand = (uint32_t)m->tid * 2654435761U | 1;
+	m->fastrand = fastrand_seed((uint32_t)m->tid);
 	*m->locks = 1;	/* g0 runs with locks set */
 	m->inrt = 1;
 	if (goro__sched.be->m_attach && goro__sched.be->m_attach(m))
@@ -123,7 +123,7 @@ struct goro_mach *goro__allocm(void)
 	st_rel(&goro__sched.allm, m);
 	goro__unlock(&goro__sched.lock);
 	m->g0.status = G_RUNNING;
-	m->fastrand = (uint32_t)m->id * 2654435761U | 1;
+	m->fastrand = fastrand_seed((uint32_t)m->id);
 	return m;
 }
 

@@ -56,9 +56,35 @@ static int sc_empty_select(void)
 	return 0;
 }
 
+/* 64 selects between two ready channels: which case each chose. */
+static int sc_ready_picks(void)
+{
+	goro_chan *a = goro_chan_make(sizeof(int), 1);
+	goro_chan *b = goro_chan_make(sizeof(int), 1);
+	unsigned long long bits = 0;
+	struct goro_case k[2];
+	int i, c, v = 1, x;
+
+	for (i = 0; i < 64; i++) {
+		goro_chan_send(a, &v);
+		goro_chan_send(b, &v);
+		k[0] = rcase(a, &x, NULL);
+		k[1] = rcase(b, &x, NULL);
+		c = goro_select(k, 2, true);
+		if (c == 1)
+			bits |= 1ull << i;
+		goro_chan_recv(c == 0 ? b : a, &x);
+	}
+	printf("picks %016llx\n", bits);
+	goro_chan_free(a);
+	goro_chan_free(b);
+	return 0;
+}
+
 static const struct scenario scenarios[] = {
 	{"send_closed", sc_send_closed},
 	{"empty_select", sc_empty_select},
+	{"ready_picks", sc_ready_picks},
 };
 
 TEST(select_send_on_closed_channel_panics)
@@ -71,6 +97,24 @@ TEST(empty_select_blocks_forever)
 {
 	/* nothing else runs: Go reports it as a deadlock */
 	expect_fatal("empty_select", "deadlock", "survived");
+}
+
+/*
+ * Two runs of one program do not make the same "random" choices: the
+ * choice among ready cases is seeded per process, as Go seeds fastrand.
+ * (The odds of two runs agreeing on 64 fair picks are 2^-64.)
+ */
+TEST(select_choices_differ_between_runs)
+{
+	char out1[256], out2[256];
+	int st;
+
+	st = run_scenario("ready_picks", NULL, out1, sizeof(out1), 20);
+	ASSERT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0) TH_LOG("%s", out1);
+	st = run_scenario("ready_picks", NULL, out2, sizeof(out2), 20);
+	ASSERT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0) TH_LOG("%s", out2);
+	ASSERT_NE(NULL, strstr(out1, "picks ")) TH_LOG("%s", out1);
+	EXPECT_STRNE(out1, out2);
 }
 
 /* ---- arguments and the default branch ---- */
