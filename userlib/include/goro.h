@@ -7,11 +7,33 @@
  * with whatever goroutines are still alive (Go's rule). Link with -lgoro
  * -pthread; nothing else to set up.
  *
- * Environment (read once, when the runtime starts):
- *   GORO_PROCS, else GOMAXPROCS   number of Ps (default: CPUs in the
- *                                 affinity mask)
- *   GORO_STACK                    default goroutine stack size in bytes
- *                                 (default 65536, rounded up to pages)
+ * Environment. Read once, when the runtime starts; these are all the
+ * variables libgoro reads. An empty variable counts as unset. A bad value
+ * is fatal: the runtime prints "goro: NAME=VALUE: why" on stderr (e.g.
+ * "goro: GORO_PROCS=abc: not a number in 1..256") and exits with status 2
+ * at start-up (the first goro_ call), before the program can run on with
+ * a setting it did not ask for.
+ *   GORO_PROCS, else GOMAXPROCS   number of Ps, 1..GORO_MAX_PROCS; fixes
+ *                                 it (see goro_setprocs for the default)
+ *   GORO_STACK                    default goroutine stack size in bytes,
+ *                                 4096..1073741824 (default 65536),
+ *                                 rounded up to pages
+ *   GORO_MAXTHREADS               at most this many threads run
+ *                                 goroutines, 1..2147483647 (default
+ *                                 10000, as Go's); more is a fatal error.
+ *                                 On kmod, idle threads beyond nprocs + 4
+ *                                 exit after about a second.
+ *   GORO_BACKEND                  user or kmod (see goro_backend)
+ *   GORO_DEBUG                    0 or 1 (default 0). 1: print on stderr,
+ *                                 at start-up, the backend and why, the
+ *                                 number of Ps and where it came from,
+ *                                 the stack size and GORO_MAXTHREADS in
+ *                                 effect; later, each change of the
+ *                                 number of Ps that follows the machine.
+ *   GORO_CGROUP_ROOT              for tests only: an absolute path to a
+ *                                 directory used as the cgroup v2
+ *                                 hierarchy's mount instead of the one
+ *                                 in /proc/self/mountinfo
  *
  * Goroutine context. Most calls are meant to be made by a goroutine. A
  * "foreign thread" is any thread that is not running a goroutine (a thread
@@ -153,8 +175,18 @@ GORO_API int goro_sleep(int64_t ns);
 /*
  * Set the number of Ps (Go's GOMAXPROCS) to n, 1..GORO_MAX_PROCS; n <= 0
  * only queries. Returns the previous value, or -EINVAL for n above
- * GORO_MAX_PROCS. Lowering takes effect as running goroutines reach their
- * next scheduling point. Thread-safe.
+ * GORO_MAX_PROCS, -ENOMEM. Lowering takes effect as running goroutines
+ * reach their next scheduling point. Thread-safe.
+ *
+ * The number of Ps follows the machine until it is fixed (Go 1.25's
+ * rule): it starts at the CPUs of the process's affinity mask (its main
+ * thread's, as sched_setaffinity(getpid()) and taskset -p set it), capped
+ * by the cgroup v2 CPU quota of the process's cgroup and of its ancestors
+ * (cpu.max "QUOTA PERIOD": ceil(QUOTA / PERIOD) CPUs, at least 1; "max":
+ * no limit), and the runtime reads both again every second, so a change
+ * of either moves it, as goro_setprocs would. GORO_PROCS or GOMAXPROCS at
+ * start-up, or a call with n > 0, fixes it: from then on it changes only
+ * by goro_setprocs.
  */
 #define GORO_MAX_PROCS 256
 GORO_API int goro_setprocs(int n);
@@ -220,16 +252,10 @@ GORO_API void goro_dump(void);
  *   "user"  futex parking and a monitor thread; only calls bracketed by
  *           goro_syscall_enter/exit give up their P.
  * kmod is used when /dev/goro can be opened and set up, user otherwise.
- * The environment decides, read once at start-up:
- *   GORO_BACKEND=kmod|user  use that one; with kmod and no usable
- *                           /dev/goro the runtime prints why on stderr and
- *                           exits with status 2 at start-up (the first
- *                           goro_ call); any other value does the same.
- *   GORO_DEBUG (any value)  print once on stderr which backend, and why.
- *   GORO_MAXTHREADS=n       at most n threads run goroutines (default
- *                           10000, as Go's); more is a fatal error. On
- *                           kmod, idle threads beyond nprocs + 4 exit
- *                           after about a second.
+ * GORO_BACKEND=kmod|user (read once at start-up) uses that one; with kmod
+ * and no usable /dev/goro the runtime prints why on stderr and exits with
+ * status 2 at start-up (the first goro_ call), as for any other value.
+ * GORO_DEBUG=1 prints which backend, and why.
  * A process that forks should only exec (or _exit) in the child: the
  * child inherits neither the module's instance nor the other threads.
  */

@@ -198,7 +198,9 @@ struct goro_mach {
  */
 struct goro_sched {
 	uint32_t started;		/* 0 no, 1 starting, 2 yes, 3 failed */
-	uint32_t setprocs_lock;
+	uint32_t setprocs_lock;		/* serialises changes of nprocs */
+	uint32_t procs_fixed;		/* nprocs no longer follows the machine */
+	uint32_t debug;			/* GORO_DEBUG=1 */
 	uint32_t lock;			/* global run queue, M lists, retire */
 	struct goro_g *runqhead, *runqtail;
 	uint32_t runqsize;
@@ -352,6 +354,17 @@ void goro__wakep(void) HIDDEN;
 void goro__waiter_park(struct goro_waiter *w, uint32_t *lk, const char *why) HIDDEN;
 void goro__waiter_wake(struct goro_waiter *w) HIDDEN;
 void goro__waiter_init(struct goro_waiter *w) HIDDEN;
+
+/* the number of Ps (procs.c) */
+/*
+ * Start-up: n Ps (fixed, set by the variable from), or n <= 0 for the
+ * machine's. cgroot: GORO_CGROUP_ROOT or NULL. why: where the number came
+ * from, for GORO_DEBUG. 0 or -ENOMEM.
+ */
+int goro__procs_start(int n, const char *from, const char *cgroot,
+		      char *why, size_t size) HIDDEN;
+/* sysmon, every second: nprocs follows the machine unless fixed */
+void goro__procs_follow(void) HIDDEN;
 
 /* sysmon (sysmon.c) */
 void goro__sysmon_start(void) HIDDEN;
