@@ -128,7 +128,9 @@ static int affinity_cpus(void)
 	int n = 0;
 	long online;
 
-	if (sched_getaffinity(getpid(), sizeof(set), &set) == 0)
+	/* the main thread's; the caller's once it is gone (pthread_exit) */
+	if (sched_getaffinity(getpid(), sizeof(set), &set) == 0 ||
+	    sched_getaffinity(0, sizeof(set), &set) == 0)
 		return CPU_COUNT(&set);
 	/* more CPUs than a cpu_set_t holds */
 	big = CPU_ALLOC(65536);
