@@ -7,11 +7,33 @@
  * with whatever goroutines are still alive (Go's rule). Link with -lgoro
  * -pthread; nothing else to set up.
  *
- * Environment (read once, when the runtime starts):
- *   GORO_PROCS, else GOMAXPROCS   number of Ps (default: CPUs in the
- *                                 affinity mask)
- *   GORO_STACK                    default goroutine stack size in bytes
- *                                 (default 65536, rounded up to pages)
+ * Environment. Read once, when the runtime starts; these are all the
+ * variables libgoro reads. An empty variable counts as unset. A bad value
+ * is fatal: the runtime prints "goro: NAME=VALUE: why" on stderr (e.g.
+ * "goro: GORO_PROCS=abc: not a number in 1..256") and exits with status 2
+ * at start-up (the first goro_ call), before the program can run on with
+ * a setting it did not ask for.
+ *   GORO_PROCS, else GOMAXPROCS   number of Ps, 1..GORO_MAX_PROCS; fixes
+ *                                 it (see goro_setprocs for the default)
+ *   GORO_STACK                    default goroutine stack size in bytes,
+ *                                 4096..1073741824 (default 65536),
+ *                                 rounded up to pages
+ *   GORO_MAXTHREADS               at most this many threads run
+ *                                 goroutines, 1..2147483647 (default
+ *                                 10000, as Go's); more is a fatal error.
+ *                                 On kmod, idle threads beyond nprocs + 4
+ *                                 exit after about a second.
+ *   GORO_BACKEND                  user or kmod (see goro_backend)
+ *   GORO_DEBUG                    0 or 1 (default 0). 1: print on stderr,
+ *                                 at start-up, the backend and why, the
+ *                                 number of Ps and where it came from,
+ *                                 the stack size and GORO_MAXTHREADS in
+ *                                 effect; later, each change of the
+ *                                 number of Ps that follows the machine.
+ *   GORO_CGROUP_ROOT              for tests only: an absolute path to a
+ *                                 directory used as the cgroup v2
+ *                                 hierarchy's mount instead of the one
+ *                                 in /proc/self/mountinfo
  *
  * Goroutine context. Most calls are meant to be made by a goroutine. A
  * "foreign thread" is any thread that is not running a goroutine (a thread
@@ -153,8 +175,18 @@ GORO_API int goro_sleep(int64_t ns);
 /*
  * Set the number of Ps (Go's GOMAXPROCS) to n, 1..GORO_MAX_PROCS; n <= 0
  * only queries. Returns the previous value, or -EINVAL for n above
- * GORO_MAX_PROCS. Lowering takes effect as running goroutines reach their
- * next scheduling point. Thread-safe.
+ * GORO_MAX_PROCS, -ENOMEM. Lowering takes effect as running goroutines
+ * reach their next scheduling point. Thread-safe.
+ *
+ * The number of Ps follows the machine until it is fixed (Go 1.25's
+ * rule): it starts at the CPUs of the process's affinity mask (its main
+ * thread's, as sched_setaffinity(getpid()) and taskset -p set it), capped
+ * by the cgroup v2 CPU quota of the process's cgroup and of its ancestors
+ * (cpu.max "QUOTA PERIOD": ceil(QUOTA / PERIOD) CPUs, at least 1; "max":
+ * no limit), and the runtime reads both again every second, so a change
+ * of either moves it, as goro_setprocs would. GORO_PROCS or GOMAXPROCS at
+ * start-up, or a call with n > 0, fixes it: from then on it changes only
+ * by goro_setprocs.
  */
 #define GORO_MAX_PROCS 256
 GORO_API int goro_setprocs(int n);
@@ -220,16 +252,10 @@ GORO_API void goro_dump(void);
  *   "user"  futex parking and a monitor thread; only calls bracketed by
  *           goro_syscall_enter/exit give up their P.
  * kmod is used when /dev/goro can be opened and set up, user otherwise.
- * The environment decides, read once at start-up:
- *   GORO_BACKEND=kmod|user  use that one; with kmod and no usable
- *                           /dev/goro the runtime prints why on stderr and
- *                           exits with status 2 at start-up (the first
- *                           goro_ call); any other value does the same.
- *   GORO_DEBUG (any value)  print once on stderr which backend, and why.
- *   GORO_MAXTHREADS=n       at most n threads run goroutines (default
- *                           10000, as Go's); more is a fatal error. On
- *                           kmod, idle threads beyond nprocs + 4 exit
- *                           after about a second.
+ * GORO_BACKEND=kmod|user (read once at start-up) uses that one; with kmod
+ * and no usable /dev/goro the runtime prints why on stderr and exits with
+ * status 2 at start-up (the first goro_ call), as for any other value.
+ * GORO_DEBUG=1 prints which backend, and why.
  * A process that forks should only exec (or _exit) in the child: the
  * child inherits neither the module's instance nor the other threads.
  */
@@ -446,6 +472,106 @@ GORO_API int goro_select(struct goro_case *cases, int n, bool block);
  * before it fires). NULL with errno ENOMEM. Thread-safe.
  */
 GORO_API goro_chan *goro_after(int64_t ns);
+
+/*
+ * The clock of every timer and deadline: CLOCK_MONOTONIC in ns (Go's
+ * time.Now for measuring, never going back). Thread-safe, any thread.
+ */
+GORO_API int64_t goro_now(void);
+
+/*
+ * Timers (Go's time.Timer and time.AfterFunc) and tickers (Go's
+ * time.Ticker). They live on the runtime's per-P timer heaps, as
+ * goro_sleep and goro_after do: an armed timer costs one heap slot and
+ * fires on whichever thread runs that heap, never early. A stopped timer
+ * holds no slot; the handle itself is freed only by goro_timer_free or
+ * goro_ticker_free. Every call is thread-safe (calls on one handle are
+ * serialised), works from foreign threads, and accepts NULL as a no-op
+ * (false, -EINVAL or NULL where it returns something).
+ *
+ * Channels follow Go 1.23: the channel of a timer or ticker has elements
+ * int64_t (the goro_now() time it fired at) and a buffer of 1; Stop and
+ * Reset drop a value that waits unreceived in it, so no receive that
+ * starts after they return gets a value from before. A ticker's channel
+ * holds at most one tick: ticks a slow receiver has no room for are
+ * dropped, as in Go. Do not free a timer while a goroutine waits on its
+ * channel (freeing a channel with waiters aborts, see goro_chan_free).
+ */
+typedef struct goro_timer goro_timer;
+typedef struct goro_ticker goro_ticker;
+
+/*
+ * Go's time.NewTimer: a timer that sends the time on its channel once,
+ * after at least ns nanoseconds (ns <= 0: at once, before the call
+ * returns). NULL with errno ENOMEM (or EAGAIN: the runtime could not
+ * start).
+ */
+GORO_API goro_timer *goro_timer_make(int64_t ns);
+
+/*
+ * Go's time.AfterFunc: after at least ns nanoseconds, fn(arg) runs in a
+ * goroutine of its own, started by the runtime (ns <= 0: started before
+ * the call returns). Its channel is NULL (goro_timer_chan). NULL with
+ * errno EINVAL (fn NULL), ENOMEM or EAGAIN. If the goroutine cannot be
+ * started when the timer fires, the process aborts ("fatal error"), as
+ * Go does when out of memory.
+ */
+GORO_API goro_timer *goro_afterfunc(int64_t ns, goro_fn fn, void *arg);
+
+/* The channel a timer sends on; NULL for a goro_afterfunc timer. */
+GORO_API goro_chan *goro_timer_chan(goro_timer *t);
+
+/*
+ * Go's Timer.Stop: stop t, so that it delivers nothing more. True when
+ * this call stopped a delivery: the timer had not fired, or (a channel
+ * timer) its value had not been received yet and is dropped. False when
+ * it had already delivered (value received, or the afterfunc's goroutine
+ * started or about to be: Stop does not wait for it) or was stopped.
+ */
+GORO_API bool goro_timer_stop(goro_timer *t);
+
+/*
+ * Go's Timer.Reset: stop t as goro_timer_stop does, then arm it to fire
+ * once more after ns nanoseconds (ns <= 0: at once), whether or not it
+ * had fired. Returns 1 when the stop stopped a delivery, 0 when not (as
+ * goro_timer_stop's true and false), -ENOMEM when it could not be armed
+ * (it is then stopped), -EINVAL for NULL.
+ */
+GORO_API int goro_timer_reset(goro_timer *t, int64_t ns);
+
+/*
+ * Stop t and free it and its channel. Nothing of it stays behind; an
+ * afterfunc goroutine already started runs on.
+ */
+GORO_API void goro_timer_free(goro_timer *t);
+
+/*
+ * Go's time.NewTicker: a ticker that sends the time on its channel every
+ * period nanoseconds, the first after one period. It keeps its rhythm:
+ * a late tick does not delay the next ones, and ticks missed altogether
+ * (a thread that ran the heap late) are skipped. NULL with errno EINVAL
+ * (period <= 0, where Go panics), ENOMEM or EAGAIN.
+ */
+GORO_API goro_ticker *goro_ticker_make(int64_t period);
+
+/* The channel the ticker sends on. */
+GORO_API goro_chan *goro_ticker_chan(goro_ticker *k);
+
+/*
+ * Go's Ticker.Stop: no tick is sent after it returns, and a tick waiting
+ * unreceived is dropped. The channel stays open (a receive then blocks).
+ */
+GORO_API void goro_ticker_stop(goro_ticker *k);
+
+/*
+ * Go's Ticker.Reset: stop k and start it again with this period, the
+ * next tick one period from now (also after goro_ticker_stop). 0, or
+ * -EINVAL (period <= 0, NULL), -ENOMEM (it is then stopped).
+ */
+GORO_API int goro_ticker_reset(goro_ticker *k, int64_t period);
+
+/* Stop k and free it and its channel. */
+GORO_API void goro_ticker_free(goro_ticker *k);
 
 /*
  * Goroutine-friendly I/O. Each call tries the operation at once; when the

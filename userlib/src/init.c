@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * goro: start-up. The first call into the API starts the runtime
- * (goro__init): the environment (GORO_PROCS, GOMAXPROCS, GORO_STACK,
- * GORO_MAXTHREADS, GORO_BACKEND, GORO_DEBUG), the backend's choice, the
- * Ps (created here as nprocs grows: goro_setprocs), the main thread
- * adopted as M0 running goroutine 1, then sysmon.
+ * (goro__init): the settings (every environment variable libgoro reads,
+ * checked here: GORO_PROCS, GOMAXPROCS, GORO_STACK, GORO_MAXTHREADS,
+ * GORO_BACKEND, GORO_DEBUG, GORO_CGROUP_ROOT), the backend's choice, the
+ * Ps (procs.c), the main thread adopted as M0 running goroutine 1, then
+ * sysmon.
  *
  * The top of the runtime: it calls into every other file and none calls
  * into it except through goro__init (ensure_init(), internal.h).
@@ -21,6 +22,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/random.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -32,70 +34,82 @@ static void g0_main(void *arg)
 
 /* ---- start-up -------------------------------------------------------------- */
 
-static int env_int(const char *name)
+/*
+ * The settings, from the environment, read once here. goro.h's rule: an
+ * empty variable is unset, and a bad value is fatal, named on stderr
+ * ("goro: NAME=VALUE: why") before anything starts.
+ */
+static struct {
+	int procs;			/* 0: the machine's */
+	const char *procs_from;		/* the variable that set procs */
+	const char *cgroot;		/* GORO_CGROUP_ROOT, or NULL */
+	bool stack_set, maxthreads_set;
+} env;
+
+/* name's value, a number in lo..hi; def when unset */
+static long env_num(const char *name, long lo, long hi, long def, bool *set)
 {
 	const char *s = getenv(name);
 	char *end;
 	long v;
 
 	if (!s || !*s)
-		return 0;
+		return def;
+	errno = 0;
 	v = strtol(s, &end, 10);
-	if (*end || v <= 0 || v > INT_MAX)
-		return 0;
-	return (int)v;
+	if (errno || end == s || *end || v < lo || v > hi)
+		goro__fatal("goro: %s=%s: not a number in %ld..%ld\n", name, s,
+			    lo, hi);
+	if (set)
+		*set = true;
+	return v;
 }
 
-static int default_procs(void)
+static void read_env(void)
 {
-	cpu_set_t set;
-	int n = env_int("GORO_PROCS");
+	const char *s;
+	struct stat st;
 
-	if (!n)
-		n = env_int("GOMAXPROCS");
-	if (!n && sched_getaffinity(0, sizeof(set), &set) == 0)
-		n = CPU_COUNT(&set);
-	if (n <= 0)
-		n = 1;
-	if (n > GORO_MAX_PROCS)
-		n = GORO_MAX_PROCS;
-	return n;
-}
-
-/*
- * goro__sched.lock held: make Ps 0..n-1 exist. They come from mmap, not libc's
- * allocator, whose lock may be held by an M waiting in the kernel for a P.
- */
-static int grow_procs(int n)
-{
-	while (goro__sched.nallp < n) {
-		struct goro_pp *pp = mmap(NULL, sizeof(*pp),
-					  PROT_READ | PROT_WRITE,
-					  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-		int id = goro__sched.nallp;
-
-		if (pp == MAP_FAILED)
-			return -ENOMEM;
-#ifdef GORO_ASAN
-		/* its timer heap is malloc'd: LSan must scan it */
-		__lsan_register_root_region(pp, sizeof(*pp));
-#endif
-		pp->kp = goro__sched.be->p_create(id);
-		if (!pp->kp) {
-#ifdef GORO_ASAN
-			__lsan_unregister_root_region(pp, sizeof(*pp));
-#endif
-			munmap(pp, sizeof(*pp));
-			return -ENOMEM;
-		}
-		pp->id = id;
-		pp->retired = 1;	/* setprocs brings it in */
-		pp->fastrand = fastrand_seed((uint32_t)id ^ 0x80000000u);
-		pp->nexttimer = INT64_MAX;
-		goro__sched.allp[id] = pp;
-		st_rel(&goro__sched.nallp, id + 1);
+	goro__sched.debug = (uint32_t)env_num("GORO_DEBUG", 0, 1, 0, NULL);
+	env.procs = (int)env_num("GORO_PROCS", 1, GORO_MAX_PROCS, 0, NULL);
+	env.procs_from = "GORO_PROCS";
+	if (!env.procs) {
+		env.procs = (int)env_num("GOMAXPROCS", 1, GORO_MAX_PROCS, 0,
+					 NULL);
+		env.procs_from = "GOMAXPROCS";
 	}
-	return 0;
+	goro__sched.default_stack = (size_t)env_num("GORO_STACK", 4096,
+						    (long)MAX_STACK,
+						    (long)DEFAULT_STACK,
+						    &env.stack_set);
+	goro__sched.maxthreads = (uint32_t)env_num("GORO_MAXTHREADS", 1,
+						   INT_MAX, 10000,
+						   &env.maxthreads_set);
+	s = getenv("GORO_CGROUP_ROOT");
+	if (s && *s) {
+		if (s[0] != '/' || stat(s, &st) || !S_ISDIR(st.st_mode))
+			goro__fatal("goro: GORO_CGROUP_ROOT=%s: not an absolute "
+				    "path to a directory\n", s);
+		env.cgroot = s;
+	}
+	s = getenv("GORO_BACKEND");
+	if (s && *s && strcmp(s, "user") && strcmp(s, "kmod"))
+		goro__fatal("goro: GORO_BACKEND=%s: not user or kmod\n", s);
+}
+
+/* GORO_DEBUG=1: the settings in effect, after the backend's line */
+static void print_settings(const char *procs_why)
+{
+	fprintf(stderr, "goro: procs %d (%s)\n", ld_rlx(&goro__sched.nprocs),
+		procs_why);
+	fprintf(stderr, "goro: stack %zu bytes (%s)\n",
+		goro__sched.default_stack,
+		env.stack_set ? "GORO_STACK" : "default");
+	fprintf(stderr, "goro: maxthreads %u (%s)\n", goro__sched.maxthreads,
+		env.maxthreads_set ? "GORO_MAXTHREADS" : "default");
+	if (env.cgroot)
+		fprintf(stderr, "goro: cgroup hierarchy at %s "
+			"(GORO_CGROUP_ROOT, for tests)\n", env.cgroot);
 }
 
 /*
@@ -105,11 +119,9 @@ static int grow_procs(int n)
  */
 static void choose_backend(void)
 {
-	const char *want = getenv("GORO_BACKEND");
+	const char *want = getenv("GORO_BACKEND");	/* checked: read_env */
 	char why[256] = "";
 
-	if (want && *want && strcmp(want, "user") && strcmp(want, "kmod"))
-		goro__fatal("goro: GORO_BACKEND=%s: not user or kmod\n", want);
 	if (want && !strcmp(want, "user")) {
 		goro__sched.be = &goro__backend_user;
 		snprintf(why, sizeof(why), "GORO_BACKEND=user");
@@ -120,7 +132,7 @@ static void choose_backend(void)
 	} else {
 		goro__sched.be = &goro__backend_user;
 	}
-	if (getenv("GORO_DEBUG"))
+	if (goro__sched.debug)
 		fprintf(stderr, "goro: backend %s (%s)\n",
 			goro__sched.be->name, why);
 }
@@ -180,6 +192,7 @@ static int adopt_main(void)
 
 int goro__init(void)
 {
+	char procs_why[PATH_MAX + 256];
 	int st, err = 0;
 	bool main_thread;
 
@@ -196,24 +209,14 @@ int goro__init(void)
 	if (getrandom(&goro__sched.seed, sizeof(goro__sched.seed),
 		      GRND_NONBLOCK) != sizeof(goro__sched.seed))
 		goro__sched.seed = (uint32_t)nanotime() ^ (uint32_t)getpid();
-	goro__sched.maxthreads = env_int("GORO_MAXTHREADS");
-	if (!goro__sched.maxthreads)
-		goro__sched.maxthreads = 10000;
+	read_env();
 	choose_backend();
-	goro__sched.default_stack = env_int("GORO_STACK");
-	if (!goro__sched.default_stack)
-		goro__sched.default_stack = DEFAULT_STACK;
-	if (goro__sched.default_stack > MAX_STACK)
-		goro__sched.default_stack = MAX_STACK;
 	goro__sched.goidgen = 1;
 	goro__stack_init();
-	goro__lock(&goro__sched.lock);
-	err = grow_procs(default_procs());
-	goro__unlock(&goro__sched.lock);
-	if (!err) {
-		goro__sched.be->set_nprocs(goro__sched.nallp);
-		st_sc(&goro__sched.nprocs, goro__sched.nallp);
-	}
+	err = goro__procs_start(env.procs, env.procs_from, env.cgroot,
+				procs_why, sizeof(procs_why));
+	if (!err && goro__sched.debug)
+		print_settings(procs_why);
 	goro__signals_init();
 	atexit(goro__on_exit_stop);
 	if (!err && main_thread)
@@ -224,40 +227,6 @@ int goro__init(void)
 		goro__sched.be->start();
 	st_rel(&goro__sched.started, err ? 3 : 2);
 	return err;
-}
-
-int goro_setprocs(int n)
-{
-	int old, i, err;
-
-	if (n > GORO_MAX_PROCS)
-		return -EINVAL;
-	if (ensure_init())
-		return -EAGAIN;
-	if (n <= 0)
-		return ld_rlx(&goro__sched.nprocs);
-	goro__lock(&goro__sched.setprocs_lock);
-	goro__lock(&goro__sched.lock);
-	err = grow_procs(n);
-	goro__unlock(&goro__sched.lock);
-	if (err) {
-		goro__unlock(&goro__sched.setprocs_lock);
-		return err;
-	}
-	old = ld_rlx(&goro__sched.nprocs);
-	goro__sched.be->set_nprocs(n);
-	st_sc(&goro__sched.nprocs, n);
-	goro__unlock(&goro__sched.setprocs_lock);
-	for (i = old; i < n; i++)
-		goro__wakep();
-	return old;
-}
-
-int goro_numprocs(void)
-{
-	if (ensure_init())
-		return 1;
-	return ld_rlx(&goro__sched.nprocs);
 }
 
 const char *goro_backend(void)

@@ -47,19 +47,24 @@ struct goro_mach;
 struct goro_pp;
 
 /*
- * A timer on a P's heap. fn runs with the heap's lock held, on whichever
- * M runs that P's timers, so once goro__timer_del() returns fn is not
- * running; release (optional) runs after the lock is dropped and may free
- * t. Add and del are called with locks clear (goroutine code or a thread
- * without a P); the timer goes on the caller's P (P 0 without one).
+ * A timer on a P's heap (the runtime's; goro.h's goro_timer is a user's
+ * handle around one, timer.c). fn runs with the heap's lock held, on
+ * whichever M runs that P's timers, so once goro__timer_del() returns fn
+ * is not running; release (optional) runs after the lock is dropped and
+ * may free t. Add and del are called with locks clear (goroutine code or
+ * a thread without a P); the timer goes on the caller's P (P 0 without
+ * one). A timer off its heap (fired or deleted) may be added again, to
+ * another P's heap: its owner serialises the adds and dels of one timer,
+ * and a timer with a release is added only once (it waits on the fired
+ * list through next).
  */
-struct goro_timer {
+struct goro_rtimer {
 	int64_t when;			/* absolute CLOCK_MONOTONIC ns */
 	int32_t idx;			/* heap slot, -1 when not in a heap */
 	struct goro_pp *pp;		/* whose heap (set by the add) */
-	void (*fn)(struct goro_timer *t);
-	void (*release)(struct goro_timer *t);
-	struct goro_timer *next;	/* fired, waiting for release */
+	void (*fn)(struct goro_rtimer *t);
+	void (*release)(struct goro_rtimer *t);
+	struct goro_rtimer *next;	/* fired, waiting for release */
 };
 
 /* A stack slot. For pool stacks the G lives at the top of its slot. */
@@ -147,7 +152,7 @@ struct goro_pp {
 	uint32_t tlock;
 	uint32_t ntimers;
 	uint32_t timercap;
-	struct goro_timer **timers;
+	struct goro_rtimer **timers;
 	int64_t nexttimer;
 };
 
@@ -193,7 +198,9 @@ struct goro_mach {
  */
 struct goro_sched {
 	uint32_t started;		/* 0 no, 1 starting, 2 yes, 3 failed */
-	uint32_t setprocs_lock;
+	uint32_t setprocs_lock;		/* serialises changes of nprocs */
+	uint32_t procs_fixed;		/* nprocs no longer follows the machine */
+	uint32_t debug;			/* GORO_DEBUG=1 */
 	uint32_t lock;			/* global run queue, M lists, retire */
 	struct goro_g *runqhead, *runqtail;
 	uint32_t runqsize;
@@ -349,6 +356,17 @@ void goro__waiter_park(struct goro_waiter *w, uint32_t *lk, const char *why) HID
 void goro__waiter_wake(struct goro_waiter *w) HIDDEN;
 void goro__waiter_init(struct goro_waiter *w) HIDDEN;
 
+/* the number of Ps (procs.c) */
+/*
+ * Start-up: n Ps (fixed, set by the variable from), or n <= 0 for the
+ * machine's. cgroot: GORO_CGROUP_ROOT or NULL. why: where the number came
+ * from, for GORO_DEBUG. 0 or -ENOMEM.
+ */
+int goro__procs_start(int n, const char *from, const char *cgroot,
+		      char *why, size_t size) HIDDEN;
+/* sysmon, every second: nprocs follows the machine unless fixed */
+void goro__procs_follow(void) HIDDEN;
+
 /* sysmon (sysmon.c) */
 void goro__sysmon_start(void) HIDDEN;
 /*
@@ -366,8 +384,11 @@ void goro__timers_run_all(void) HIDDEN;
 /* The earliest sleep deadline over all Ps, INT64_MAX when none. */
 int64_t goro__timers_next(void) HIDDEN;
 /* 0 or -ENOMEM. */
-int goro__timer_add(struct goro_timer *t) HIDDEN;
-void goro__timer_del(struct goro_timer *t) HIDDEN;
+int goro__timer_add(struct goro_rtimer *t) HIDDEN;
+/* Take t off its heap: true when it was on it (it had not fired). */
+bool goro__timer_del(struct goro_rtimer *t) HIDDEN;
+/* Timers on every P's heap (a racy sum): for the tests. */
+int64_t goro__timers_pending(void) HIDDEN;
 
 /* Ms (m.c) */
 void goro__startm(struct goro_pp *pp, bool spinning) HIDDEN;

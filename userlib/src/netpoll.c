@@ -29,7 +29,7 @@
  * netpollBreak).
  *
  * Timers. goro_after and I/O deadlines, like goro_sleep, are timers on
- * the per-P heaps of the scheduler (struct goro_timer, timer.c; Go 1.14):
+ * the per-P heaps of the scheduler (struct goro_rtimer, timer.c; Go 1.14):
  * a P's owner runs them at its scheduling points, an M about to go idle
  * runs every P's due ones and then waits (in the poller or parked) no
  * later than the earliest, and a new earliest timer interrupts the M in
@@ -58,7 +58,7 @@ enum { RD, WR };
 struct iowait {
 	struct iowait *next;
 	struct goro_waiter w;
-	struct goro_timer t;		/* the deadline */
+	struct goro_rtimer t;		/* the deadline */
 	struct pd *pd;
 	int mode;
 	int state;			/* W_* under pd->lock */
@@ -305,7 +305,7 @@ fail:
 
 /* ---- waiting for a descriptor ------------------------------------------------- */
 
-static void io_timeout(struct goro_timer *t)
+static void io_timeout(struct goro_rtimer *t)
 {
 	struct iowait *w = (struct iowait *)((char *)t -
 					     offsetof(struct iowait, t));

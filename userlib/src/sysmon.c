@@ -10,6 +10,8 @@
  *    preemption and does not yield (preempt.c);
  *  - wakes an M when a sleeping goroutine is due and no M will notice;
  *  - returns the memory of long-idle stacks (goro__stack_scavenge);
+ *  - every second, has the number of Ps follow the machine's CPUs and
+ *    cgroup quota, unless it was fixed (goro__procs_follow, procs.c);
  *  - on the kmod backend, shows goro.ko the goroutine count.
  */
 #include "internal.h"
@@ -21,6 +23,7 @@
 
 #define PREEMPT_NS (10 * 1000000LL)
 #define SCAVENGE_NS (500 * 1000000LL)
+#define PROCS_NS (1000 * 1000000LL)
 
 /*
  * kmod: the goroutine count /proc/goro/<pid>/sched shows, at most one
@@ -35,7 +38,7 @@ static void publish_ngoroutines(void)
 
 static void *sysmon_main(void *arg)
 {
-	int64_t delay = 20000, lastscav = nanotime();
+	int64_t delay = 20000, lastscav = nanotime(), lastprocs = lastscav;
 	int idle = 0;
 
 	(void)arg;
@@ -109,6 +112,10 @@ static void *sysmon_main(void *arg)
 		if (now - lastscav >= SCAVENGE_NS) {
 			goro__stack_scavenge();
 			lastscav = now;
+		}
+		if (now - lastprocs >= PROCS_NS) {
+			goro__procs_follow();
+			lastprocs = now;
 		}
 		if (acted) {
 			idle = 0;

@@ -1,17 +1,19 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * goro: every timer. A binary heap per P (Go 1.14; struct goro_timer,
- * internal.h): goro_sleep's sleepers, goro_after's channels and the
- * netpoller's I/O deadlines go on the heap of the caller's P; the P's
- * owner runs the due ones at its scheduling points, an M about to go
- * idle runs every P's and then waits no later than the earliest
- * (goro__timers_next).
+ * goro: every timer. A binary heap per P (Go 1.14; struct goro_rtimer,
+ * internal.h): goro_sleep's sleepers, goro_after's channels, the
+ * netpoller's I/O deadlines and the user's timers, tickers and
+ * afterfuncs (goro_timer, goro_ticker: Go's time package) go on the heap
+ * of the caller's P; the P's owner runs the due ones at its scheduling
+ * points, an M about to go idle runs every P's and then waits no later
+ * than the earliest (goro__timers_next).
  *
  * Calls down into netpoll.c (a new earliest timer interrupts the M in the
- * poller) and chan.c (goro_after's channel). Calls up into the scheduler
- * core (sched.c), since a timer's work is a goroutine's: a sleeper parks
- * (goro__park) and its timer readies it (goro__ready), and a new earliest
- * timer wakes an idle M (goro__wakep).
+ * poller) and chan.c (the channels timers send on). Calls up into the
+ * scheduler core (sched.c), since a timer's work is a goroutine's: a
+ * sleeper parks (goro__park) and its timer readies it (goro__ready), an
+ * afterfunc starts one (goro_go, after the heap's lock is dropped), and a
+ * new earliest timer wakes an idle M (goro__wakep).
  */
 #include "internal.h"
 #include "sched.h"
@@ -24,15 +26,15 @@
 
 /* ---- timers: a heap per P (Go 1.14) --------------------------------------- */
 
-static void heap_set(struct goro_timer **h, uint32_t i, struct goro_timer *t)
+static void heap_set(struct goro_rtimer **h, uint32_t i, struct goro_rtimer *t)
 {
 	h[i] = t;
 	t->idx = (int32_t)i;
 }
 
-static void heap_up(struct goro_timer **h, uint32_t i)
+static void heap_up(struct goro_rtimer **h, uint32_t i)
 {
-	struct goro_timer *t = h[i];
+	struct goro_rtimer *t = h[i];
 
 	while (i > 0) {
 		uint32_t p = (i - 1) / 2;
@@ -45,9 +47,9 @@ static void heap_up(struct goro_timer **h, uint32_t i)
 	heap_set(h, i, t);
 }
 
-static void heap_down(struct goro_timer **h, uint32_t n, uint32_t i)
+static void heap_down(struct goro_rtimer **h, uint32_t n, uint32_t i)
 {
-	struct goro_timer *t = h[i];
+	struct goro_rtimer *t = h[i];
 
 	for (;;) {
 		uint32_t l = 2 * i + 1, s = l;
@@ -65,7 +67,7 @@ static void heap_down(struct goro_timer **h, uint32_t n, uint32_t i)
 }
 
 /* pp->tlock held: take t out of pp's heap. */
-static void heap_remove(struct goro_pp *pp, struct goro_timer *t)
+static void heap_remove(struct goro_pp *pp, struct goro_rtimer *t)
 {
 	uint32_t i = (uint32_t)t->idx, last = --pp->ntimers;
 
@@ -80,14 +82,14 @@ static void heap_remove(struct goro_pp *pp, struct goro_timer *t)
 
 void goro__timers_run(struct goro_pp *pp)
 {
-	struct goro_timer *done = NULL, *t;
+	struct goro_rtimer *done = NULL, *t;
 	int64_t now = nanotime();
 
 	if (ld_rlx(&pp->nexttimer) > now)
 		return;
 	goro__lock(&pp->tlock);
 	while (pp->ntimers && pp->timers[0]->when <= now) {
-		void (*release)(struct goro_timer *t);
+		void (*release)(struct goro_rtimer *t);
 
 		t = pp->timers[0];
 		heap_remove(pp, t);
@@ -143,11 +145,11 @@ int64_t goro__timers_next(void)
  * is full when the lock is held again. What it replaced is left in *old
  * for the caller to free with locks clear. NULL: out of memory.
  */
-static struct goro_pp *timer_insert(struct goro_timer *t, bool *e,
-				    struct goro_timer ***old)
+static struct goro_pp *timer_insert(struct goro_rtimer *t, bool *e,
+				    struct goro_rtimer ***old)
 {
 	struct goro_mach *m = goro__getm();
-	struct goro_timer **h = NULL;
+	struct goro_rtimer **h = NULL;
 	struct goro_pp *pp;
 	uint32_t cap = 0;
 
@@ -191,9 +193,9 @@ static struct goro_pp *timer_insert(struct goro_timer *t, bool *e,
 	return pp;
 }
 
-int goro__timer_add(struct goro_timer *t)
+int goro__timer_add(struct goro_rtimer *t)
 {
-	struct goro_timer **old;
+	struct goro_rtimer **old;
 	struct goro_mach *m = goro__getm();
 	struct goro_pp *pp;
 	bool e;
@@ -208,23 +210,53 @@ int goro__timer_add(struct goro_timer *t)
 	return 0;
 }
 
-void goro__timer_del(struct goro_timer *t)
+bool goro__timer_del(struct goro_rtimer *t)
 {
-	struct goro_pp *pp = t->pp;	/* set once, by the add */
+	struct goro_pp *pp = t->pp;	/* set by the last add */
+	bool was;
 
 	goro__lock(&pp->tlock);
-	if (t->idx >= 0)
+	was = t->idx >= 0;
+	if (was)
 		heap_remove(pp, t);
 	goro__unlock(&pp->tlock);
+	return was;
+}
+
+/*
+ * pp->tlock held, t just run off pp's heap (its fn runs): back on the
+ * same heap, at t->when. No allocation: t's slot is still free.
+ */
+static void timer_readd_locked(struct goro_pp *pp, struct goro_rtimer *t)
+{
+	pp->timers[pp->ntimers] = t;
+	heap_up(pp->timers, pp->ntimers++);
+	if (t->idx == 0)
+		st_sc(&pp->nexttimer, t->when);
+}
+
+int64_t goro__timers_pending(void)
+{
+	int i, n = ld_acq(&goro__sched.nallp);
+	int64_t sum = 0;
+
+	for (i = 0; i < n; i++) {
+		struct goro_pp *pp = goro__sched.allp[i];
+
+		goro__lock(&pp->tlock);
+		sum += pp->ntimers;
+		goro__unlock(&pp->tlock);
+	}
+	return sum;
 }
 
 /* goro_sleep's timer, on the sleeper's stack while it is parked */
 struct sleeper {
-	struct goro_timer t;
+	struct goro_rtimer t;
 	struct goro_g *g;
 };
 
-static void sleep_fire(struct goro_timer *t)
+static void sleep_fire(struct goro_rtimer *t)
 {
 	goro__ready(((struct sleeper *)t)->g);
 }
@@ -233,7 +265,7 @@ static void sleep_fire(struct goro_timer *t)
 static int sleep_g(struct goro_g *g, int64_t ns)
 {
 	struct sleeper s = {.t = {.fn = sleep_fire, .idx = -1}, .g = g};
-	struct goro_timer **old;
+	struct goro_rtimer **old;
 	struct goro_pp *pp;
 	bool e;
 
@@ -267,11 +299,11 @@ int goro_sleep(int64_t ns)
 /* ---- goro_after ------------------------------------------------------------------- */
 
 struct after {
-	struct goro_timer t;
+	struct goro_rtimer t;
 	struct goro_chan *c;
 };
 
-static void after_fire(struct goro_timer *t)
+static void after_fire(struct goro_rtimer *t)
 {
 	struct after *a = (struct after *)t;
 	int64_t now = nanotime();
@@ -279,7 +311,7 @@ static void after_fire(struct goro_timer *t)
 	goro_chan_trysend(a->c, &now);	/* cap 1, only sender: never full */
 }
 
-static void after_release(struct goro_timer *t)
+static void after_release(struct goro_rtimer *t)
 {
 	struct after *a = (struct after *)t;
 
@@ -320,4 +352,299 @@ goro_chan *goro_after(int64_t ns)
 		return NULL;
 	}
 	return c;
+}
+
+/* ---- timers, tickers, goro_afterfunc (Go's time.Timer, Ticker, AfterFunc) -- */
+
+/*
+ * A user's timer. A channel timer or ticker is its own heap timer (rt):
+ * its fn sends the time on c, under the heap's lock, and a ticker puts
+ * itself back on the same heap. An afterfunc's heap timer is a node of
+ * its own (struct afunc): its release starts the goroutine after the
+ * heap's lock is dropped, possibly while the handle is stopped, reset or
+ * freed, so each node has two owners once it fired (the handle and the
+ * firing), counted in refs; a reset while a fired node is still being
+ * released arms a new one. mu serialises the calls on one handle; the
+ * firing path takes only the heap's lock.
+ */
+struct afunc {
+	struct goro_rtimer rt;
+	goro_fn fn;
+	void *arg;
+	uint32_t refs;
+};
+
+struct goro_timer {
+	struct goro_rtimer rt;		/* channel timer, ticker */
+	goro_mutex mu;
+	struct goro_chan *c;		/* NULL: an afterfunc */
+	int64_t period;			/* ticker: > 0 */
+	struct afunc *af;		/* afterfunc: the last armed node */
+	goro_fn fn;			/* afterfunc */
+	void *arg;
+	bool armed;			/* rt or af was added since the last del */
+};
+
+struct goro_ticker {
+	struct goro_timer t;
+};
+
+int64_t goro_now(void)
+{
+	return nanotime();
+}
+
+/* Under the heap's lock: the time goes out; a full channel drops it. */
+static void chan_fire(struct goro_rtimer *rt)
+{
+	struct goro_timer *t = (struct goro_timer *)rt;
+	int64_t now = nanotime();
+
+	goro_chan_trysend(t->c, &now);
+	if (t->period > 0) {
+		/* the next tick after now, skipping those missed (Go's) */
+		rt->when += t->period * (1 + (now - rt->when) / t->period);
+		timer_readd_locked(rt->pp, rt);
+	}
+}
+
+static void afunc_put(struct afunc *af)
+{
+	if (xadd(&af->refs, -1) == 1)
+		free(af);
+}
+
+/* Under the heap's lock: the firing owns a reference until its release. */
+static void afunc_fire(struct goro_rtimer *rt)
+{
+	xadd(&((struct afunc *)rt)->refs, 1);
+}
+
+static void afunc_release(struct goro_rtimer *rt)
+{
+	struct afunc *af = (struct afunc *)rt;
+
+	if (goro_go(af->fn, af->arg) < 0)
+		goro__throw("goro_afterfunc: cannot start the goroutine");
+	afunc_put(af);
+}
+
+/*
+ * mu held: stop t. True when this took back a delivery: the timer was on
+ * its heap, or (channel timers) its value still waited in the channel,
+ * now dropped so that no stale value is received after the stop.
+ */
+static bool timer_stop_locked(struct goro_timer *t)
+{
+	bool stopped = false;
+
+	if (t->armed) {
+		stopped = goro__timer_del(t->af ? &t->af->rt : &t->rt);
+		t->armed = false;
+	}
+	if (t->c && goro_chan_tryrecv(t->c, NULL, NULL) == 0)
+		stopped = true;
+	return stopped;
+}
+
+/*
+ * mu held, t stopped: arm t to fire in ns (<= 0: now, in the caller).
+ * 0 or -ENOMEM. The allocations (a node, a bigger heap) are made here,
+ * with no runtime lock held.
+ */
+static int timer_arm_locked(struct goro_timer *t, int64_t ns)
+{
+	struct goro_rtimer *rt = &t->rt;
+
+	if (ns <= 0 && !t->period) {
+		int64_t now = nanotime();
+
+		if (t->c)
+			goro_chan_trysend(t->c, &now);
+		else if (goro_go(t->fn, t->arg) < 0)
+			return -ENOMEM;
+		return 0;
+	}
+	if (!t->c) {
+		/* a node still owned by its firing stays with it */
+		if (t->af && ld_acq(&t->af->refs) != 1) {
+			afunc_put(t->af);
+			t->af = NULL;
+		}
+		if (!t->af) {
+			t->af = calloc(1, sizeof(*t->af));
+			if (!t->af)
+				return -ENOMEM;
+			t->af->rt.fn = afunc_fire;
+			t->af->rt.release = afunc_release;
+			t->af->rt.idx = -1;
+			t->af->fn = t->fn;
+			t->af->arg = t->arg;
+			t->af->refs = 1;
+		}
+		rt = &t->af->rt;
+	}
+	rt->when = nanotime() + (ns > 0 ? ns : 0);
+	if (goro__timer_add(rt))
+		return -ENOMEM;
+	t->armed = true;
+	return 0;
+}
+
+static struct goro_timer *timer_new(size_t size, bool chan)
+{
+	struct goro_timer *t;
+
+	if (ensure_init()) {
+		errno = EAGAIN;
+		return NULL;
+	}
+	t = calloc(1, size);
+	if (!t) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	t->rt.idx = -1;
+	t->rt.fn = chan_fire;
+	if (chan) {
+		t->c = goro_chan_make(sizeof(int64_t), 1);
+		if (!t->c) {
+			free(t);
+			errno = ENOMEM;
+			return NULL;
+		}
+	}
+	return t;
+}
+
+static void timer_free(struct goro_timer *t)
+{
+	goro_mutex_lock(&t->mu);
+	timer_stop_locked(t);
+	goro_mutex_unlock(&t->mu);
+	if (t->af)
+		afunc_put(t->af);
+	goro_chan_free(t->c);
+	free(t);
+}
+
+goro_timer *goro_timer_make(int64_t ns)
+{
+	struct goro_timer *t = timer_new(sizeof(*t), true);
+
+	if (t && timer_arm_locked(t, ns)) {
+		timer_free(t);
+		errno = ENOMEM;
+		return NULL;
+	}
+	return t;
+}
+
+goro_timer *goro_afterfunc(int64_t ns, goro_fn fn, void *arg)
+{
+	struct goro_timer *t;
+
+	if (!fn) {
+		errno = EINVAL;
+		return NULL;
+	}
+	t = timer_new(sizeof(*t), false);
+	if (!t)
+		return NULL;
+	t->fn = fn;
+	t->arg = arg;
+	if (timer_arm_locked(t, ns)) {
+		timer_free(t);
+		errno = ENOMEM;
+		return NULL;
+	}
+	return t;
+}
+
+goro_chan *goro_timer_chan(goro_timer *t)
+{
+	return t ? t->c : NULL;
+}
+
+bool goro_timer_stop(goro_timer *t)
+{
+	bool stopped;
+
+	if (!t)
+		return false;
+	goro_mutex_lock(&t->mu);
+	stopped = timer_stop_locked(t);
+	goro_mutex_unlock(&t->mu);
+	return stopped;
+}
+
+int goro_timer_reset(goro_timer *t, int64_t ns)
+{
+	bool stopped;
+	int err;
+
+	if (!t)
+		return -EINVAL;
+	goro_mutex_lock(&t->mu);
+	stopped = timer_stop_locked(t);
+	err = timer_arm_locked(t, ns);
+	goro_mutex_unlock(&t->mu);
+	return err ? err : stopped;
+}
+
+void goro_timer_free(goro_timer *t)
+{
+	if (t)
+		timer_free(t);
+}
+
+goro_ticker *goro_ticker_make(int64_t period)
+{
+	struct goro_ticker *k;
+
+	if (period <= 0) {
+		errno = EINVAL;
+		return NULL;
+	}
+	k = (struct goro_ticker *)timer_new(sizeof(*k), true);
+	if (!k)
+		return NULL;
+	k->t.period = period;
+	if (timer_arm_locked(&k->t, period)) {
+		timer_free(&k->t);
+		errno = ENOMEM;
+		return NULL;
+	}
+	return k;
+}
+
+goro_chan *goro_ticker_chan(goro_ticker *k)
+{
+	return k ? k->t.c : NULL;
+}
+
+void goro_ticker_stop(goro_ticker *k)
+{
+	if (k)
+		goro_timer_stop(&k->t);
+}
+
+int goro_ticker_reset(goro_ticker *k, int64_t period)
+{
+	int err;
+
+	if (!k || period <= 0)
+		return -EINVAL;
+	goro_mutex_lock(&k->t.mu);
+	timer_stop_locked(&k->t);
+	k->t.period = period;
+	err = timer_arm_locked(&k->t, period);
+	goro_mutex_unlock(&k->t.mu);
+	return err;
+}
+
+void goro_ticker_free(goro_ticker *k)
+{
+	if (k)
+		timer_free(&k->t);
 }

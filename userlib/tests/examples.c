@@ -92,4 +92,27 @@ TEST(blocking_reads_and_computes_to_the_end)
 	ASSERT_GT(atol(p + 6), 0);
 }
 
+TEST(timeouts_times_out_the_slow_job_only)
+{
+	char path[4096];
+	char *argv[] = {(char *)bin("timeouts", path, sizeof(path)), NULL};
+	int st = run_capture(argv, NULL, out, sizeof(out), 30);
+	const char *p;
+
+	ASSERT_TRUE(WIFEXITED(st));
+	ASSERT_EQ(0, WEXITSTATUS(st)) TH_LOG("%s", out);
+	ASSERT_NE(NULL, strstr(out, "job 1: done in ")) TH_LOG("%s", out);
+	ASSERT_NE(NULL, strstr(out, "job 2: done in ")) TH_LOG("%s", out);
+	p = strstr(out, "job 3: timed out after ");
+	ASSERT_NE(NULL, p) TH_LOG("%s", out);
+	ASSERT_GE(atol(p + 23), 200);	/* never early */
+	/* 200 ms of waiting at 20 ms a tick: the ticker ticked */
+	p = strstr(p, "\njob 3: ");
+	ASSERT_NE(NULL, p) TH_LOG("%s", out);
+	ASSERT_GT(atol(p + 8), 0) TH_LOG("%s", out);
+	ASSERT_EQ(0, strncmp(p + 8 + strspn(p + 8, "0123456789"),
+			     " ticks while waiting", 20)) TH_LOG("%s", out);
+	ASSERT_NE(NULL, strstr(out, "watchdog stopped")) TH_LOG("%s", out);
+}
+
 TEST_HARNESS_MAIN

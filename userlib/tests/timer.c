@@ -2,7 +2,9 @@
 /*
  * libgoro: goro_after (Go's time.After): timers fire never early, in the
  * order of their deadlines, serve as select timeouts, and survive their
- * channel being freed first.
+ * channel being freed first. Timers, tickers and afterfuncs (Go's
+ * time.Timer, Ticker, AfterFunc): once, periodically, stopped, reset,
+ * racing their own firing, and leaving nothing behind.
  */
 #include <goro.h>
 #include <pthread.h>
@@ -12,6 +14,9 @@
 #include "util.h"
 
 #define MS 1000000LL
+
+/* timers on every P's heap (timer.c; libgoro.a exports it to its tests) */
+int64_t goro__timers_pending(void);
 
 TEST(after_fires_never_early)
 {
@@ -266,6 +271,369 @@ TEST(sleep_fires_while_its_p_is_idle_and_the_other_busy)
 	ASSERT_EQ(1, atomic_load(&s.busy_saw));
 	ASSERT_GE(s.slept, 10 * MS);
 	goro_chan_free(s.done);
+}
+
+/* ---- goro_timer, goro_ticker, goro_afterfunc -------------------------- */
+
+TEST(now_is_the_monotonic_clock)
+{
+	long long a = now_ns(), n = goro_now(), b = now_ns();
+
+	ASSERT_LE(a, n);
+	ASSERT_LE(n, b);
+	ASSERT_LE(n, goro_now());
+}
+
+TEST(timer_delivers_once_never_early)
+{
+	long long t0 = now_ns();
+	goro_timer *t = goro_timer_make(5 * MS);
+	goro_chan *c = goro_timer_chan(t);
+	int64_t v = 0;
+
+	ASSERT_NE(NULL, t);
+	ASSERT_NE(NULL, c);
+	ASSERT_TRUE(goro_chan_recv(c, &v));
+	ASSERT_GE(now_ns() - t0, 5 * MS);
+	ASSERT_GE(v, t0 + 5 * MS);
+	ASSERT_LE(v, goro_now());
+	goro_sleep(20 * MS);
+	ASSERT_EQ(-EAGAIN, goro_chan_tryrecv(c, &v, NULL));	/* once */
+	ASSERT_FALSE(goro_timer_stop(t));	/* it had delivered */
+	goro_timer_free(t);
+}
+
+TEST(timer_zero_is_ready_at_once)
+{
+	goro_timer *t = goro_timer_make(0);
+	int64_t v;
+	bool ok = false;
+
+	ASSERT_EQ(0, goro_chan_tryrecv(goro_timer_chan(t), &v, &ok));
+	ASSERT_TRUE(ok);
+	goro_timer_free(t);
+}
+
+TEST(timer_stop_before_it_fires)
+{
+	goro_timer *t = goro_timer_make(30 * MS);
+	int64_t v;
+
+	ASSERT_TRUE(goro_timer_stop(t));
+	goro_sleep(60 * MS);
+	ASSERT_EQ(-EAGAIN, goro_chan_tryrecv(goro_timer_chan(t), &v, NULL));
+	ASSERT_FALSE(goro_timer_stop(t));	/* already stopped */
+	goro_timer_free(t);
+}
+
+/* Go 1.23: a value not yet received counts as not delivered */
+TEST(timer_stop_drops_a_value_not_received)
+{
+	goro_timer *t = goro_timer_make(1 * MS);
+	int64_t v;
+
+	goro_sleep(20 * MS);
+	ASSERT_EQ(1u, goro_chan_len(goro_timer_chan(t)));
+	ASSERT_TRUE(goro_timer_stop(t));
+	ASSERT_EQ(-EAGAIN, goro_chan_tryrecv(goro_timer_chan(t), &v, NULL));
+	goro_timer_free(t);
+}
+
+TEST(timer_reset_rearms)
+{
+	goro_timer *t = goro_timer_make(1 * MS);
+	goro_chan *c = goro_timer_chan(t);
+	long long t0;
+	int64_t v;
+
+	ASSERT_TRUE(goro_chan_recv(c, &v));
+	/* fired and received: re-armed, the stop stopped nothing */
+	t0 = now_ns();
+	ASSERT_EQ(0, goro_timer_reset(t, 5 * MS));
+	ASSERT_TRUE(goro_chan_recv(c, &v));
+	ASSERT_GE(now_ns() - t0, 5 * MS);
+	/* still pending: moved, no value from the first arming */
+	ASSERT_EQ(0, goro_timer_reset(t, 10000 * MS));
+	t0 = now_ns();
+	ASSERT_EQ(1, goro_timer_reset(t, 5 * MS));
+	ASSERT_TRUE(goro_chan_recv(c, &v));
+	ASSERT_GE(now_ns() - t0, 5 * MS);
+	ASSERT_LT(now_ns() - t0, 5000 * MS);
+	/* fired, not received: the value is dropped, 1 as Go 1.23 says */
+	ASSERT_EQ(0, goro_timer_reset(t, 1 * MS));
+	goro_sleep(10 * MS);
+	ASSERT_EQ(1, goro_timer_reset(t, 50 * MS));
+	ASSERT_EQ(-EAGAIN, goro_chan_tryrecv(c, &v, NULL));
+	goro_timer_free(t);
+	ASSERT_EQ(-EINVAL, goro_timer_reset(NULL, 1));
+	ASSERT_FALSE(goro_timer_stop(NULL));
+	ASSERT_EQ(NULL, goro_timer_chan(NULL));
+	goro_timer_free(NULL);
+}
+
+struct afunc_rec {
+	atomic_int runs;
+	atomic_llong id;
+	atomic_llong at;
+	goro_chan *done;	/* NULL: do not signal */
+};
+
+static void afunc_record(void *arg)
+{
+	struct afunc_rec *r = arg;
+
+	atomic_store(&r->id, goro_id());
+	atomic_store(&r->at, now_ns());
+	atomic_fetch_add(&r->runs, 1);
+	if (r->done)
+		goro_chan_send(r->done, NULL);
+}
+
+TEST(afterfunc_runs_in_its_own_goroutine)
+{
+	struct afunc_rec r = {0};
+	long long t0 = now_ns();
+	goro_timer *t;
+
+	r.done = goro_chan_make(0, 1);
+	t = goro_afterfunc(5 * MS, afunc_record, &r);
+	ASSERT_NE(NULL, t);
+	ASSERT_EQ(NULL, goro_timer_chan(t));
+	ASSERT_TRUE(goro_chan_recv(r.done, NULL));
+	ASSERT_GE(atomic_load(&r.at) - t0, 5 * MS);
+	ASSERT_GT(atomic_load(&r.id), 1);	/* a goroutine, not main */
+	ASSERT_NE(goro_id(), atomic_load(&r.id));
+	ASSERT_FALSE(goro_timer_stop(t));
+	/* reset re-arms it: it runs once more */
+	ASSERT_EQ(0, goro_timer_reset(t, 1 * MS));
+	ASSERT_TRUE(goro_chan_recv(r.done, NULL));
+	ASSERT_EQ(2, atomic_load(&r.runs));
+	goro_timer_free(t);
+	goro_chan_free(r.done);
+	errno = 0;
+	ASSERT_EQ(NULL, goro_afterfunc(1, NULL, NULL));
+	ASSERT_EQ(EINVAL, errno);
+}
+
+TEST(afterfunc_stopped_never_runs)
+{
+	struct afunc_rec r = {0};
+	goro_timer *t = goro_afterfunc(30 * MS, afunc_record, &r);
+
+	ASSERT_TRUE(goro_timer_stop(t));
+	goro_sleep(60 * MS);
+	ASSERT_EQ(0, atomic_load(&r.runs));
+	/* freed while armed: it never runs either */
+	goro_timer_free(goro_afterfunc(10 * MS, afunc_record, &r));
+	goro_sleep(40 * MS);
+	ASSERT_EQ(0, atomic_load(&r.runs));
+	goro_timer_free(t);
+}
+
+/*
+ * Stop against the firing, on 2 Ps: every afterfunc either runs or is
+ * stopped (true), never both and never neither; a channel timer that was
+ * not received from is always stopped (true) and its channel then stays
+ * empty. Reset against the firing, on one handle: each arming runs once
+ * unless its stop said so.
+ */
+TEST(stop_and_reset_race_the_firing)
+{
+	int n = sanitized() ? 1000 : 10000, i, stopped = 0, resets = 0;
+	struct afunc_rec r = {0};
+	goro_timer *h;
+
+	ASSERT_LE(0, goro_setprocs(2));
+	for (i = 0; i < n; i++) {
+		goro_timer *a = goro_afterfunc(i % 50 * 1000, afunc_record, &r);
+		goro_timer *t = goro_timer_make(i % 50 * 1000);
+		int64_t v;
+		long long t0 = now_ns();
+
+		ASSERT_NE(NULL, a);
+		ASSERT_NE(NULL, t);
+		while (now_ns() - t0 < i % 60 * 1000)
+			;
+		if (i % 7 == 0)
+			goro_yield();	/* let this P run its heap */
+		stopped += goro_timer_stop(a);
+		ASSERT_TRUE(goro_timer_stop(t)) TH_LOG("timer %d", i);
+		ASSERT_EQ(-EAGAIN, goro_chan_tryrecv(goro_timer_chan(t), &v,
+						     NULL));
+		goro_timer_free(a);
+		goro_timer_free(t);
+	}
+	h = goro_afterfunc(1000, afunc_record, &r);
+	for (i = 0; i < n; i++) {
+		int was = goro_timer_reset(h, i % 40 * 1000);
+
+		ASSERT_LE(0, was);
+		resets += was;	/* the arming before did not run */
+		if (i % 5 == 0)
+			goro_yield();
+	}
+	resets += goro_timer_stop(h);
+	goro_timer_free(h);
+	/* every goroutine started has run within 5 s */
+	for (i = 0; i < 500 && atomic_load(&r.runs) < 2 * n + 1 - stopped -
+						      resets; i++)
+		goro_sleep(10 * MS);
+	goro_sleep(20 * MS);
+	ASSERT_EQ(2 * n + 1 - stopped - resets, atomic_load(&r.runs))
+		TH_LOG("stopped %d, resets %d", stopped, resets);
+}
+
+TEST(ticker_ticks_in_rhythm)
+{
+	long long t0 = now_ns();
+	goro_ticker *k = goro_ticker_make(5 * MS);
+	goro_chan *c = goro_ticker_chan(k);
+	int64_t v, last = 0;
+	int i;
+
+	ASSERT_NE(NULL, k);
+	ASSERT_EQ(1u, goro_chan_cap(c));
+	for (i = 1; i <= 10; i++) {
+		ASSERT_TRUE(goro_chan_recv(c, &v));
+		ASSERT_GT(v, last);
+		last = v;
+	}
+	/* 10 ticks of 5 ms: never early, and not all lost */
+	ASSERT_GE(now_ns() - t0, 50 * MS);
+	ASSERT_LT(now_ns() - t0, 5000 * MS);
+	goro_ticker_stop(k);
+	goro_sleep(20 * MS);
+	ASSERT_EQ(-EAGAIN, goro_chan_tryrecv(c, &v, NULL));
+	/* reset after stop starts it again */
+	ASSERT_EQ(0, goro_ticker_reset(k, 2 * MS));
+	ASSERT_TRUE(goro_chan_recv(c, &v));
+	goro_ticker_free(k);
+}
+
+TEST(ticker_drops_ticks_for_a_slow_receiver)
+{
+	goro_ticker *k = goro_ticker_make(1 * MS);
+	goro_chan *c = goro_ticker_chan(k);
+	int64_t v, first;
+	long long t0;
+
+	goro_sleep(50 * MS);	/* ~50 ticks, room for one */
+	ASSERT_EQ(1u, goro_chan_len(c));
+	ASSERT_TRUE(goro_chan_recv(c, &first));
+	t0 = now_ns();
+	/* the next tick is a new one, not one kept from the sleep */
+	ASSERT_TRUE(goro_chan_recv(c, &v));
+	ASSERT_GT(v, t0);
+	goro_ticker_free(k);
+}
+
+TEST(ticker_reset_changes_the_period)
+{
+	goro_ticker *k = goro_ticker_make(10000 * MS);
+	long long t0 = now_ns();
+	int64_t v;
+
+	ASSERT_EQ(0, goro_ticker_reset(k, 2 * MS));
+	ASSERT_TRUE(goro_chan_recv(goro_ticker_chan(k), &v));
+	ASSERT_TRUE(goro_chan_recv(goro_ticker_chan(k), &v));
+	ASSERT_GE(now_ns() - t0, 4 * MS);
+	ASSERT_LT(now_ns() - t0, 5000 * MS);
+	ASSERT_EQ(-EINVAL, goro_ticker_reset(k, 0));
+	goro_ticker_free(k);
+}
+
+TEST(ticker_rejects_a_period_not_positive)
+{
+	errno = 0;
+	ASSERT_EQ(NULL, goro_ticker_make(0));
+	ASSERT_EQ(EINVAL, errno);
+	errno = 0;
+	ASSERT_EQ(NULL, goro_ticker_make(-1));
+	ASSERT_EQ(EINVAL, errno);
+	ASSERT_EQ(-EINVAL, goro_ticker_reset(NULL, 1));
+	goro_ticker_stop(NULL);
+	goro_ticker_free(NULL);
+}
+
+#if defined(__SANITIZE_ADDRESS__)
+#include <sanitizer/lsan_interface.h>
+#define leak_check() __lsan_do_recoverable_leak_check()
+#else
+#define leak_check() 0
+#endif
+
+/*
+ * 100,000 armed timers, afterfuncs and tickers on 2 Ps take 100,000 heap
+ * slots; stopped, none; freed, nothing is left (LSan under ASan).
+ */
+TEST(hundred_thousand_timers_stopped_leave_nothing)
+{
+	enum { N = 100000 };
+	goro_timer **t = calloc(N, sizeof(*t));
+	goro_ticker **k = calloc(N / 10, sizeof(*k));
+	struct afunc_rec r = {0};
+	int i;
+
+	ASSERT_LE(0, goro_setprocs(2));
+	ASSERT_EQ(0, goro__timers_pending());
+	for (i = 0; i < N; i++) {
+		t[i] = i % 2 ? goro_timer_make(3600000 * MS + i)
+			     : goro_afterfunc(3600000 * MS + i, afunc_record,
+					      &r);
+		ASSERT_NE(NULL, t[i]);
+		if (i % 10 == 0) {
+			k[i / 10] = goro_ticker_make(3600000 * MS);
+			ASSERT_NE(NULL, k[i / 10]);
+		}
+		if (i % 1000 == 0)
+			goro_yield();	/* now and then on the other P */
+	}
+	ASSERT_EQ(N + N / 10, goro__timers_pending());
+	for (i = 0; i < N; i++) {
+		ASSERT_TRUE(goro_timer_stop(t[i]));
+		if (i % 10 == 0)
+			goro_ticker_stop(k[i / 10]);
+	}
+	ASSERT_EQ(0, goro__timers_pending());
+	/* re-armed, then freed while armed: gone from the heaps too */
+	for (i = 0; i < N; i++) {
+		ASSERT_EQ(0, goro_timer_reset(t[i], 3600000 * MS));
+		if (i % 10 == 0)
+			ASSERT_EQ(0, goro_ticker_reset(k[i / 10], MS * 1000));
+	}
+	ASSERT_EQ(N + N / 10, goro__timers_pending());
+	for (i = 0; i < N; i++) {
+		goro_timer_free(t[i]);
+		if (i % 10 == 0)
+			goro_ticker_free(k[i / 10]);
+	}
+	ASSERT_EQ(0, goro__timers_pending());
+	ASSERT_EQ(0, atomic_load(&r.runs));
+	free(t);
+	free(k);
+	ASSERT_EQ(0, leak_check());
+}
+
+static void *thread_timer(void *arg)
+{
+	long long t0 = now_ns();
+	goro_timer *t = goro_timer_make(5 * MS);
+	int64_t v;
+
+	goro_chan_recv(goro_timer_chan(t), &v);
+	*(long long *)arg = now_ns() - t0;
+	goro_timer_free(t);
+	return NULL;
+}
+
+TEST(timer_from_a_foreign_thread)
+{
+	pthread_t t;
+	long long took = 0;
+
+	pthread_create(&t, NULL, thread_timer, &took);
+	pthread_join(t, NULL);
+	ASSERT_GE(took, 5 * MS);
 }
 
 TEST_HARNESS_MAIN

@@ -41,7 +41,8 @@ static inline int tsan(void)
 /*
  * Run argv as a child with stdout and stderr into out (NUL-terminated,
  * truncated to size), killing it after timeout_s. Returns the wait status,
- * or -1 if it could not run. env: extra "K=V" or NULL.
+ * or -1 if it could not run. env: extra "K=V" assignments, one a line
+ * ("K=" sets K empty, which libgoro reads as unset), or NULL.
  */
 static inline int run_capture(char *const argv[], const char *env, char *out,
 			      size_t size, int timeout_s)
@@ -61,8 +62,13 @@ static inline int run_capture(char *const argv[], const char *env, char *out,
 		dup2(fds[1], 2);
 		close(fds[0]);
 		close(fds[1]);
-		if (env)
-			putenv((char *)env);
+		if (env) {
+			char *e = strdup(env), *save = NULL, *kv;
+
+			for (kv = strtok_r(e, "\n", &save); kv;
+			     kv = strtok_r(NULL, "\n", &save))
+				putenv(kv);
+		}
 		execv(argv[0], argv);
 		_exit(127);
 	}
@@ -161,14 +167,17 @@ struct scenario {
  * to print after (what the scenario prints past the fatal call).
  */
 #define expect_fatal(name, msg, after)                                         \
-	expect_fatal_(_metadata, name, msg, after)
+	expect_fatal_(_metadata, name, NULL, msg, after)
+/* ... with env as run_capture's */
+#define expect_fatal_env(name, env, msg, after)                                \
+	expect_fatal_(_metadata, name, env, msg, after)
 
 static inline void expect_fatal_(struct __test_metadata *_metadata,
-				 const char *name, const char *msg,
-				 const char *after)
+				 const char *name, const char *env,
+				 const char *msg, const char *after)
 {
 	char out[8192];
-	int st = run_scenario(name, NULL, out, sizeof(out), 20);
+	int st = run_scenario(name, env, out, sizeof(out), 20);
 
 	ASSERT_TRUE(WIFEXITED(st)) TH_LOG("%s: status %#x: %s", name, st, out);
 	ASSERT_EQ(2, WEXITSTATUS(st)) TH_LOG("%s: %s", name, out);
