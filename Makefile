@@ -81,6 +81,8 @@ check: deps
 	$(MAKE) -s -C userlib check SAN=asan RESULTS=$(RESULTS)/asan || st=1; \
 	echo "== tools"; \
 	$(MAKE) -s -C tools check RESULTS=$(RESULTS)/tools || st=1; \
+	echo "== install: VERSION, make install/uninstall, man pages"; \
+	scripts/run-tests -r $(RESULTS)/install -p install $(CHECK_INSTALL) || st=1; \
 	echo "== test box: it reports failures it sees"; \
 	scripts/run-tests -r $(RESULTS)/box -p box selftests/vm/selfcheck || st=1; \
 	$(MAKE) -s selftests tools || st=1; \
@@ -93,9 +95,18 @@ check: deps
 	done; \
 	echo "== summary"; \
 	scripts/tap-summary $(RESULTS)/native $(RESULTS)/asan $(RESULTS)/tools \
-		$(RESULTS)/box \
+		$(RESULTS)/install $(RESULTS)/box \
 		$(RESULTS)/vm-* || st=1; \
 	exit $$st
+
+# make install into a staging root and the man pages (in make check), and
+# the Debian packages: build, lintian, contents, the examples against them
+CHECK_INSTALL := scripts/check-version scripts/check-install scripts/check-man
+check-install: deps
+	@mkdir -p $(RESULTS) && rm -f $(RESULTS)/install-all
+	@scripts/run-tests -r $(RESULTS)/install-all -p install $(CHECK_INSTALL) \
+		scripts/check-deb; st=$$?; \
+	scripts/tap-summary $(RESULTS)/install-all && exit $$st
 
 # the box on every kernel of the matrix (each boots once, 2 vCPUs)
 check-matrix: deps selftests tools
@@ -180,6 +191,12 @@ run: deps vm-module userlib
 bench: deps userlib
 	@$(MAKE) -C bench run
 
+# --- Debian packages ---------------------------------------------------------
+# libgoro1, libgoro-dev, goro-dkms, goro-tools (+ -dbgsym) in build/deb/,
+# from debian/ by dpkg-buildpackage in a copy of the tree; lintian-clean
+deb: deps
+	@scripts/deb
+
 # --- install ---------------------------------------------------------------
 # make install: libgoro (static, shared: libgoro.so.X.Y.Z, its soname link
 # and the dev link), libgoro_instrument.a, goro.h, goro.pc, gorostat and
@@ -248,13 +265,17 @@ install-module: module
 DKMSSRC = /usr/src/goro-$(VERSION)
 NODKMS ?=
 RUNDKMS = [ -z "$(DESTDIR)" ] && [ "$(NODKMS)" != 1 ]
-dkms-install:
+build/dkms.conf: dkms.conf.in VERSION
+	@mkdir -p $(@D)
+	sed 's/@VERSION@/$(VERSION)/g' dkms.conf.in >$@
+
+dkms-install: build/dkms.conf
 	install -d $(DESTDIR)$(DKMSSRC)/module $(DESTDIR)$(DKMSSRC)/uapi
 	install -m 644 Kbuild VERSION $(DESTDIR)$(DKMSSRC)/
 	install -m 644 module/Kbuild $(filter-out %.mod.c,$(wildcard module/*.[ch])) \
 		$(DESTDIR)$(DKMSSRC)/module/
 	install -m 644 $(wildcard uapi/*.h) $(DESTDIR)$(DKMSSRC)/uapi/
-	sed 's/@VERSION@/$(VERSION)/g' dkms.conf.in >$(DESTDIR)$(DKMSSRC)/dkms.conf
+	install -m 644 build/dkms.conf $(DESTDIR)$(DKMSSRC)/
 	if $(RUNDKMS); then dkms add goro/$(VERSION) && \
 		dkms build goro/$(VERSION) && dkms install goro/$(VERSION); fi
 
@@ -276,7 +297,8 @@ clean:
 	rm -rf build
 
 .PHONY: all deps module vm-module userlib tools selftests check check-tsan \
-	check-matrix check-debug check-vm fuzz soak run bench install install-lib \
+	check-matrix check-debug check-vm check-install fuzz soak run bench deb \
+	install install-lib \
 	install-tools install-man uninstall install-module dkms-install \
 	dkms-uninstall style clean FORCE
 FORCE:
