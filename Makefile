@@ -22,6 +22,11 @@
 #   make install-module  goro.ko into the running kernel's modules
 #   make dkms-install    goro.ko's sources in /usr/src/goro-VERSION, then
 #                   dkms add/build/install (not with DESTDIR or NODKMS=1)
+#   make deb        Debian packages in build/deb/ (lintian-clean)
+#   make check-install   make install into a staging root, the examples
+#                   built against it, the man pages, the packages
+#   make check-packages  the packages in a Debian 12 root: dpkg -i, build,
+#                   gdb, DKMS, purge
 #   make style      checkpatch: --strict on module/ and uapi/, kernel style elsewhere
 #
 # KDIR=<headers> builds the module for another kernel (default: the running
@@ -107,6 +112,15 @@ check-install: deps
 	@scripts/run-tests -r $(RESULTS)/install-all -p install $(CHECK_INSTALL) \
 		scripts/check-deb; st=$$?; \
 	scripts/tap-summary $(RESULTS)/install-all && exit $$st
+
+# the packages in a Debian 12 root (debootstrap, once, in the cache):
+# dpkg -i, hello with pkg-config, gdb's script, DKMS against the box's 6.1
+# headers, dpkg --purge; not part of make check
+check-packages: deps
+	@mkdir -p $(RESULTS) && rm -f $(RESULTS)/packages
+	@scripts/run-tests -t 1800 -r $(RESULTS)/packages -p packages \
+		scripts/check-packages; st=$$?; \
+	scripts/tap-summary $(RESULTS)/packages && exit $$st
 
 # the box on every kernel of the matrix (each boots once, 2 vCPUs)
 check-matrix: deps selftests tools
@@ -297,7 +311,7 @@ clean:
 	rm -rf build
 
 .PHONY: all deps module vm-module userlib tools selftests check check-tsan \
-	check-matrix check-debug check-vm check-install fuzz soak run bench deb \
+	check-matrix check-debug check-vm check-install check-packages fuzz soak run bench deb \
 	install install-lib \
 	install-tools install-man uninstall install-module dkms-install \
 	dkms-uninstall style clean FORCE
