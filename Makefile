@@ -15,18 +15,39 @@
 #   make fuzz       the kernel interface fuzzer and the chaos tests in the
 #                   box (FUZZ_SECS=120 per test)
 #   make soak       libgoro's mixed workload in the box (SOAK_SECS=300)
-#   make install    libgoro, goro.h, goro.pc, the module (modules_install)
+#   make install    libgoro (.a, .so.X.Y.Z and links), goro.h, goro.pc,
+#                   gorostat, gorotrace (where it builds), the man pages,
+#                   gdb's auto-load script; DESTDIR, PREFIX, BINDIR,
+#                   LIBDIR, INCLUDEDIR, MANDIR; make uninstall undoes it
+#   make install-module  goro.ko into the running kernel's modules
+#   make dkms-install    goro.ko's sources in /usr/src/goro-VERSION, then
+#                   dkms add/build/install (not with DESTDIR or NODKMS=1)
+#   make deb        Debian packages in build/deb/ (lintian-clean)
+#   make check-install   make install into a staging root, the examples
+#                   built against it, the man pages, the packages
+#   make check-packages  the packages in a Debian 12 root: dpkg -i, build,
+#                   gdb, DKMS, purge
 #   make style      checkpatch: --strict on module/ and uapi/, kernel style elsewhere
 #
 # KDIR=<headers> builds the module for another kernel (default: the running
 # kernel's, else the test box's 6.1 headers). The box's kernels come from
 # Debian's packages into a cache folder: scripts/kernels.
 
+TOP := $(CURDIR)
+# the release: VERSION (X.Y.Z) is the one place it is written
+VERSION := $(shell cat $(TOP)/VERSION)
+SONAME := libgoro.so.$(firstword $(subst ., ,$(VERSION)))
+SOFILE := libgoro.so.$(VERSION)
+
 PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
 LIBDIR ?= $(PREFIX)/lib
 INCLUDEDIR ?= $(PREFIX)/include
+DATADIR ?= $(PREFIX)/share
+MANDIR ?= $(DATADIR)/man
+# gdb looks for <objfile's path>-gdb.py under its auto-load directory
+GDBDIR ?= $(DATADIR)/gdb/auto-load
 DESTDIR ?=
-TOP := $(CURDIR)
 RESULTS := $(TOP)/build/results
 KDIRS = . scripts/kdir.sh &&
 
@@ -65,6 +86,8 @@ check: deps
 	$(MAKE) -s -C userlib check SAN=asan RESULTS=$(RESULTS)/asan || st=1; \
 	echo "== tools"; \
 	$(MAKE) -s -C tools check RESULTS=$(RESULTS)/tools || st=1; \
+	echo "== install: VERSION, make install/uninstall, man pages"; \
+	scripts/run-tests -r $(RESULTS)/install -p install $(CHECK_INSTALL) || st=1; \
 	echo "== test box: it reports failures it sees"; \
 	scripts/run-tests -r $(RESULTS)/box -p box selftests/vm/selfcheck || st=1; \
 	$(MAKE) -s selftests tools || st=1; \
@@ -77,9 +100,27 @@ check: deps
 	done; \
 	echo "== summary"; \
 	scripts/tap-summary $(RESULTS)/native $(RESULTS)/asan $(RESULTS)/tools \
-		$(RESULTS)/box \
+		$(RESULTS)/install $(RESULTS)/box \
 		$(RESULTS)/vm-* || st=1; \
 	exit $$st
+
+# make install into a staging root and the man pages (in make check), and
+# the Debian packages: build, lintian, contents, the examples against them
+CHECK_INSTALL := scripts/check-version scripts/check-install scripts/check-man
+check-install: deps
+	@mkdir -p $(RESULTS) && rm -f $(RESULTS)/install-all
+	@scripts/run-tests -r $(RESULTS)/install-all -p install $(CHECK_INSTALL) \
+		scripts/check-deb; st=$$?; \
+	scripts/tap-summary $(RESULTS)/install-all && exit $$st
+
+# the packages in a Debian 12 root (debootstrap, once, in the cache):
+# dpkg -i, hello with pkg-config, gdb's script, DKMS against the box's 6.1
+# headers, dpkg --purge; not part of make check
+check-packages: deps
+	@mkdir -p $(RESULTS) && rm -f $(RESULTS)/packages
+	@scripts/run-tests -t 1800 -r $(RESULTS)/packages -p packages \
+		scripts/check-packages; st=$$?; \
+	scripts/tap-summary $(RESULTS)/packages && exit $$st
 
 # the box on every kernel of the matrix (each boots once, 2 vCPUs)
 check-matrix: deps selftests tools
@@ -165,25 +206,98 @@ run: deps vm-module userlib
 bench: deps userlib
 	@$(MAKE) -C bench run
 
+# --- Debian packages ---------------------------------------------------------
+# libgoro1, libgoro-dev, goro-dkms, goro-tools (+ -dbgsym) in build/deb/,
+# from debian/ by dpkg-buildpackage in a copy of the tree; lintian-clean
+deb: deps
+	@scripts/deb
+
 # --- install ---------------------------------------------------------------
-goro.pc: Makefile
+# make install: libgoro (static, shared: libgoro.so.X.Y.Z, its soname link
+# and the dev link), libgoro_instrument.a, goro.h, goro.pc, gorostat and
+# gorotrace (when it builds: clang, bpftool, libbpf), the man pages, gdb's
+# auto-load script for libgoro.so.X.Y.Z. DESTDIR stages; make uninstall
+# removes the same files. Neither calls scripts/deps.
+install: install-lib install-tools install-man
+
+build/goro.pc: FORCE
+	@mkdir -p $(@D)
 	@printf '%s\n' "prefix=$(PREFIX)" "libdir=$(LIBDIR)" \
 		"includedir=$(INCLUDEDIR)" "" "Name: goro" \
 		"Description: goroutines for C: Go's G/M/P scheduler" \
-		"Version: 1.0" "Libs: -L\$${libdir} -lgoro -pthread" \
-		"Cflags: -I\$${includedir} -pthread" >$@
+		"Version: $(VERSION)" "Libs: -L\$${libdir} -lgoro -pthread" \
+		"Libs.private: -ldl" "Cflags: -I\$${includedir} -pthread" >$@.tmp
+	@cmp -s $@.tmp $@ && rm -f $@.tmp || mv $@.tmp $@
 
-install: userlib goro.pc
-	install -d $(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(INCLUDEDIR)
+install-lib: build/goro.pc
+	@$(MAKE) -s -C userlib all
+	install -d $(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(INCLUDEDIR) \
+		$(DESTDIR)$(GDBDIR)$(LIBDIR)
 	install -m 644 userlib/build/libgoro.a $(DESTDIR)$(LIBDIR)/
 	install -m 644 userlib/build/libgoro_instrument.a $(DESTDIR)$(LIBDIR)/
-	install -m 755 userlib/build/libgoro.so.1 $(DESTDIR)$(LIBDIR)/
-	ln -sf libgoro.so.1 $(DESTDIR)$(LIBDIR)/libgoro.so
+	install -m 644 userlib/build/$(SOFILE) $(DESTDIR)$(LIBDIR)/
+	ln -sf $(SOFILE) $(DESTDIR)$(LIBDIR)/$(SONAME)
+	ln -sf $(SONAME) $(DESTDIR)$(LIBDIR)/libgoro.so
 	install -m 644 userlib/include/goro.h $(DESTDIR)$(INCLUDEDIR)/
-	install -m 644 goro.pc $(DESTDIR)$(LIBDIR)/pkgconfig/
+	install -m 644 build/goro.pc $(DESTDIR)$(LIBDIR)/pkgconfig/
+	install -m 644 tools/gdb/goro.py $(DESTDIR)$(GDBDIR)$(LIBDIR)/$(SOFILE)-gdb.py
+
+# gorotrace only where it builds
+install-tools:
+	@mkdir -p build && $(MAKE) -s -C tools bin-gorostat
+	@$(MAKE) -s -C tools bin-gorotrace >build/gorotrace.log 2>&1 || \
+		echo "install: gorotrace did not build (clang, bpftool, libbpf-dev?): not installed" >&2
+	install -d $(DESTDIR)$(BINDIR)
+	install -m 755 build/tools/gorostat $(DESTDIR)$(BINDIR)/
+	if [ -f build/tools/gorotrace ]; then \
+		install -m 755 build/tools/gorotrace $(DESTDIR)$(BINDIR)/; fi
+
+# the pages of a tool only with the tool
+install-man:
+	install -d $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man3 \
+		$(DESTDIR)$(MANDIR)/man7 $(DESTDIR)$(MANDIR)/man8
+	install -m 644 $(wildcard docs/man/*.3) $(DESTDIR)$(MANDIR)/man3/
+	install -m 644 docs/man/goro.7 $(DESTDIR)$(MANDIR)/man7/
+	install -m 644 docs/man/gorostat.1 $(DESTDIR)$(MANDIR)/man1/
+	if [ -f build/tools/gorotrace ]; then \
+		install -m 644 docs/man/gorotrace.8 $(DESTDIR)$(MANDIR)/man8/; fi
+
+uninstall:
+	rm -f $(addprefix $(DESTDIR)$(LIBDIR)/,libgoro.a libgoro_instrument.a \
+		$(SOFILE) $(SONAME) libgoro.so pkgconfig/goro.pc)
+	rm -f $(DESTDIR)$(INCLUDEDIR)/goro.h
+	rm -f $(DESTDIR)$(GDBDIR)$(LIBDIR)/$(SOFILE)-gdb.py
+	rm -f $(DESTDIR)$(BINDIR)/gorostat $(DESTDIR)$(BINDIR)/gorotrace
+	rm -f $(addprefix $(DESTDIR)$(MANDIR)/man3/,$(notdir $(wildcard docs/man/*.3)))
+	rm -f $(DESTDIR)$(MANDIR)/man7/goro.7 $(DESTDIR)$(MANDIR)/man1/gorostat.1 \
+		$(DESTDIR)$(MANDIR)/man8/gorotrace.8
 
 install-module: module
 	@$(KDIRS) $(MAKE) -C "$$KDIR" M=$(TOP) modules_install
+
+# the module's sources for DKMS in $(DKMSSRC), then dkms add, build (for
+# the running kernel) and install, unless DESTDIR is set or NODKMS=1
+DKMSSRC = /usr/src/goro-$(VERSION)
+NODKMS ?=
+RUNDKMS = [ -z "$(DESTDIR)" ] && [ "$(NODKMS)" != 1 ]
+build/dkms.conf: dkms.conf.in VERSION
+	@mkdir -p $(@D)
+	sed 's/@VERSION@/$(VERSION)/g' dkms.conf.in >$@
+
+dkms-install: build/dkms.conf
+	install -d $(DESTDIR)$(DKMSSRC)/module $(DESTDIR)$(DKMSSRC)/uapi
+	install -m 644 Kbuild VERSION $(DESTDIR)$(DKMSSRC)/
+	install -m 644 module/Kbuild $(filter-out %.mod.c,$(wildcard module/*.[ch])) \
+		$(DESTDIR)$(DKMSSRC)/module/
+	install -m 644 $(wildcard uapi/*.h) $(DESTDIR)$(DKMSSRC)/uapi/
+	install -m 644 build/dkms.conf $(DESTDIR)$(DKMSSRC)/
+	if $(RUNDKMS); then dkms add goro/$(VERSION) && \
+		dkms build goro/$(VERSION) && dkms install goro/$(VERSION); fi
+
+dkms-uninstall:
+	if $(RUNDKMS) && dkms status goro/$(VERSION) | grep -q .; then \
+		dkms remove goro/$(VERSION) --all; fi
+	rm -rf $(DESTDIR)$(DKMSSRC)
 
 # --- style -----------------------------------------------------------------
 style: deps
@@ -195,7 +309,11 @@ clean:
 	@$(MAKE) -C selftests clean
 	@$(MAKE) -C tools clean
 	@if [ -f bench/Makefile ]; then $(MAKE) -C bench clean; fi
-	rm -rf build goro.pc
+	rm -rf build
 
 .PHONY: all deps module vm-module userlib tools selftests check check-tsan \
-	check-matrix check-debug check-vm fuzz soak run bench install install-module style clean
+	check-matrix check-debug check-vm check-install check-packages fuzz soak run bench deb \
+	install install-lib \
+	install-tools install-man uninstall install-module dkms-install \
+	dkms-uninstall style clean FORCE
+FORCE:

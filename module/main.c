@@ -197,4 +197,4 @@ module_exit(goro_exit);
 
 MODULE_LICENSE("GPL");
 MODULE_DESCRIPTION("goro: Go's G/M/P goroutine scheduler for C programs");
-MODULE_VERSION("1.0");
+MODULE_VERSION(GORO_VERSION);

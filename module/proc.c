@@ -43,9 +43,9 @@ static struct proc_dir_entry *goro_proc_root;
 
 static int goro_version_show(struct seq_file *m, void *v)
 {
-	seq_printf(m, "goro abi %u features %#llx max_procs %u max_ms %u\n",
+	seq_printf(m, "goro abi %u features %#llx max_procs %u max_ms %u version %s\n",
 		   GORO_ABI_VERSION, goro_features(), goro_max_procs,
-		   goro_max_ms);
+		   goro_max_ms, GORO_VERSION);
 	return 0;
 }
 

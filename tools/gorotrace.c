@@ -31,7 +31,7 @@ static struct env {
 	.count = -1,
 };
 
-const char *argp_program_version = "gorotrace 1.0";
+const char *argp_program_version = "gorotrace " GORO_VERSION;
 static const char doc[] =
 "Histograms of goro P handoff latency and M park time, per-P kernel steals.\n"
 "\n"

@@ -113,6 +113,23 @@ TEST(proc_version_matches_ioctl)
 	close(fd);
 }
 
+/* the line ends with the release goro.ko was built from (VERSION) */
+TEST(proc_version_names_release)
+{
+	char line[256], want[64];
+	FILE *f;
+	int fd;
+
+	GORO_OPEN_OR_SKIP(fd);
+	f = fopen("/proc/goro/version", "r");
+	ASSERT_NE(NULL, f);
+	ASSERT_NE(NULL, fgets(line, sizeof(line), f));
+	snprintf(want, sizeof(want), " version %s\n", GORO_VERSION);
+	EXPECT_NE(NULL, strstr(line, want)) TH_LOG("got: %s", line);
+	fclose(f);
+	close(fd);
+}
+
 TEST(proc_stats_readable)
 {
 	int fd;

@@ -82,6 +82,15 @@ extern "C" {
 #define GORO_API
 #endif
 
+/*
+ * The release this header belongs to (the tree's VERSION file, which the
+ * build checks these against). The shared library's soname is
+ * libgoro.so.GORO_VERSION_MAJOR.
+ */
+#define GORO_VERSION_MAJOR 1
+#define GORO_VERSION_MINOR 0
+#define GORO_VERSION_PATCH 0
+
 typedef void (*goro_fn)(void *arg);
 
 /* ---- goroutines -------------------------------------------------------- */
