@@ -573,6 +573,192 @@ GORO_API int goro_ticker_reset(goro_ticker *k, int64_t period);
 /* Stop k and free it and its channel. */
 GORO_API void goro_ticker_free(goro_ticker *k);
 
+/* ---- Contexts, groups and semaphores ------------------------------------ */
+/*
+ * Contexts (Go's context.Context). A context says when the work done
+ * under it should stop: it is cancelled by goro_ctx_cancel, by its
+ * deadline, or by the cancel of its parent, and then stays cancelled.
+ * Cancelling a context cancels every context made from it, never its
+ * parent. What waits under a context (goro_fd_wait, goro_sema_acquire,
+ * a goro_select on goro_ctx_done) wakes when it is cancelled.
+ *
+ * NULL is the background context (Go's context.Background): never
+ * cancelled, no deadline; goro_ctx_done(NULL) is the nil channel, whose
+ * select case never fires. Every call below accepts NULL.
+ *
+ * Errors. goro_ctx_err is 0 while the context is live, -ECANCELED once
+ * it was cancelled (Go's context.Canceled), -ETIMEDOUT once its deadline
+ * (or an ancestor's) passed first (Go's context.DeadlineExceeded); a
+ * child gets its parent's err. goro_ctx_cause is what the canceller gave
+ * (goro_ctx_cancel_cause; Go's context.Cause), else the err.
+ *
+ * References. A context is freed when its last reference is dropped.
+ * Its creator holds one, dropped by goro_ctx_free (which cancels it
+ * first: Go's "defer cancel()") or by goro_ctx_unref (which does not);
+ * goro_ctx_ref takes another, for a goroutine that uses the context
+ * while its creator may free it. A context stays alive while a context
+ * made from it does, or while its deadline's timer is pending; dropping
+ * the last reference cancels it, so it releases its timer and its place
+ * in its parent. Every call given a context needs it alive for the
+ * call's duration, and goro_ctx_done's channel lives as long as the
+ * context (do not wait on it after dropping your reference). Every
+ * context made must be freed (or unref'd) once, or it leaks.
+ *
+ * Thread-safe; every call works from foreign threads. A deadline's
+ * timer runs on the runtime's timer heaps, as goro_timer's do.
+ */
+typedef struct goro_ctx goro_ctx;
+
+/*
+ * Go's context.WithCancel: a new live context below parent (NULL: a
+ * root), or one already cancelled when parent is (with its err and
+ * cause). NULL with errno ENOMEM or EAGAIN (the runtime could not start).
+ */
+GORO_API goro_ctx *goro_ctx_make(goro_ctx *parent);
+
+/*
+ * Go's context.WithDeadline: as goro_ctx_make, cancelled with
+ * -ETIMEDOUT at the absolute goro_now() time deadline (0: none), never
+ * before; at once when it has passed. The parent's earlier deadline
+ * wins. NULL with errno EINVAL (deadline < 0), ENOMEM or EAGAIN.
+ */
+GORO_API goro_ctx *goro_ctx_make_deadline(goro_ctx *parent, int64_t deadline);
+
+/*
+ * Go's context.WithTimeout: goro_ctx_make_deadline(parent,
+ * goro_now() + ns); ns <= 0 gives a context whose deadline has passed.
+ */
+GORO_API goro_ctx *goro_ctx_make_timeout(goro_ctx *parent, int64_t ns);
+
+/*
+ * Cancel c and every context below it (err -ECANCELED), unless c is
+ * cancelled already (then nothing changes): its done channel is closed
+ * and whatever waits under it wakes. cause (Go's WithCancelCause) is
+ * what goro_ctx_cause will say, any non-zero value (a -errno, say); 0
+ * means -ECANCELED. c leaves its parent and its timer is stopped.
+ */
+GORO_API void goro_ctx_cancel_cause(goro_ctx *c, int cause);
+/* goro_ctx_cancel_cause(c, 0). */
+GORO_API void goro_ctx_cancel(goro_ctx *c);
+
+/*
+ * Go's Context.Done: a channel (element size 0) closed when c is
+ * cancelled, for goro_chan_recv or a goro_select case. Owned by c.
+ */
+GORO_API goro_chan *goro_ctx_done(goro_ctx *c);
+
+/* Go's Context.Err: 0 (live), -ECANCELED or -ETIMEDOUT. */
+GORO_API int goro_ctx_err(goro_ctx *c);
+
+/* Go's context.Cause: 0 while live, else the cause (see above). */
+GORO_API int goro_ctx_cause(goro_ctx *c);
+
+/* Go's Context.Deadline: the absolute goro_now() deadline, 0 for none. */
+GORO_API int64_t goro_ctx_deadline(goro_ctx *c);
+
+/* Take a reference on c; returns c. */
+GORO_API goro_ctx *goro_ctx_ref(goro_ctx *c);
+/* Drop a reference (the last one cancels c, then frees it). */
+GORO_API void goro_ctx_unref(goro_ctx *c);
+/* goro_ctx_cancel(c), then goro_ctx_unref(c): what the creator calls. */
+GORO_API void goro_ctx_free(goro_ctx *c);
+
+/*
+ * Weighted semaphore (golang.org/x/sync/semaphore): a size, and weight
+ * acquired and released in any amounts. Waiters are served in arrival
+ * order, and only from the head: a large request at the head waits for
+ * room and holds back smaller ones behind it (it is never starved). A
+ * plain struct like the primitives above: GORO_SEMA_INIT(size) or
+ * goro_sema_init, no destruction, not copied after first use.
+ * Thread-safe; works from foreign threads.
+ */
+typedef struct goro_sema {
+	int64_t _size;
+	int64_t _cur;
+	uint32_t _lk;
+	uint32_t _resv;
+	void *_head, *_tail;
+} goro_sema;
+#define GORO_SEMA_INIT(size) {(size), 0, 0, 0, 0, 0}
+
+/* Initialise s with size n >= 0 (nothing held): 0 or -EINVAL. */
+GORO_API int goro_sema_init(goro_sema *s, int64_t n);
+
+/*
+ * Go's Weighted.Acquire: wait until n can be had (FIFO, as above), take
+ * it, return 0. Under a context (ctx may be NULL): its err, with nothing
+ * taken, when ctx is cancelled before the weight is had or while the
+ * call returns (a cancelled ctx wins even when the weight is free, as
+ * in Go). -EINVAL for n < 0 or n > size (where Go would wait for ctx
+ * forever).
+ */
+GORO_API int goro_sema_acquire(goro_sema *s, int64_t n, goro_ctx *ctx);
+
+/*
+ * Go's Weighted.TryAcquire: take n if it is free and nobody waits; true
+ * when taken. Never blocks. False for n < 0.
+ */
+GORO_API bool goro_sema_tryacquire(goro_sema *s, int64_t n);
+
+/*
+ * Go's Weighted.Release: give back n and serve the waiters that now fit.
+ * Releasing more than is held (or n < 0) aborts with "fatal error:
+ * semaphore: released more than held", as Go panics.
+ */
+GORO_API void goro_sema_release(goro_sema *s, int64_t n);
+
+/*
+ * Groups (golang.org/x/sync/errgroup): goroutines working on parts of
+ * one task. Each returns 0 or an error (any non-zero int, a -errno say);
+ * the first error is kept, and cancels the group's context (its cause is
+ * that error) so the others can stop early. goro_group_wait waits for
+ * all and returns the first error. Calls on one group are thread-safe.
+ */
+typedef struct goro_group goro_group;
+typedef int (*goro_group_fn)(goro_ctx *ctx, void *arg);
+
+/*
+ * Go's errgroup.WithContext: a group whose context is a child of parent
+ * (NULL: a root). NULL with errno ENOMEM or EAGAIN.
+ */
+GORO_API goro_group *goro_group_make(goro_ctx *parent);
+
+/*
+ * The group's context, passed to each fn: cancelled by the first error
+ * and by goro_group_wait. Owned by the group (goro_ctx_ref it to keep it
+ * past goro_group_free).
+ */
+GORO_API goro_ctx *goro_group_ctx(goro_group *g);
+
+/*
+ * Go's Group.SetLimit: at most n of the group's goroutines run at once
+ * (n < 0: no limit, the default). 0, -EINVAL (n == 0, which would block
+ * every goro_group_go: Go deadlocks there), -EBUSY when goroutines of
+ * the group are running (Go panics).
+ */
+GORO_API int goro_group_setlimit(goro_group *g, int64_t n);
+
+/*
+ * Go's Group.Go: run fn(ctx, arg) in a new goroutine of the group,
+ * waiting first while the limit is reached. 0, or -EINVAL (fn NULL),
+ * -ENOMEM, -EAGAIN as goro_go (nothing started).
+ */
+GORO_API int goro_group_go(goro_group *g, goro_group_fn fn, void *arg);
+
+/* Go's Group.TryGo: as goro_group_go, but -EAGAIN at the limit. */
+GORO_API int goro_group_trygo(goro_group *g, goro_group_fn fn, void *arg);
+
+/*
+ * Go's Group.Wait: wait until every goroutine of the group has returned,
+ * cancel the group's context (cause: the first error, or -ECANCELED),
+ * and return the first error, 0 when none. The group may take more
+ * goroutines afterwards (they see a cancelled context).
+ */
+GORO_API int goro_group_wait(goro_group *g);
+
+/* Free a group (after goro_group_wait), its context included. */
+GORO_API void goro_group_free(goro_group *g);
+
 /*
  * Goroutine-friendly I/O. Each call tries the operation at once; when the
  * file descriptor is not ready the goroutine parks until the netpoller
