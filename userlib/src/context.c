@@ -68,7 +68,11 @@ static void unlink_child_locked(struct goro_ctx *c, struct goro_ctx *k)
 
 /*
  * c->lock held: cancel c and everything below it, unless already done.
- * Each hook runs once, here, and is off the list before it runs.
+ * Bottom up, as Go's Err under the lock appears: the children's err is
+ * published before c's, so whoever sees c cancelled sees its subtree
+ * cancelled too; and c's err before its done channel closes and its
+ * hooks run, so whoever is woken by them sees it. Each hook runs once,
+ * here, and is off the list before it runs.
  */
 static void cancel_locked(struct goro_ctx *c, int err, int cause)
 {
@@ -76,7 +80,13 @@ static void cancel_locked(struct goro_ctx *c, int err, int cause)
 	struct goro_ctx *k;
 
 	if (c->err)
-		return;
+		return;	/* the lock is held throughout: err says it all */
+	while ((k = c->children)) {
+		goro__lock(&k->lock);
+		cancel_locked(k, err, cause);
+		unlink_child_locked(c, k);
+		goro__unlock(&k->lock);
+	}
 	c->cause = cause;
 	st_rel(&c->err, err);
 	goro_chan_close(c->done);
@@ -88,12 +98,6 @@ static void cancel_locked(struct goro_ctx *c, int err, int cause)
 		h->fired = 1;
 		/* its waiter needs c->lock to leave: h stays valid meanwhile */
 		h->fn(h);
-	}
-	while ((k = c->children)) {
-		goro__lock(&k->lock);
-		cancel_locked(k, err, cause);
-		unlink_child_locked(c, k);
-		goro__unlock(&k->lock);
 	}
 }
 
@@ -167,6 +171,7 @@ static void ctx_release(struct goro_rtimer *t)
 static goro_ctx *ctx_new(goro_ctx *parent, int64_t deadline)
 {
 	struct goro_ctx *c;
+	bool dead;
 
 	if (ensure_init()) {
 		errno = EAGAIN;
@@ -196,9 +201,10 @@ static goro_ctx *ctx_new(goro_ctx *parent, int64_t deadline)
 			deadline = 0;	/* the parent's timer cancels us */
 		}
 		goro__lock(&parent->lock);
-		if (parent->err) {
-			c->err = parent->err;
+		dead = parent->err != 0;
+		if (dead) {
 			c->cause = parent->cause;
+			c->err = parent->err;
 		} else {
 			c->parent = parent;
 			c->snext = parent->children;
@@ -208,7 +214,8 @@ static goro_ctx *ctx_new(goro_ctx *parent, int64_t deadline)
 			xadd(&parent->refs, 1);
 		}
 		goro__unlock(&parent->lock);
-		if (c->err) {
+		/* else c is the parent's to cancel from now on: not c->err */
+		if (dead) {
 			goro_chan_close(c->done);
 			return c;
 		}
@@ -248,7 +255,14 @@ goro_ctx *goro_ctx_make_deadline(goro_ctx *parent, int64_t deadline)
 
 goro_ctx *goro_ctx_make_timeout(goro_ctx *parent, int64_t ns)
 {
-	int64_t now = nanotime();
+	int64_t now;
+
+	/* from when the runtime runs: a first call's start-up is not ns's */
+	if (ensure_init()) {
+		errno = EAGAIN;
+		return NULL;
+	}
+	now = nanotime();
 
 	/* ns <= 0: already past; a deadline of now is not 0 (none) */
 	if (ns <= 0)

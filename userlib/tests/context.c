@@ -223,14 +223,27 @@ TEST(parents_earlier_deadline_wins)
 	goro_ctx_free(p);
 }
 
-TEST(cancel_before_the_deadline_stops_it)
-{
-	goro_ctx *c = goro_ctx_make_timeout(NULL, 20 * MS);
+/* the runtime's timers, all Ps (timer.c): for the tests */
+int64_t goro__timers_pending(void);
 
-	goro_ctx_cancel(c);
-	goro_sleep(40 * MS);
+TEST(cancel_and_free_take_the_deadlines_timer_off)
+{
+	int64_t base = goro__timers_pending();
+	goro_ctx *c = goro_ctx_make_timeout(NULL, 10000 * MS);
+	goro_ctx *k = goro_ctx_make_timeout(c, 5000 * MS);
+	goro_ctx *k2 = goro_ctx_make_timeout(c, 5000 * MS);
+
+	ASSERT_EQ(base + 3, goro__timers_pending());
+	goro_ctx_cancel(c);	/* c's own timer goes at once */
+	ASSERT_EQ(base + 2, goro__timers_pending());
+	ASSERT_EQ(-ECANCELED, goro_ctx_err(k));
+	goro_ctx_free(k);	/* a child's goes with its free */
+	ASSERT_EQ(base + 1, goro__timers_pending());
+	goro_ctx_cancel(k2);
+	ASSERT_EQ(base, goro__timers_pending());
 	ASSERT_EQ(-ECANCELED, goro_ctx_err(c));
 	ASSERT_EQ(-ECANCELED, goro_ctx_cause(c));
+	goro_ctx_free(k2);
 	goro_ctx_free(c);
 }
 
