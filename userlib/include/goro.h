@@ -767,10 +767,10 @@ GORO_API void goro_group_free(goro_group *g);
  * flags; other descriptors (pipes, ttys), listening sockets and sockets
  * given to goro_connect are switched to O_NONBLOCK, as Go does for the
  * descriptors it polls. Errors are returned as -errno; EINTR is retried.
- * Several goroutines may wait on one descriptor. Closing a descriptor
- * while a goroutine waits on it is not supported (the waiter is not
- * woken; use a deadline or shutdown(2)). From a foreign thread the calls
- * work, sleeping the thread in poll(2).
+ * Several goroutines may wait on one descriptor. goro_close wakes every
+ * call waiting on the descriptor (they return -EBADF, Go's "use of
+ * closed network connection"); a plain close(2) does not. From a foreign
+ * thread the calls work, sleeping the thread in poll(2).
  *
  * The _deadline variants take an absolute CLOCK_MONOTONIC time in ns (0 =
  * none) and return -ETIMEDOUT once it has passed with nothing done, never
@@ -805,12 +805,65 @@ GORO_API int goro_connect_deadline(int fd, const struct sockaddr *sa,
 				   socklen_t len, int64_t deadline);
 
 /*
- * close(2) for a descriptor used with the calls above: the netpoller
+ * Sockets with flags and addresses: recvfrom(2), sendto(2), recvmsg(2),
+ * sendmsg(2), one call each, with MSG_DONTWAIT added to flags (and
+ * MSG_NOSIGNAL to a send's: -EPIPE, never SIGPIPE). They park while the
+ * socket has nothing to give or no room, as goro_read does. The bytes
+ * received or sent (0 from a receive: end of stream, or an empty
+ * datagram; a send may be partial on a stream, as the system call's),
+ * or -errno; -ETIMEDOUT from the _deadline forms as above.
+ */
+GORO_API ssize_t goro_recvfrom(int fd, void *buf, size_t n, int flags,
+			       struct sockaddr *sa, socklen_t *salen);
+GORO_API ssize_t goro_recvfrom_deadline(int fd, void *buf, size_t n, int flags,
+					struct sockaddr *sa, socklen_t *salen,
+					int64_t deadline);
+GORO_API ssize_t goro_sendto(int fd, const void *buf, size_t n, int flags,
+			     const struct sockaddr *dst, socklen_t dstlen);
+GORO_API ssize_t goro_sendto_deadline(int fd, const void *buf, size_t n,
+				      int flags, const struct sockaddr *dst,
+				      socklen_t dstlen, int64_t deadline);
+GORO_API ssize_t goro_recvmsg(int fd, struct msghdr *msg, int flags);
+GORO_API ssize_t goro_recvmsg_deadline(int fd, struct msghdr *msg, int flags,
+				       int64_t deadline);
+GORO_API ssize_t goro_sendmsg(int fd, const struct msghdr *msg, int flags);
+GORO_API ssize_t goro_sendmsg_deadline(int fd, const struct msghdr *msg,
+				       int flags, int64_t deadline);
+
+/*
+ * Wait until fd is ready (Go's syscall.RawConn Read/Write: for calls the
+ * program makes itself, non-blocking). events: GORO_FD_READ, GORO_FD_WRITE
+ * or both (ready when either is). Readiness is checked at once, so a
+ * descriptor already ready returns without parking, and the program can
+ * loop "try the call; on EAGAIN goro_fd_wait" without losing a wake-up.
+ * Returns the ready events among those asked (> 0; hang-up and error
+ * count as ready for both, since a call would return at once), else
+ * -ETIMEDOUT once the absolute deadline (0: none; relative:
+ * goro_now() + ns) has passed, ctx's err (-ECANCELED or -ETIMEDOUT) once
+ * ctx (may be NULL) is cancelled, -EBADF when fd is not open or
+ * goro_close closes it meanwhile, -EINVAL for other events or a negative
+ * deadline. A ready descriptor wins over a passed deadline or a
+ * cancelled context, as for the calls above.
+ */
+#define GORO_FD_READ 0x1
+#define GORO_FD_WRITE 0x2
+GORO_API int goro_fd_wait(int fd, int events, int64_t deadline, goro_ctx *ctx);
+
+/*
+ * close(2) for a descriptor used with the calls above (Go's
+ * net.Conn.Close). Every call on fd waiting when goro_close starts
+ * returns -EBADF, and so does any that starts while it runs; fd is
+ * closed only once all of them have left, so none of them can act on (or
+ * wake for) the file that gets the number next. A goroutine caller parks
+ * meanwhile (the calls are woken first: it is short). The netpoller
  * registers a descriptor once and epoll forgets it when its file closes,
  * so a descriptor number that is closed and reused for another file
  * (other than through goro_accept or goro_connect, which register their
  * descriptor afresh) must have been closed with goro_close, or its
- * waiters may never wake. 0 or -errno. Thread-safe.
+ * waiters may never wake. A call that starts on fd after goro_close has
+ * returned acts on whatever fd is then, as with close(2). 0 or -errno
+ * (-EBADF: fd < 0, or another goro_close of fd is under way).
+ * Thread-safe.
  */
 GORO_API int goro_close(int fd);
 
