@@ -109,33 +109,67 @@ TEST(a_parents_cancel_reaches_the_group)
 
 /* ---- the limit ---- */
 
-static atomic_int running, maxrunning;
+static atomic_int running, maxrunning, launched;
 
-static int counted(goro_ctx *ctx, void *arg)
+static int gated(goro_ctx *ctx, void *arg)
 {
 	int n = atomic_fetch_add(&running, 1) + 1, m;
 
 	while ((m = atomic_load(&maxrunning)) < n &&
 	       !atomic_compare_exchange_weak(&maxrunning, &m, n))
 		;
-	goro_sleep(1 * MS);
+	goro_chan_recv(arg, NULL);	/* until the gate opens */
 	atomic_fetch_sub(&running, 1);
 	return 0;
 }
 
+struct launch {
+	goro_group *g;
+	goro_chan *gate;
+	goro_wg wg;
+};
+
+static void launcher(void *arg)
+{
+	struct launch *l = arg;
+	int i;
+
+	for (i = 0; i < 10; i++) {
+		goro_group_go(l->g, gated, l->gate);
+		atomic_fetch_add(&launched, 1);
+	}
+	goro_wg_done(&l->wg);
+}
+
 TEST_F(procs, limit_bounds_the_goroutines_running_at_once)
 {
-	goro_group *g = goro_group_make(NULL);
-	int i;
+	struct launch l = {goro_group_make(NULL), goro_chan_make(0, 0),
+			   GORO_WG_INIT};
 
 	atomic_store(&running, 0);
 	atomic_store(&maxrunning, 0);
-	ASSERT_EQ(0, goro_group_setlimit(g, 3));
-	for (i = 0; i < 30; i++)
-		ASSERT_EQ(0, goro_group_go(g, counted, NULL));
-	ASSERT_EQ(0, goro_group_wait(g));
+	atomic_store(&launched, 0);
+	ASSERT_EQ(0, goro_group_setlimit(l.g, 3));
+	goro_wg_add(&l.wg, 1);
+	goro_go(launcher, &l);
+	while (atomic_load(&running) < 3)
+		goro_sleep(1 * MS);
+	goro_sleep(10 * MS);
+	/* three run; the fourth go waits for one of them to end */
+	ASSERT_EQ(3, atomic_load(&running));
+	ASSERT_EQ(3, atomic_load(&launched));
+	goro_chan_send(l.gate, NULL);	/* one ends: one more starts */
+	while (atomic_load(&launched) < 4)
+		goro_sleep(1 * MS);
+	goro_sleep(10 * MS);
+	ASSERT_EQ(4, atomic_load(&launched));
+	goro_chan_close(l.gate);
+	goro_wg_wait(&l.wg);
+	ASSERT_EQ(0, goro_group_wait(l.g));
 	ASSERT_EQ(3, atomic_load(&maxrunning));
-	goro_group_free(g);
+	ASSERT_EQ(10, atomic_load(&launched));
+	goro_group_free(l.g);
+	goro_chan_free(l.gate);
 }
 
 static int blocked(goro_ctx *ctx, void *arg)
