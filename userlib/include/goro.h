@@ -582,6 +582,192 @@ GORO_API int goro_ticker_reset(goro_ticker *k, int64_t period);
 /* Stop k and free it and its channel. */
 GORO_API void goro_ticker_free(goro_ticker *k);
 
+/* ---- Contexts, groups and semaphores ------------------------------------ */
+/*
+ * Contexts (Go's context.Context). A context says when the work done
+ * under it should stop: it is cancelled by goro_ctx_cancel, by its
+ * deadline, or by the cancel of its parent, and then stays cancelled.
+ * Cancelling a context cancels every context made from it, never its
+ * parent. What waits under a context (goro_fd_wait, goro_sema_acquire,
+ * a goro_select on goro_ctx_done) wakes when it is cancelled.
+ *
+ * NULL is the background context (Go's context.Background): never
+ * cancelled, no deadline; goro_ctx_done(NULL) is the nil channel, whose
+ * select case never fires. Every call below accepts NULL.
+ *
+ * Errors. goro_ctx_err is 0 while the context is live, -ECANCELED once
+ * it was cancelled (Go's context.Canceled), -ETIMEDOUT once its deadline
+ * (or an ancestor's) passed first (Go's context.DeadlineExceeded); a
+ * child gets its parent's err. goro_ctx_cause is what the canceller gave
+ * (goro_ctx_cancel_cause; Go's context.Cause), else the err.
+ *
+ * References. A context is freed when its last reference is dropped.
+ * Its creator holds one, dropped by goro_ctx_free (which cancels it
+ * first: Go's "defer cancel()") or by goro_ctx_unref (which does not);
+ * goro_ctx_ref takes another, for a goroutine that uses the context
+ * while its creator may free it. A context stays alive while a context
+ * made from it does, or while its deadline's timer is pending; dropping
+ * the last reference cancels it, so it releases its timer and its place
+ * in its parent. Every call given a context needs it alive for the
+ * call's duration, and goro_ctx_done's channel lives as long as the
+ * context (do not wait on it after dropping your reference). Every
+ * context made must be freed (or unref'd) once, or it leaks.
+ *
+ * Thread-safe; every call works from foreign threads. A deadline's
+ * timer runs on the runtime's timer heaps, as goro_timer's do.
+ */
+typedef struct goro_ctx goro_ctx;
+
+/*
+ * Go's context.WithCancel: a new live context below parent (NULL: a
+ * root), or one already cancelled when parent is (with its err and
+ * cause). NULL with errno ENOMEM or EAGAIN (the runtime could not start).
+ */
+GORO_API goro_ctx *goro_ctx_make(goro_ctx *parent);
+
+/*
+ * Go's context.WithDeadline: as goro_ctx_make, cancelled with
+ * -ETIMEDOUT at the absolute goro_now() time deadline (0: none), never
+ * before; at once when it has passed. The parent's earlier deadline
+ * wins. NULL with errno EINVAL (deadline < 0), ENOMEM or EAGAIN.
+ */
+GORO_API goro_ctx *goro_ctx_make_deadline(goro_ctx *parent, int64_t deadline);
+
+/*
+ * Go's context.WithTimeout: goro_ctx_make_deadline(parent,
+ * goro_now() + ns); ns <= 0 gives a context whose deadline has passed.
+ */
+GORO_API goro_ctx *goro_ctx_make_timeout(goro_ctx *parent, int64_t ns);
+
+/*
+ * Cancel c and every context below it (err -ECANCELED), unless c is
+ * cancelled already (then nothing changes): its done channel is closed
+ * and whatever waits under it wakes. cause (Go's WithCancelCause) is
+ * what goro_ctx_cause will say, any non-zero value (a -errno, say); 0
+ * means -ECANCELED. c leaves its parent and its timer is stopped.
+ */
+GORO_API void goro_ctx_cancel_cause(goro_ctx *c, int cause);
+/* goro_ctx_cancel_cause(c, 0). */
+GORO_API void goro_ctx_cancel(goro_ctx *c);
+
+/*
+ * Go's Context.Done: a channel (element size 0) closed when c is
+ * cancelled, for goro_chan_recv or a goro_select case. Owned by c.
+ */
+GORO_API goro_chan *goro_ctx_done(goro_ctx *c);
+
+/* Go's Context.Err: 0 (live), -ECANCELED or -ETIMEDOUT. */
+GORO_API int goro_ctx_err(goro_ctx *c);
+
+/* Go's context.Cause: 0 while live, else the cause (see above). */
+GORO_API int goro_ctx_cause(goro_ctx *c);
+
+/* Go's Context.Deadline: the absolute goro_now() deadline, 0 for none. */
+GORO_API int64_t goro_ctx_deadline(goro_ctx *c);
+
+/* Take a reference on c; returns c. */
+GORO_API goro_ctx *goro_ctx_ref(goro_ctx *c);
+/* Drop a reference (the last one cancels c, then frees it). */
+GORO_API void goro_ctx_unref(goro_ctx *c);
+/* goro_ctx_cancel(c), then goro_ctx_unref(c): what the creator calls. */
+GORO_API void goro_ctx_free(goro_ctx *c);
+
+/*
+ * Weighted semaphore (golang.org/x/sync/semaphore): a size, and weight
+ * acquired and released in any amounts. Waiters are served in arrival
+ * order, and only from the head: a large request at the head waits for
+ * room and holds back smaller ones behind it (it is never starved). A
+ * plain struct like the primitives above: GORO_SEMA_INIT(size) or
+ * goro_sema_init, no destruction, not copied after first use.
+ * Thread-safe; works from foreign threads.
+ */
+typedef struct goro_sema {
+	int64_t _size;
+	int64_t _cur;
+	uint32_t _lk;
+	uint32_t _resv;
+	void *_head, *_tail;
+} goro_sema;
+#define GORO_SEMA_INIT(size) {(size), 0, 0, 0, 0, 0}
+
+/* Initialise s with size n >= 0 (nothing held): 0 or -EINVAL. */
+GORO_API int goro_sema_init(goro_sema *s, int64_t n);
+
+/*
+ * Go's Weighted.Acquire: wait until n can be had (FIFO, as above), take
+ * it, return 0. Under a context (ctx may be NULL): its err, with nothing
+ * taken, when ctx is cancelled before the weight is had or while the
+ * call returns (a cancelled ctx wins even when the weight is free, as
+ * in Go). -EINVAL for n < 0 or n > size (where Go would wait for ctx
+ * forever).
+ */
+GORO_API int goro_sema_acquire(goro_sema *s, int64_t n, goro_ctx *ctx);
+
+/*
+ * Go's Weighted.TryAcquire: take n if it is free and nobody waits; true
+ * when taken. Never blocks. False for n < 0.
+ */
+GORO_API bool goro_sema_tryacquire(goro_sema *s, int64_t n);
+
+/*
+ * Go's Weighted.Release: give back n and serve the waiters that now fit.
+ * Releasing more than is held (or n < 0) aborts with "fatal error:
+ * semaphore: released more than held", as Go panics.
+ */
+GORO_API void goro_sema_release(goro_sema *s, int64_t n);
+
+/*
+ * Groups (golang.org/x/sync/errgroup): goroutines working on parts of
+ * one task. Each returns 0 or an error (any non-zero int, a -errno say);
+ * the first error is kept, and cancels the group's context (its cause is
+ * that error) so the others can stop early. goro_group_wait waits for
+ * all and returns the first error. Calls on one group are thread-safe.
+ */
+typedef struct goro_group goro_group;
+typedef int (*goro_group_fn)(goro_ctx *ctx, void *arg);
+
+/*
+ * Go's errgroup.WithContext: a group whose context is a child of parent
+ * (NULL: a root). NULL with errno ENOMEM or EAGAIN.
+ */
+GORO_API goro_group *goro_group_make(goro_ctx *parent);
+
+/*
+ * The group's context, passed to each fn: cancelled by the first error
+ * and by goro_group_wait. Owned by the group (goro_ctx_ref it to keep it
+ * past goro_group_free).
+ */
+GORO_API goro_ctx *goro_group_ctx(goro_group *g);
+
+/*
+ * Go's Group.SetLimit: at most n of the group's goroutines run at once
+ * (n < 0: no limit, the default). 0, -EINVAL (n == 0, which would block
+ * every goro_group_go: Go deadlocks there), -EBUSY when goroutines of
+ * the group are running (Go panics).
+ */
+GORO_API int goro_group_setlimit(goro_group *g, int64_t n);
+
+/*
+ * Go's Group.Go: run fn(ctx, arg) in a new goroutine of the group,
+ * waiting first while the limit is reached. 0, or -EINVAL (fn NULL),
+ * -ENOMEM, -EAGAIN as goro_go (nothing started).
+ */
+GORO_API int goro_group_go(goro_group *g, goro_group_fn fn, void *arg);
+
+/* Go's Group.TryGo: as goro_group_go, but -EAGAIN at the limit. */
+GORO_API int goro_group_trygo(goro_group *g, goro_group_fn fn, void *arg);
+
+/*
+ * Go's Group.Wait: wait until every goroutine of the group has returned,
+ * cancel the group's context (cause: the first error, or -ECANCELED),
+ * and return the first error, 0 when none. The group may take more
+ * goroutines afterwards (they see a cancelled context).
+ */
+GORO_API int goro_group_wait(goro_group *g);
+
+/* Free a group (after goro_group_wait), its context included. */
+GORO_API void goro_group_free(goro_group *g);
+
 /*
  * Goroutine-friendly I/O. Each call tries the operation at once; when the
  * file descriptor is not ready the goroutine parks until the netpoller
@@ -590,10 +776,10 @@ GORO_API void goro_ticker_free(goro_ticker *k);
  * flags; other descriptors (pipes, ttys), listening sockets and sockets
  * given to goro_connect are switched to O_NONBLOCK, as Go does for the
  * descriptors it polls. Errors are returned as -errno; EINTR is retried.
- * Several goroutines may wait on one descriptor. Closing a descriptor
- * while a goroutine waits on it is not supported (the waiter is not
- * woken; use a deadline or shutdown(2)). From a foreign thread the calls
- * work, sleeping the thread in poll(2).
+ * Several goroutines may wait on one descriptor. goro_close wakes every
+ * call waiting on the descriptor (they return -EBADF, Go's "use of
+ * closed network connection"); a plain close(2) does not. From a foreign
+ * thread the calls work, sleeping the thread in poll(2).
  *
  * The _deadline variants take an absolute CLOCK_MONOTONIC time in ns (0 =
  * none) and return -ETIMEDOUT once it has passed with nothing done, never
@@ -628,12 +814,65 @@ GORO_API int goro_connect_deadline(int fd, const struct sockaddr *sa,
 				   socklen_t len, int64_t deadline);
 
 /*
- * close(2) for a descriptor used with the calls above: the netpoller
+ * Sockets with flags and addresses: recvfrom(2), sendto(2), recvmsg(2),
+ * sendmsg(2), one call each, with MSG_DONTWAIT added to flags (and
+ * MSG_NOSIGNAL to a send's: -EPIPE, never SIGPIPE). They park while the
+ * socket has nothing to give or no room, as goro_read does. The bytes
+ * received or sent (0 from a receive: end of stream, or an empty
+ * datagram; a send may be partial on a stream, as the system call's),
+ * or -errno; -ETIMEDOUT from the _deadline forms as above.
+ */
+GORO_API ssize_t goro_recvfrom(int fd, void *buf, size_t n, int flags,
+			       struct sockaddr *sa, socklen_t *salen);
+GORO_API ssize_t goro_recvfrom_deadline(int fd, void *buf, size_t n, int flags,
+					struct sockaddr *sa, socklen_t *salen,
+					int64_t deadline);
+GORO_API ssize_t goro_sendto(int fd, const void *buf, size_t n, int flags,
+			     const struct sockaddr *dst, socklen_t dstlen);
+GORO_API ssize_t goro_sendto_deadline(int fd, const void *buf, size_t n,
+				      int flags, const struct sockaddr *dst,
+				      socklen_t dstlen, int64_t deadline);
+GORO_API ssize_t goro_recvmsg(int fd, struct msghdr *msg, int flags);
+GORO_API ssize_t goro_recvmsg_deadline(int fd, struct msghdr *msg, int flags,
+				       int64_t deadline);
+GORO_API ssize_t goro_sendmsg(int fd, const struct msghdr *msg, int flags);
+GORO_API ssize_t goro_sendmsg_deadline(int fd, const struct msghdr *msg,
+				       int flags, int64_t deadline);
+
+/*
+ * Wait until fd is ready (Go's syscall.RawConn Read/Write: for calls the
+ * program makes itself, non-blocking). events: GORO_FD_READ, GORO_FD_WRITE
+ * or both (ready when either is). Readiness is checked at once, so a
+ * descriptor already ready returns without parking, and the program can
+ * loop "try the call; on EAGAIN goro_fd_wait" without losing a wake-up.
+ * Returns the ready events among those asked (> 0; hang-up and error
+ * count as ready for both, since a call would return at once), else
+ * -ETIMEDOUT once the absolute deadline (0: none; relative:
+ * goro_now() + ns) has passed, ctx's err (-ECANCELED or -ETIMEDOUT) once
+ * ctx (may be NULL) is cancelled, -EBADF when fd is not open or
+ * goro_close closes it meanwhile, -EINVAL for other events or a negative
+ * deadline. A ready descriptor wins over a passed deadline or a
+ * cancelled context, as for the calls above.
+ */
+#define GORO_FD_READ 0x1
+#define GORO_FD_WRITE 0x2
+GORO_API int goro_fd_wait(int fd, int events, int64_t deadline, goro_ctx *ctx);
+
+/*
+ * close(2) for a descriptor used with the calls above (Go's
+ * net.Conn.Close). Every call on fd waiting when goro_close starts
+ * returns -EBADF, and so does any that starts while it runs; fd is
+ * closed only once all of them have left, so none of them can act on (or
+ * wake for) the file that gets the number next. A goroutine caller parks
+ * meanwhile (the calls are woken first: it is short). The netpoller
  * registers a descriptor once and epoll forgets it when its file closes,
  * so a descriptor number that is closed and reused for another file
  * (other than through goro_accept or goro_connect, which register their
  * descriptor afresh) must have been closed with goro_close, or its
- * waiters may never wake. 0 or -errno. Thread-safe.
+ * waiters may never wake. A call that starts on fd after goro_close has
+ * returned acts on whatever fd is then, as with close(2). 0 or -errno
+ * (-EBADF: fd < 0, or another goro_close of fd is under way).
+ * Thread-safe.
  */
 GORO_API int goro_close(int fd);
 

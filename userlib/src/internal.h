@@ -419,6 +419,22 @@ struct goro_g *goro__inject(struct goro_mach *m, struct goro_g *list,
 /* Poll without waiting if the poller is free (findrunnable, sysmon). */
 struct goro_g *goro__netpoll_check(struct goro_mach *m, bool take) HIDDEN;
 
+/*
+ * contexts (context.c): what waits under a context registers a hook,
+ * whose fn runs once, under the context's lock, when it is cancelled
+ * (so fn may take only locks that come after a context's: a
+ * descriptor's, a semaphore's, a channel's; it must not allocate).
+ */
+struct goro_ctx_hook {
+	struct goro_ctx_hook *next, *prev;
+	void (*fn)(struct goro_ctx_hook *h);
+	uint32_t fired;		/* fn ran (under the context's lock) */
+};
+/* 0 added; else c is cancelled already: its err, h not added. */
+int goro__ctx_hook_add(goro_ctx *c, struct goro_ctx_hook *h) HIDDEN;
+/* h is off c's list; once this returns, h->fn is not running. */
+void goro__ctx_hook_del(goro_ctx *c, struct goro_ctx_hook *h) HIDDEN;
+
 /* asynchronous preemption (preempt.c) */
 int goro__async_preempt_range(goro_fn fn, uintptr_t *lo, uintptr_t *hi) HIDDEN;
 void goro__async_preempt_tick(struct goro_pp *pp, int64_t now,

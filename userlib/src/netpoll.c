@@ -8,10 +8,29 @@
  * and its M runs other goroutines. Descriptors are in one epoll set,
  * edge-triggered, read and write interest together. Every event bumps a
  * per-direction sequence number under the pd's lock and wakes every
- * goroutine waiting in that direction; a waiter samples the sequence
- * before its attempt and does not park if it moved since, so an edge that
- * fires between the attempt and the park is never lost (Go's pdReady).
- * Every wake-up is a hint: the woken goroutine retries the call.
+ * goroutine waiting in that direction (and those waiting for either,
+ * goro_fd_wait); a waiter samples the sequence before its attempt and
+ * does not park if it moved since, so an edge that fires between the
+ * attempt and the park is never lost (Go's pdReady). Every wake-up is a
+ * hint: the woken goroutine retries the call. A foreign thread waits in
+ * poll(2) on the descriptor and an eventfd of its own, listed on the pd
+ * (fq) so that what ends a wait can reach it.
+ *
+ * Ending a wait early. A waiter ends with -ETIMEDOUT at its deadline (a
+ * heap timer), with its context's err when the context is cancelled (a
+ * hook, context.c: it runs under the context's lock and takes the pd's),
+ * or with -EBADF when goro_close closes the descriptor (Go's
+ * "use of closed network connection"). Each takes the waiter off its
+ * queue under pd->lock and sets its state there, so exactly one of them
+ * (or an event) ends a wait.
+ *
+ * Closing without a reuse race (Go's fdMutex). Every call counts itself
+ * in pd->ref while it runs (pd_enter, pd_leave). goro_close sets
+ * PD_CLOSING there, so that no call starts or parks any more, wakes every
+ * waiter with -EBADF, waits until the calls in flight have left, and only
+ * then clears the pd and calls close(2). A call that was running when
+ * goro_close began therefore never sees the file that gets the number
+ * next.
  *
  * A descriptor is registered once, at its first wait (or when goro_accept
  * or goro_connect hand it out: a new file), read and write interest
@@ -43,6 +62,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,25 +73,33 @@
 
 /* ---- poll descriptors ------------------------------------------------------ */
 
-enum { RD, WR };
+/* RW: a goro_fd_wait for either direction */
+enum { RD, WR, RW };
 
 struct iowait {
 	struct iowait *next;
 	struct goro_waiter w;
 	struct goro_rtimer t;		/* the deadline */
+	struct goro_ctx_hook h;		/* the context's cancel */
 	struct pd *pd;
 	int mode;
 	int state;			/* W_* under pd->lock */
+	int efd;			/* foreign thread: its eventfd, else -1 */
 };
 
-enum { W_NEW, W_QUEUED, W_WOKEN, W_TIMEDOUT };
+enum { W_NEW, W_QUEUED, W_WOKEN, W_TIMEDOUT, W_CANCELED, W_CLOSED };
+
+#define PD_CLOSING 0x80000000U
 
 struct pd {
 	uint32_t lock;
 	uint32_t seq[2];	/* events seen, per direction (atomic) */
 	uint32_t notsock;	/* recv gave ENOTSOCK: use read/write */
 	uint32_t armed;		/* in the epoll set (under lock) */
-	struct iowait *q[2];	/* waiters per direction */
+	uint32_t ref;		/* calls running | PD_CLOSING (atomic) */
+	struct iowait *q[3];	/* goroutines waiting, per mode */
+	struct iowait *fq;	/* foreign threads waiting */
+	struct goro_waiter *closer;	/* goro_close waiting for ref */
 };
 
 #define PD_CHUNK 1024
@@ -120,10 +148,23 @@ static struct pd *pd_get(int fd)
 
 /* ---- the poller ------------------------------------------------------------------ */
 
+/* pd->lock held: take the waiters of queue q onto *list (by schedlink). */
+static void pd_take(struct iowait **q, struct goro_g **list)
+{
+	struct iowait *w;
+
+	while ((w = *q)) {
+		*q = w->next;
+		w->state = W_WOKEN;
+		/* w lives on the parked g's stack: g is off it */
+		w->w.g->schedlink = *list;
+		*list = w->w.g;
+	}
+}
+
 /* Take pd's waiters for the events ev onto *list (linked by schedlink). */
 static void pd_event(struct pd *pd, uint32_t ev, struct goro_g **list)
 {
-	struct iowait *w;
 	int mode;
 
 	goro__lock(&pd->lock);
@@ -134,13 +175,8 @@ static void pd_event(struct pd *pd, uint32_t ev, struct goro_g **list)
 		if (!(ev & (want | EPOLLHUP | EPOLLERR)))
 			continue;
 		st_rel(&pd->seq[mode], pd->seq[mode] + 1);
-		while ((w = pd->q[mode])) {
-			pd->q[mode] = w->next;
-			w->state = W_WOKEN;
-			/* w lives on the parked g's stack: g is off it */
-			w->w.g->schedlink = *list;
-			*list = w->w.g;
-		}
+		pd_take(&pd->q[mode], list);
+		pd_take(&pd->q[RW], list);
 	}
 	goro__unlock(&pd->lock);
 }
@@ -305,29 +341,111 @@ fail:
 
 /* ---- waiting for a descriptor ------------------------------------------------- */
 
-static void io_timeout(struct goro_rtimer *t)
+/* Wake a foreign thread's poll(2): under pd->lock, while efd is open. */
+static void efd_signal(int efd)
 {
-	struct iowait *w = (struct iowait *)((char *)t -
-					     offsetof(struct iowait, t));
+	uint64_t one = 1;
+	ssize_t r = write(efd, &one, sizeof(one));
+
+	(void)r;
+}
+
+/*
+ * End w's wait with state (W_TIMEDOUT, W_CANCELED) unless something else
+ * ended it first. Not under pd->lock; from a timer (under the heap's
+ * lock) or a context's hook (under the context's lock).
+ */
+static void io_abort(struct iowait *w, int state)
+{
 	struct pd *pd = w->pd;
 	struct iowait **pl;
 	bool wake = false;
 
 	goro__lock(&pd->lock);
 	if (w->state == W_QUEUED) {
-		for (pl = &pd->q[w->mode]; *pl; pl = &(*pl)->next)
+		for (pl = w->efd >= 0 ? &pd->fq : &pd->q[w->mode]; *pl;
+		     pl = &(*pl)->next)
 			if (*pl == w) {
 				*pl = w->next;
 				break;
 			}
-		wake = true;
-		w->state = W_TIMEDOUT;
+		w->state = state;
+		if (w->efd >= 0)
+			efd_signal(w->efd);
+		else
+			wake = true;
 	} else if (w->state == W_NEW) {
-		w->state = W_TIMEDOUT;	/* it will not park */
+		w->state = state;	/* it will not park */
 	}
 	goro__unlock(&pd->lock);
 	if (wake)
 		goro__waiter_wake(&w->w);
+}
+
+static void io_timeout(struct goro_rtimer *t)
+{
+	io_abort((struct iowait *)((char *)t - offsetof(struct iowait, t)),
+		 W_TIMEDOUT);
+}
+
+static void io_cancel(struct goro_ctx_hook *h)
+{
+	io_abort((struct iowait *)((char *)h - offsetof(struct iowait, h)),
+		 W_CANCELED);
+}
+
+/* What a wait that ended in state returns. */
+static int wait_result(int state, goro_ctx *ctx)
+{
+	switch (state) {
+	case W_TIMEDOUT:
+		return -ETIMEDOUT;
+	case W_CLOSED:
+		return -EBADF;
+	case W_CANCELED:
+		return goro_ctx_err(ctx);
+	}
+	return 0;
+}
+
+/* Set up w and start what may end it early. 0, or -errno / ctx's err. */
+static int wait_start(struct iowait *w, struct pd *pd, int mode,
+		      int64_t deadline, goro_ctx *ctx)
+{
+	int err;
+
+	w->pd = pd;
+	w->mode = mode;
+	w->state = W_NEW;
+	w->next = NULL;
+	if (ctx) {
+		w->h.fn = io_cancel;
+		err = goro__ctx_hook_add(ctx, &w->h);
+		if (err)
+			return err;
+	}
+	if (deadline) {
+		w->t.when = deadline;
+		w->t.idx = -1;
+		w->t.fn = io_timeout;
+		w->t.release = NULL;
+		if (goro__timer_add(&w->t)) {
+			if (ctx)
+				goro__ctx_hook_del(ctx, &w->h);
+			return -ENOMEM;
+		}
+	}
+	return 0;
+}
+
+/* Stop what wait_start started; the state is settled after this. */
+static int wait_end(struct iowait *w, int64_t deadline, goro_ctx *ctx)
+{
+	if (deadline)
+		goro__timer_del(&w->t);
+	if (ctx)
+		goro__ctx_hook_del(ctx, &w->h);
+	return wait_result(w->state, ctx);
 }
 
 /*
@@ -348,6 +466,8 @@ static int np_register(int fd, struct pd *pd, bool fresh)
 	ev.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLPRI | EPOLLET;
 	ev.data.u64 = (uint64_t)fd;
 	goro__lock(&pd->lock);
+	if (fresh)
+		st_rlx(&pd->notsock, 0);	/* a socket, whatever was here */
 	if (fresh || !pd->armed) {
 		if (epoll_ctl(np.epfd, EPOLL_CTL_ADD, fd, &ev) == 0 ||
 		    errno == EEXIST)
@@ -359,13 +479,34 @@ static int np_register(int fd, struct pd *pd, bool fresh)
 	return err;
 }
 
+/* pd->lock held: a descriptor being closed takes no new waiter */
+static inline bool pd_closing(struct pd *pd)
+{
+	return ld_acq(&pd->ref) & PD_CLOSING;
+}
+
+/* The events seen so far, per direction (a waiter's sample). */
+struct seqs {
+	uint32_t s[2];
+};
+
+/* pd->lock held: an event came for mode since q was sampled */
+static bool seq_moved(struct pd *pd, int mode, const struct seqs *q)
+{
+	return ((mode == RD || mode == RW) &&
+		ld_rlx(&pd->seq[RD]) != q->s[RD]) ||
+	       ((mode == WR || mode == RW) &&
+		ld_rlx(&pd->seq[WR]) != q->s[WR]);
+}
+
 /*
  * The calling goroutine waits until fd may be ready for mode (an event
- * since seq was sampled) or the deadline. 0: retry the call; -ETIMEDOUT;
- * -errno when fd cannot be polled.
+ * since q was sampled), the deadline, ctx's cancel or goro_close. 0:
+ * retry the call; -ETIMEDOUT; ctx's err; -EBADF (closed); -errno when fd
+ * cannot be polled.
  */
-static int netwait(int fd, struct pd *pd, int mode, uint32_t seq,
-		   int64_t deadline)
+static int netwait(int fd, struct pd *pd, int mode, const struct seqs *q,
+		   int64_t deadline, goro_ctx *ctx)
 {
 	struct iowait w;
 	int err;
@@ -376,20 +517,14 @@ static int netwait(int fd, struct pd *pd, int mode, uint32_t seq,
 	if (err)
 		return err;
 	goro__waiter_init(&w.w);
-	w.pd = pd;
-	w.mode = mode;
-	w.state = W_NEW;
-	w.next = NULL;
-	if (deadline) {
-		w.t.when = deadline;
-		w.t.idx = -1;
-		w.t.fn = io_timeout;
-		w.t.release = NULL;
-		if (goro__timer_add(&w.t))
-			return -ENOMEM;
-	}
+	w.efd = -1;
+	err = wait_start(&w, pd, mode, deadline, ctx);
+	if (err)
+		return err;
 	goro__lock(&pd->lock);
-	if (w.state == W_TIMEDOUT || ld_rlx(&pd->seq[mode]) != seq) {
+	if (w.state == W_NEW && pd_closing(pd))
+		w.state = W_CLOSED;
+	if (w.state != W_NEW || seq_moved(pd, mode, q)) {
 		goro__unlock(&pd->lock);
 	} else {
 		w.state = W_QUEUED;
@@ -399,17 +534,24 @@ static int netwait(int fd, struct pd *pd, int mode, uint32_t seq,
 		goro__waiter_park(&w.w, &pd->lock, "IO wait");
 		xadd(&np.nwait, -1);
 	}
-	if (deadline)
-		goro__timer_del(&w.t);
-	/* the timer ran and cannot run again: state is settled */
-	return w.state == W_TIMEDOUT ? -ETIMEDOUT : 0;
+	/* the timer and the hook ran or cannot run any more */
+	return wait_end(&w, deadline, ctx);
 }
 
-/* A foreign thread waits in poll(2). 0: retry; -ETIMEDOUT. */
-static int foreign_wait(int fd, int mode, int64_t deadline)
+/*
+ * A foreign thread waits in poll(2) on fd and on an eventfd through which
+ * a deadline's timer, a cancel or goro_close end its wait. Results as
+ * netwait's.
+ */
+static int foreign_wait(int fd, struct pd *pd, int mode, int64_t deadline,
+			goro_ctx *ctx)
 {
-	struct pollfd p = {fd, mode == RD ? POLLIN | POLLPRI : POLLOUT, 0};
-	int ms = -1;
+	short ev = (short)((mode != WR ? POLLIN | POLLPRI : 0) |
+			   (mode != RD ? POLLOUT : 0));
+	struct pollfd p[2] = {{fd, ev, 0}, {-1, POLLIN, 0}};
+	struct iowait w;
+	int ms = -1, err;
+	bool queued;
 
 	if (deadline) {
 		int64_t left = deadline - nanotime();
@@ -418,18 +560,60 @@ static int foreign_wait(int fd, int mode, int64_t deadline)
 			return -ETIMEDOUT;
 		ms = (int)((left + 999999) / 1000000);
 	}
-	poll(&p, 1, ms);
-	return 0;
+	w.efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (w.efd < 0)
+		return -errno;
+	p[1].fd = w.efd;
+	goro__waiter_init(&w.w);
+	/* the poll(2) below ends at the deadline: no timer needed */
+	err = wait_start(&w, pd, mode, 0, ctx);
+	if (err) {
+		close(w.efd);
+		return err;
+	}
+	goro__lock(&pd->lock);
+	if (w.state == W_NEW && pd_closing(pd))
+		w.state = W_CLOSED;
+	queued = w.state == W_NEW;
+	if (queued) {
+		w.state = W_QUEUED;
+		w.next = pd->fq;
+		pd->fq = &w;
+	}
+	goro__unlock(&pd->lock);
+	if (queued)
+		poll(p, 2, ms);
+	goro__lock(&pd->lock);
+	if (w.state == W_QUEUED) {
+		struct iowait **pl;
+
+		for (pl = &pd->fq; *pl != &w; pl = &(*pl)->next)
+			;
+		*pl = w.next;
+		/* a hint, as a goroutine's wake-up: the call is retried */
+		w.state = W_WOKEN;
+	}
+	goro__unlock(&pd->lock);
+	/* no one signals efd once the wait ended under the lock */
+	close(w.efd);
+	return wait_end(&w, 0, ctx);
 }
 
 /* Wait by whichever means the caller has. */
-static int io_wait(bool gor, int fd, struct pd *pd, int mode, uint32_t seq,
-		   int64_t deadline)
+static int io_wait(bool gor, int fd, struct pd *pd, int mode,
+		   const struct seqs *q, int64_t deadline, goro_ctx *ctx)
 {
 	if (gor)
-		return netwait(fd, pd, mode, seq, deadline);
-	return foreign_wait(fd, mode, deadline);
+		return netwait(fd, pd, mode, q, deadline, ctx);
+	return foreign_wait(fd, pd, mode, deadline, ctx);
 }
+
+/*
+ * A call on fd begins (pd_enter: 0, or -EBADF when goro_close has begun)
+ * and ends (pd_leave: the last call out wakes a waiting goro_close).
+ */
+static int pd_enter(struct pd *pd);
+static void pd_leave(struct pd *pd);
 
 /*
  * The system calls, each in a function of its own that returns -errno:
@@ -531,24 +715,63 @@ static bool is_goroutine(void)
 	return goro__curg() != NULL;
 }
 
-static inline uint32_t seq_of(struct pd *pd, int mode)
+/* Sample the events seen so far (pairs with st_rel in pd_event). */
+static inline void seq_of(struct pd *pd, struct seqs *q)
 {
-	return ld_acq(&pd->seq[mode]);	/* pairs with st_rel in pd_event */
+	q->s[RD] = ld_acq(&pd->seq[RD]);
+	q->s[WR] = ld_acq(&pd->seq[WR]);
+}
+
+static int pd_enter(struct pd *pd)
+{
+	if (xadd(&pd->ref, 1) & PD_CLOSING) {
+		pd_leave(pd);
+		return -EBADF;
+	}
+	return 0;
+}
+
+static void pd_leave(struct pd *pd)
+{
+	struct goro_waiter *c;
+
+	if (xadd(&pd->ref, -1) != PD_CLOSING + 1)
+		return;
+	/* the last call out of a descriptor being closed */
+	goro__lock(&pd->lock);
+	c = pd->closer;
+	pd->closer = NULL;
+	goro__unlock(&pd->lock);
+	if (c)
+		goro__waiter_wake(c);
+}
+
+/*
+ * A call on fd begins: its pd, counted in (pd_leave when done), and
+ * whether the caller is a goroutine. 0 or -errno.
+ */
+static int io_begin(int fd, struct pd **pd, bool *gor)
+{
+	*gor = is_goroutine();
+	*pd = pd_get(fd);
+	if (!*pd)
+		return fd < 0 ? -EBADF : -ENOMEM;
+	return pd_enter(*pd);
 }
 
 /* ---- the calls ---------------------------------------------------------------------- */
 
 ssize_t goro_read_deadline(int fd, void *buf, size_t n, int64_t deadline)
 {
-	struct pd *pd = pd_get(fd);
-	bool gor = is_goroutine();
-	ssize_t r;
+	struct pd *pd;
+	struct seqs q;
+	bool gor;
+	ssize_t r = io_begin(fd, &pd, &gor);
 
-	if (!pd)
-		return fd < 0 ? -EBADF : -ENOMEM;
+	if (r)
+		return r;
 	for (;;) {
-		uint32_t seq = seq_of(pd, RD);
-
+		seq_of(pd, &q);
 		r = -ENOTSOCK;
 		if (!ld_rlx(&pd->notsock)) {
 			r = sys_recv(fd, buf, n);
@@ -558,15 +781,17 @@ ssize_t goro_read_deadline(int fd, void *buf, size_t n, int64_t deadline)
 		if (r == -ENOTSOCK)
 			r = sys_read(fd, buf, n);
 		if (r >= 0)
-			return r;
+			break;
 		if (r == -EINTR)
 			continue;
 		if (r != -EAGAIN && r != -EWOULDBLOCK)
-			return r;
-		r = io_wait(gor, fd, pd, RD, seq, deadline);
+			break;
+		r = io_wait(gor, fd, pd, RD, &q, deadline, NULL);
 		if (r)
-			return r;
+			break;
 	}
+	pd_leave(pd);
+	return r;
 }
 
 ssize_t goro_read(int fd, void *buf, size_t n)
@@ -577,17 +802,18 @@ ssize_t goro_read(int fd, void *buf, size_t n)
 ssize_t goro_write_deadline(int fd, const void *buf, size_t n,
 			    int64_t deadline)
 {
-	struct pd *pd = pd_get(fd);
-	bool gor = is_goroutine();
+	struct pd *pd;
+	struct seqs q;
 	size_t done = 0;
-	ssize_t r;
+	bool gor;
+	ssize_t r = io_begin(fd, &pd, &gor);
 
-	if (!pd)
-		return fd < 0 ? -EBADF : -ENOMEM;
+	if (r)
+		return r;
 	for (;;) {
-		uint32_t seq = seq_of(pd, WR);
 		const char *p = (const char *)buf + done;
 
+		seq_of(pd, &q);
 		r = -ENOTSOCK;
 		if (!ld_rlx(&pd->notsock)) {
 			r = sys_send(fd, p, n - done);
@@ -598,17 +824,24 @@ ssize_t goro_write_deadline(int fd, const void *buf, size_t n,
 			r = sys_write(fd, p, n - done);
 		if (r >= 0) {
 			done += (size_t)r;
-			if (done == n)
-				return (ssize_t)n;
+			if (done == n) {
+				r = (ssize_t)n;
+				break;
+			}
 			continue;
 		}
 		if (r == -EINTR)
 			continue;
 		if (r == -EAGAIN || r == -EWOULDBLOCK)
-			r = io_wait(gor, fd, pd, WR, seq, deadline);
-		if (r)
-			return done ? (ssize_t)done : r;
+			r = io_wait(gor, fd, pd, WR, &q, deadline, NULL);
+		if (r) {
+			if (done)
+				r = (ssize_t)done;
+			break;
+		}
 	}
+	pd_leave(pd);
+	return r;
 }
 
 ssize_t goro_write(int fd, const void *buf, size_t n)
@@ -619,15 +852,15 @@ ssize_t goro_write(int fd, const void *buf, size_t n)
 int goro_accept_deadline(int fd, struct sockaddr *sa, socklen_t *len,
 			 int64_t deadline)
 {
-	struct pd *pd = pd_get(fd);
-	bool gor = is_goroutine();
-	int r;
+	struct pd *pd;
+	struct seqs q;
+	bool gor;
+	int r = io_begin(fd, &pd, &gor);
 
-	if (!pd)
-		return fd < 0 ? -EBADF : -ENOMEM;
+	if (r)
+		return r;
 	for (;;) {
-		uint32_t seq = seq_of(pd, RD);
-
+		seq_of(pd, &q);
 		r = sys_accept(fd, sa, len);
 		if (r >= 0) {
 			struct pd *npd = pd_get(r);
@@ -638,16 +871,18 @@ int goro_accept_deadline(int fd, struct sockaddr *sa, socklen_t *len,
 			 */
 			if (npd)
 				np_register(r, npd, true);
-			return r;
+			break;
 		}
 		if (r == -EINTR || r == -ECONNABORTED)
 			continue;
 		if (r != -EAGAIN && r != -EWOULDBLOCK)
-			return r;
-		r = io_wait(gor, fd, pd, RD, seq, deadline);
+			break;
+		r = io_wait(gor, fd, pd, RD, &q, deadline, NULL);
 		if (r)
-			return r;
+			break;
 	}
+	pd_leave(pd);
+	return r;
 }
 
 int goro_accept(int fd, struct sockaddr *sa, socklen_t *len)
@@ -658,31 +893,34 @@ int goro_accept(int fd, struct sockaddr *sa, socklen_t *len)
 int goro_connect_deadline(int fd, const struct sockaddr *sa, socklen_t len,
 			  int64_t deadline)
 {
-	struct pd *pd = pd_get(fd);
-	bool gor = is_goroutine();
-	uint32_t seq;
-	int r;
+	struct pd *pd;
+	struct seqs q;
+	bool gor;
+	int r = io_begin(fd, &pd, &gor);
 
-	if (!pd)
-		return fd < 0 ? -EBADF : -ENOMEM;
-	r = np_register(fd, pd, true);
 	if (r)
 		return r;
-	seq = seq_of(pd, WR);
+	r = np_register(fd, pd, true);
+	if (r)
+		goto out;
+	seq_of(pd, &q);
 	r = sys_connect(fd, sa, len);
-	if (r == 0 || r == -EISCONN)
-		return 0;
+	if (r == -EISCONN)
+		r = 0;
 	if (r != -EINPROGRESS && r != -EALREADY && r != -EINTR)
-		return r;
+		goto out;
 	for (;;) {
-		r = io_wait(gor, fd, pd, WR, seq, deadline);
+		r = io_wait(gor, fd, pd, WR, &q, deadline, NULL);
 		if (r)
-			return r;
-		seq = seq_of(pd, WR);
+			break;
+		seq_of(pd, &q);
 		r = sys_connected(fd);
 		if (r <= 0)
-			return r;
+			break;
 	}
+out:
+	pd_leave(pd);
+	return r;
 }
 
 int goro_connect(int fd, const struct sockaddr *sa, socklen_t len)
@@ -690,16 +928,247 @@ int goro_connect(int fd, const struct sockaddr *sa, socklen_t len)
 	return goro_connect_deadline(fd, sa, len, 0);
 }
 
+/* ---- socket calls with flags and addresses ------------------------------------ */
+
+/* One attempt of a call: its result or -errno (never blocks). */
+struct sockop {
+	ssize_t (*fn)(int fd, struct sockop *o);
+	void *buf;
+	size_t n;
+	int flags;
+	struct sockaddr *sa;		/* recvfrom: source */
+	socklen_t *salen;
+	const struct sockaddr *dst;	/* sendto */
+	socklen_t dstlen;
+	struct msghdr *msg;		/* recvmsg, sendmsg */
+};
+
+__attribute__((noinline)) static ssize_t op_recvfrom(int fd, struct sockop *o)
+{
+	ssize_t r = recvfrom(fd, o->buf, o->n, o->flags | MSG_DONTWAIT,
+			     o->sa, o->salen);
+
+	return r < 0 ? -errno : r;
+}
+
+__attribute__((noinline)) static ssize_t op_sendto(int fd, struct sockop *o)
+{
+	ssize_t r = sendto(fd, o->buf, o->n,
+			   o->flags | MSG_DONTWAIT | MSG_NOSIGNAL, o->dst,
+			   o->dstlen);
+
+	return r < 0 ? -errno : r;
+}
+
+__attribute__((noinline)) static ssize_t op_recvmsg(int fd, struct sockop *o)
+{
+	ssize_t r = recvmsg(fd, o->msg, o->flags | MSG_DONTWAIT);
+
+	return r < 0 ? -errno : r;
+}
+
+__attribute__((noinline)) static ssize_t op_sendmsg(int fd, struct sockop *o)
+{
+	ssize_t r = sendmsg(fd, o->msg, o->flags | MSG_DONTWAIT | MSG_NOSIGNAL);
+
+	return r < 0 ? -errno : r;
+}
+
+/* Try o until it does not say EAGAIN, waiting for mode in between. */
+static ssize_t sock_call(int fd, int mode, struct sockop *o, int64_t deadline)
+{
+	struct pd *pd;
+	struct seqs q;
+	bool gor;
+	ssize_t r = io_begin(fd, &pd, &gor);
+
+	if (r)
+		return r;
+	for (;;) {
+		seq_of(pd, &q);
+		r = o->fn(fd, o);
+		if (r >= 0)
+			break;
+		if (r == -EINTR)
+			continue;
+		if (r != -EAGAIN && r != -EWOULDBLOCK)
+			break;
+		r = io_wait(gor, fd, pd, mode, &q, deadline, NULL);
+		if (r)
+			break;
+	}
+	pd_leave(pd);
+	return r;
+}
+
+ssize_t goro_recvfrom_deadline(int fd, void *buf, size_t n, int flags,
+			       struct sockaddr *sa, socklen_t *salen,
+			       int64_t deadline)
+{
+	struct sockop o = {.fn = op_recvfrom, .buf = buf, .n = n,
+			   .flags = flags, .sa = sa, .salen = salen};
+
+	return sock_call(fd, RD, &o, deadline);
+}
+
+ssize_t goro_recvfrom(int fd, void *buf, size_t n, int flags,
+		      struct sockaddr *sa, socklen_t *salen)
+{
+	return goro_recvfrom_deadline(fd, buf, n, flags, sa, salen, 0);
+}
+
+ssize_t goro_sendto_deadline(int fd, const void *buf, size_t n, int flags,
+			     const struct sockaddr *dst, socklen_t dstlen,
+			     int64_t deadline)
+{
+	struct sockop o = {.fn = op_sendto, .buf = (void *)buf, .n = n,
+			   .flags = flags, .dst = dst, .dstlen = dstlen};
+
+	return sock_call(fd, WR, &o, deadline);
+}
+
+ssize_t goro_sendto(int fd, const void *buf, size_t n, int flags,
+		    const struct sockaddr *dst, socklen_t dstlen)
+{
+	return goro_sendto_deadline(fd, buf, n, flags, dst, dstlen, 0);
+}
+
+ssize_t goro_recvmsg_deadline(int fd, struct msghdr *msg, int flags,
+			      int64_t deadline)
+{
+	struct sockop o = {.fn = op_recvmsg, .msg = msg, .flags = flags};
+
+	return sock_call(fd, RD, &o, deadline);
+}
+
+ssize_t goro_recvmsg(int fd, struct msghdr *msg, int flags)
+{
+	return goro_recvmsg_deadline(fd, msg, flags, 0);
+}
+
+ssize_t goro_sendmsg_deadline(int fd, const struct msghdr *msg, int flags,
+			      int64_t deadline)
+{
+	struct sockop o = {.fn = op_sendmsg, .msg = (struct msghdr *)msg,
+			   .flags = flags};
+
+	return sock_call(fd, WR, &o, deadline);
+}
+
+ssize_t goro_sendmsg(int fd, const struct msghdr *msg, int flags)
+{
+	return goro_sendmsg_deadline(fd, msg, flags, 0);
+}
+
+/* ---- readiness ------------------------------------------------------------------ */
+
+/* fd's readiness for events (GORO_FD_*) now: the ready ones, or -errno. */
+__attribute__((noinline)) static int sys_ready(int fd, int events)
+{
+	struct pollfd p = {fd, 0, 0};
+	int r;
+
+	if (events & GORO_FD_READ)
+		p.events |= POLLIN | POLLPRI | POLLRDHUP;
+	if (events & GORO_FD_WRITE)
+		p.events |= POLLOUT;
+	r = poll(&p, 1, 0);
+	if (r < 0)
+		return -errno;
+	if (p.revents & POLLNVAL)
+		return -EBADF;
+	r = 0;
+	/* hang-up and error make a read or write return at once: ready */
+	if (p.revents & (POLLIN | POLLPRI | POLLRDHUP | POLLHUP | POLLERR))
+		r |= GORO_FD_READ;
+	if (p.revents & (POLLOUT | POLLHUP | POLLERR))
+		r |= GORO_FD_WRITE;
+	return r & events;
+}
+
+int goro_fd_wait(int fd, int events, int64_t deadline, goro_ctx *ctx)
+{
+	int mode = events == GORO_FD_READ ? RD :
+		   events == GORO_FD_WRITE ? WR : RW;
+	struct pd *pd;
+	struct seqs q;
+	bool gor;
+	int r;
+
+	if (!events || (events & ~(GORO_FD_READ | GORO_FD_WRITE)) ||
+	    deadline < 0)
+		return -EINVAL;
+	r = io_begin(fd, &pd, &gor);
+	if (r)
+		return r;
+	for (;;) {
+		seq_of(pd, &q);
+		r = sys_ready(fd, events);
+		if (r == -EINTR)
+			continue;
+		if (r)
+			break;
+		r = io_wait(gor, fd, pd, mode, &q, deadline, ctx);
+		if (r)
+			break;
+	}
+	pd_leave(pd);
+	return r;
+}
+
+/* ---- closing ------------------------------------------------------------------------ */
+
 int goro_close(int fd)
 {
 	struct pd *pd = fd >= 0 ? pd_get(fd) : NULL;
+	struct iowait *list = NULL, *w;
+	struct goro_waiter cw;
+	int mode;
 
-	if (pd && ld_acq(&pd->armed)) {
-		goro__lock(&pd->lock);
-		if (pd->armed)
-			epoll_ctl(np.epfd, EPOLL_CTL_DEL, fd, NULL);
-		st_rel(&pd->armed, 0);
+	if (!pd)
+		return close(fd) < 0 ? -errno : 0;
+	ensure_init();
+	if (__atomic_fetch_or(&pd->ref, PD_CLOSING, __ATOMIC_SEQ_CST) &
+	    PD_CLOSING)
+		return -EBADF;	/* another goro_close has it */
+	goro__lock(&pd->lock);
+	for (mode = RD; mode <= RW; mode++) {
+		while ((w = pd->q[mode])) {
+			pd->q[mode] = w->next;
+			w->state = W_CLOSED;
+			w->next = list;
+			list = w;
+		}
+	}
+	while ((w = pd->fq)) {
+		pd->fq = w->next;
+		w->state = W_CLOSED;
+		efd_signal(w->efd);
+	}
+	if (pd->armed)
+		epoll_ctl(np.epfd, EPOLL_CTL_DEL, fd, NULL);
+	st_rel(&pd->armed, 0);
+	goro__unlock(&pd->lock);
+	while ((w = list)) {
+		list = w->next;		/* w is gone once its g runs */
+		goro__waiter_wake(&w->w);
+	}
+	/* the calls in flight leave: each sees PD_CLOSING at its next wait */
+	goro__waiter_init(&cw);
+	goro__lock(&pd->lock);
+	if (ld_acq(&pd->ref) != PD_CLOSING) {
+		pd->closer = &cw;
+		goro__waiter_park(&cw, &pd->lock, "IO close");
+	} else {
 		goro__unlock(&pd->lock);
 	}
+	/*
+	 * Nothing of this file's calls is left: the number starts afresh,
+	 * before close(2) lets it be reused. A call that got in since only
+	 * to see PD_CLOSING is on its way out: let it leave first.
+	 */
+	st_rlx(&pd->notsock, 0);
+	while (!cas(&pd->ref, PD_CLOSING, 0))
+		sched_yield();
 	return close(fd) < 0 ? -errno : 0;
 }

@@ -115,4 +115,37 @@ TEST(timeouts_times_out_the_slow_job_only)
 	ASSERT_NE(NULL, strstr(out, "watchdog stopped")) TH_LOG("%s", out);
 }
 
+TEST(deadline_cuts_the_slow_request_and_an_error_the_rest)
+{
+	char path[4096];
+	char *argv[] = {(char *)bin("deadline", path, sizeof(path)), NULL};
+	int st = run_capture(argv, NULL, out, sizeof(out), 30);
+	const char *p, *r2;
+
+	ASSERT_TRUE(WIFEXITED(st));
+	ASSERT_EQ(0, WEXITSTATUS(st)) TH_LOG("%s", out);
+	r2 = strstr(out, "round 1: ");
+	ASSERT_NE(NULL, r2) TH_LOG("%s", out);
+	/* round 1: three answers, the fourth cut by the deadline, not early */
+	ASSERT_NE(NULL, strstr(out, "request 1: \"one\" in ")) TH_LOG("%s", out);
+	ASSERT_NE(NULL, strstr(out, "request 3: \"three\" in ")) TH_LOG("%s", out);
+	p = strstr(out, "request 4: timed out after ");
+	ASSERT_NE(NULL, p) TH_LOG("%s", out);
+	ASSERT_LT(p, r2);
+	ASSERT_GE(atol(p + 27), 150);
+	ASSERT_EQ(0, strncmp(r2, "round 1: deadline exceeded (-110)", 33))
+		TH_LOG("%s", out);
+	/* round 2: the error cancels the two still waiting, long before */
+	r2 = strstr(out, "round 2: ");
+	ASSERT_NE(NULL, r2) TH_LOG("%s", out);
+	ASSERT_NE(NULL, strstr(out, "request 2: server error")) TH_LOG("%s", out);
+	p = strstr(out, "request 3: cancelled after ");
+	ASSERT_NE(NULL, p) TH_LOG("%s", out);
+	ASSERT_LT(atol(p + 27), 150);
+	ASSERT_NE(NULL, strstr(out, "request 4: cancelled after "))
+		TH_LOG("%s", out);
+	ASSERT_EQ(0, strncmp(r2, "round 2: failed (-5)", 20)) TH_LOG("%s", out);
+	ASSERT_NE(NULL, strstr(r2, "; cause -5")) TH_LOG("%s", out);
+}
+
 TEST_HARNESS_MAIN

@@ -1,0 +1,106 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * deadline: Go's context.WithTimeout and errgroup in C. Four requests go
+ * out at once to four simulated servers (goroutines answering on a
+ * socket pair after a delay), as a group under one context with a
+ * 150 ms deadline, at most 3 in flight. Round 1: the slow server misses
+ * the deadline, its request ends with -ETIMEDOUT and so does the group.
+ * Round 2: a server answers with an error; the group's context is
+ * cancelled with it as the cause and the requests still waiting stop at
+ * once instead of at the deadline.
+ */
+#include <goro.h>
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#define MS 1000000LL
+
+struct server {
+	int fd;
+	int64_t delay;
+	const char *reply;
+};
+
+struct request {
+	int id;
+	int fd;
+	int64_t t0;
+};
+
+static void serve(void *arg)
+{
+	struct server *s = arg;
+
+	goro_sleep(s->delay);
+	goro_write(s->fd, s->reply, strlen(s->reply));	/* -EPIPE if gone */
+	goro_close(s->fd);
+}
+
+/* A request of the group: wait for the answer or for the context. */
+static int fetch(goro_ctx *ctx, void *arg)
+{
+	struct request *r = arg;
+	char buf[64];
+	int err = goro_fd_wait(r->fd, GORO_FD_READ, 0, ctx);
+	ssize_t n;
+
+	if (err < 0) {
+		printf("request %d: %s after %lld ms\n", r->id,
+		       err == -ETIMEDOUT ? "timed out" : "cancelled",
+		       (long long)((goro_now() - r->t0) / MS));
+		return err;
+	}
+	n = goro_read(r->fd, buf, sizeof(buf) - 1);
+	if (n <= 0 || strncmp(buf, "ERR", 3) == 0) {
+		printf("request %d: server error\n", r->id);
+		return -EIO;
+	}
+	buf[n] = 0;
+	printf("request %d: \"%s\" in %lld ms\n", r->id, buf,
+	       (long long)((goro_now() - r->t0) / MS));
+	return 0;
+}
+
+static void round_of(int round, const int64_t delay[4], const char *reply[4])
+{
+	int64_t t0 = goro_now();
+	goro_ctx *ctx = goro_ctx_make_timeout(NULL, 150 * MS);
+	goro_group *g = goro_group_make(ctx);
+	struct server s[4];
+	struct request r[4];
+	int i, err, sv[2];
+
+	goro_group_setlimit(g, 3);
+	for (i = 0; i < 4; i++) {
+		socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv);
+		s[i] = (struct server){sv[1], delay[i], reply[i]};
+		r[i] = (struct request){i + 1, sv[0], t0};
+		goro_go(serve, &s[i]);
+		goro_group_go(g, fetch, &r[i]);
+	}
+	err = goro_group_wait(g);
+	printf("round %d: %s (%d) after %lld ms; cause %d\n", round,
+	       err == -ETIMEDOUT ? "deadline exceeded" :
+	       err ? "failed" : "all done",
+	       err, (long long)((goro_now() - t0) / MS),
+	       goro_ctx_cause(goro_group_ctx(g)));
+	for (i = 0; i < 4; i++)
+		goro_close(r[i].fd);	/* a late server gets -EPIPE */
+	goro_group_free(g);
+	goro_ctx_free(ctx);
+}
+
+int main(void)
+{
+	static const int64_t slow[4] = {20 * MS, 40 * MS, 60 * MS, 1000 * MS};
+	static const int64_t fail[4] = {20 * MS, 40 * MS, 1000 * MS, 1000 * MS};
+	static const char *ok[4] = {"one", "two", "three", "four"};
+	static const char *bad[4] = {"one", "ERR", "three", "four"};
+
+	round_of(1, slow, ok);
+	round_of(2, fail, bad);
+	return 0;	/* the slow servers end with the program */
+}
