@@ -49,26 +49,25 @@ goro_workcons kmod,user 10 -
 goro_workcons user 10,bracketed 20,bracketed
 "
 
-# limited NAME PROGRAM ARGS...: run PROGRAM, note a failure or a kill
-limited() {
-	n=$1
-	shift
-	timeout -s KILL "$LIMIT" "$@"
-	st=$?
-	[ $st -eq 0 ] && return 0
-	[ $st -eq 137 ] && echo "# $n: killed after $LIMIT s (hung)" ||
-		echo "# $n: exit status $st"
-}
-
-# one PROGRAM VERSION BACKEND ARGS...: a run, its lines relabelled
+# one PROGRAM VERSION BACKEND ARGS...: a run, alone (its output goes to a
+# file, read once it is done); its RESULT lines relabelled, its own
+# comments dropped (they differ from run to run), anything else it says
+# (an error) kept as a comment, a failure or a kill noted
+out=${TMPDIR:-/tmp}/ab-job.$$
+trap 'rm -f "$out"' EXIT
 one() {
 	p=$1 v=$2 be=$3
 	shift 3
 	f=$bin/$p
 	[ "$v" = new ] || f=$bin/$p-base
 	[ -x "$f" ] || return 0
-	limited "$p ($v) $* on $be" env GORO_BACKEND="$be" "$f" "$@" 2>&1 |
-		sed "s/ impl=goro / impl=goro-$be-$v /"
+	timeout -s KILL "$LIMIT" env GORO_BACKEND="$be" "$f" "$@" >"$out" 2>&1
+	st=$?
+	sed -n -e "/^RESULT /{s/ impl=goro / impl=goro-$be-$v /;p;b;}" \
+		-e '/^# /b' -e "s|^|# $p ($v) $* on $be: |p" "$out"
+	[ $st -eq 0 ] && return 0
+	[ $st -eq 137 ] && echo "# $p ($v) $* on $be: killed after $LIMIT s (hung)" ||
+		echo "# $p ($v) $* on $be: exit status $st"
 }
 
 # wanted PROGRAM: whether AB_ONLY lets PROGRAM run
