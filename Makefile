@@ -146,7 +146,7 @@ check-debug: deps selftests tools
 		--timeout $$(( $(DEBUG_SECS) * 10 + 600 )) \
 		--env GORO_FUZZ_SECS=$(DEBUG_SECS) --env GORO_CHAOS_SECS=$(DEBUG_SECS) \
 		--env GORO_SOAK_SECS=$(DEBUG_SECS) --env GORO_SOAK_BACKEND=kmod \
-		--env GORO_EXH_TRIES=200 \
+		--env GORO_EXH_TRIES=200 --env GORO_VARIANT=slow \
 		--results $(RESULTS)/debug \
 		$$(make -s -C selftests list) build/selftests/soak/soak.sh; st=$$?; \
 	scripts/tap-summary $(RESULTS)/debug && exit $$st

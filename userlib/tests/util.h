@@ -22,12 +22,18 @@ static inline long long now_ns(void)
 	return ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
-/* Running under a sanitizer (set by the Makefile for the check run). */
+/*
+ * A slow run, where the big tests take their small sizes: under a
+ * sanitizer (GORO_VARIANT set by the Makefile for the check run), or
+ * GORO_VARIANT=slow (the debug kernel's box: KASAN and lockdep under
+ * emulation).
+ */
 static inline int sanitized(void)
 {
 	const char *v = getenv("GORO_VARIANT");
 
-	return v && (strcmp(v, "asan") == 0 || strcmp(v, "tsan") == 0);
+	return v && (strcmp(v, "asan") == 0 || strcmp(v, "tsan") == 0 ||
+		     strcmp(v, "slow") == 0);
 }
 
 /* Running under TSan, where each new goroutine costs milliseconds. */
