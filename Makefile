@@ -7,6 +7,8 @@
 #                   selftests in the test box on the kernels of
 #                   CHECK_KERNELS (6.1 6.12; KERNEL=NAME for one);
 #                   ends "N passed, N failed"
+#   make check-arm64   libgoro's unit tests on AArch64 under qemu-user
+#                   (cross-built; native and ASan+UBSan)
 #   make check-matrix  the box on every kernel: 6.1 6.1-rt 6.12 latest
 #   make check-debug   the box on the debug kernel (KASAN, lockdep,
 #                   kmemleak; built once a machine, ~1 h), fuzz and soak
@@ -109,6 +111,30 @@ check-debug: deps selftests tools
 		$$(make -s -C selftests list) build/selftests/soak/soak.sh; st=$$?; \
 	scripts/tap-summary $(RESULTS)/debug && exit $$st
 
+# libgoro on AArch64 under qemu-user (user backend only: no /dev/goro
+# there): cross-built with aarch64-linux-gnu-gcc, tests run by qemu-aarch64
+# with the target's libc from QEMU_LD_PREFIX; natively, then with
+# ASan+UBSan (LeakSanitizer off: it stops the world with ptrace, which
+# qemu-user does not emulate). GORO_TEST_SLOW scales the tests' time
+# budgets (emulation is some 10x slower), never their assertions.
+ARM64_SLOW ?= 4
+check-arm64: deps
+	@rm -rf $(RESULTS)/arm64 && mkdir -p $(RESULTS)/arm64
+	@t0=$$(date +%s); st=0; \
+	echo "== userlib on arm64 (qemu-user): native"; \
+	GORO_TEST_SLOW=$${GORO_TEST_SLOW:-$(ARM64_SLOW)} \
+	$(MAKE) -s -C userlib check ARCH=arm64 SAN= \
+		RESULTS=$(RESULTS)/arm64/native || st=1; \
+	echo "== userlib on arm64 (qemu-user): ASan+UBSan"; \
+	GORO_TEST_SLOW=$${GORO_TEST_SLOW:-$(ARM64_SLOW)} \
+	ASAN_OPTIONS=$${ASAN_OPTIONS:-detect_leaks=0} \
+	$(MAKE) -s -C userlib check ARCH=arm64 SAN=asan \
+		RESULTS=$(RESULTS)/arm64/asan || st=1; \
+	echo "# arm64: $$(( $$(date +%s) - t0 )) s"; \
+	echo "== summary"; \
+	scripts/tap-summary $(RESULTS)/arm64/native $(RESULTS)/arm64/asan || st=1; \
+	exit $$st
+
 # TSan is slow: its own target
 check-tsan: deps
 	@mkdir -p $(RESULTS) && rm -f $(RESULTS)/tsan
@@ -196,5 +222,5 @@ clean:
 	@if [ -f bench/Makefile ]; then $(MAKE) -C bench clean; fi
 	rm -rf build goro.pc
 
-.PHONY: all deps module vm-module userlib tools selftests check check-tsan \
+.PHONY: all deps module vm-module userlib tools selftests check check-tsan check-arm64 \
 	check-matrix check-debug check-vm fuzz soak run bench install install-module style clean
