@@ -41,7 +41,7 @@ static inline int tsan(void)
 /*
  * The process's thread count as /proc/self/stat shows it (field 20), or
  * -1. libgoro's deadlock detector compares it with the threads it knows;
- * qemu-user fakes that file and shows 0 there, so under it the detector
+ * qemu-user 7.2 fakes that file and shows 0 there, so under it the detector
  * stays off and the tests that expect a deadlock report skip.
  */
 static inline int stat_threads(void)
