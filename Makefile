@@ -112,23 +112,22 @@ check-debug: deps selftests tools
 	scripts/tap-summary $(RESULTS)/debug && exit $$st
 
 # libgoro on AArch64 under qemu-user (user backend only: no /dev/goro
-# there): cross-built with aarch64-linux-gnu-gcc, tests run by qemu-aarch64
+# there): cross-built with aarch64-linux-gnu-gcc, tests run by QEMU 10's
+# qemu-aarch64 (scripts/kernels qemu-user; bookworm's 7.2 from
+# scripts/deps if that fetch fails, where ASan takes seconds per fork)
 # with the target's libc from QEMU_LD_PREFIX; natively, then with
 # ASan+UBSan (LeakSanitizer off: it stops the world with ptrace, which
-# qemu-user does not emulate). GORO_TEST_SLOW scales the tests' time
-# budgets (emulation is some 10x slower), never their assertions.
-ARM64_SLOW ?= 4
+# qemu-user does not emulate).
 check-arm64: deps
 	@rm -rf $(RESULTS)/arm64 && mkdir -p $(RESULTS)/arm64
 	@t0=$$(date +%s); st=0; \
-	echo "== userlib on arm64 (qemu-user): native"; \
-	GORO_TEST_SLOW=$${GORO_TEST_SLOW:-$(ARM64_SLOW)} \
-	$(MAKE) -s -C userlib check ARCH=arm64 SAN= \
+	q=$$(scripts/kernels qemu-user) || q=qemu-aarch64; \
+	echo "== userlib on arm64 ($$q): native"; \
+	$(MAKE) -s -C userlib check ARCH=arm64 SAN= QEMU_AARCH64=$$q \
 		RESULTS=$(RESULTS)/arm64/native || st=1; \
-	echo "== userlib on arm64 (qemu-user): ASan+UBSan"; \
-	GORO_TEST_SLOW=$${GORO_TEST_SLOW:-$(ARM64_SLOW)} \
+	echo "== userlib on arm64 ($$q): ASan+UBSan"; \
 	ASAN_OPTIONS=$${ASAN_OPTIONS:-detect_leaks=0} \
-	$(MAKE) -s -C userlib check ARCH=arm64 SAN=asan \
+	$(MAKE) -s -C userlib check ARCH=arm64 SAN=asan QEMU_AARCH64=$$q \
 		RESULTS=$(RESULTS)/arm64/asan || st=1; \
 	echo "# arm64: $$(( $$(date +%s) - t0 )) s"; \
 	echo "== summary"; \
