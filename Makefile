@@ -114,7 +114,9 @@ check-debug: deps selftests tools
 # libgoro on AArch64 under qemu-user (user backend only: no /dev/goro
 # there): cross-built with aarch64-linux-gnu-gcc, tests run by QEMU 10's
 # qemu-aarch64 (scripts/kernels qemu-user; bookworm's 7.2 from
-# scripts/deps if that fetch fails, where ASan takes seconds per fork)
+# scripts/deps if that fetch fails, where ASan takes seconds per fork and
+# registry's GREGISTER-on-/dev/null test fails: 7.2 answers ENOSYS to an
+# ioctl it cannot translate, without passing it on)
 # with the target's libc from QEMU_LD_PREFIX; natively, then with
 # ASan+UBSan (LeakSanitizer off: it stops the world with ptrace, which
 # qemu-user does not emulate).
