@@ -31,10 +31,17 @@ extern uint32_t goro__fence_word;
 #define fence_sc() __atomic_thread_fence(__ATOMIC_SEQ_CST)
 #endif
 
+/*
+ * A spin-wait's pause. AArch64: isb, not yield: yield is a no-op on most
+ * cores, while isb waits for the pipeline to drain, a delay of the order
+ * of x86's pause, which is what the spin counts were tuned for.
+ */
 static inline void cpu_relax(void)
 {
 #if defined(__x86_64__) || defined(__i386__)
 	__builtin_ia32_pause();
+#elif defined(__aarch64__)
+	__asm__ __volatile__("isb" ::: "memory");
 #else
 	__asm__ __volatile__("" ::: "memory");
 #endif

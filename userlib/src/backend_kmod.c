@@ -196,7 +196,8 @@ static void kmod_set_nprocs(int n)
 static int kmod_m_attach(struct goro_mach *m)
 {
 	struct goro_attach a = {0};
-	int i, n = ld_rlx(&goro__sched.nprocs), err = -EBUSY;
+	/* acquire: allp[i] below nprocs is published (see stealwork) */
+	int i, n = ld_acq(&goro__sched.nprocs), err = -EBUSY;
 
 	/*
 	 * Whatever was queued before this point, this M finds: it looks at
@@ -407,7 +408,8 @@ static bool kmod_syscall_exit(struct goro_mach *m)
 /* A P whose M is blocked has work, and no M is parked to take it. */
 static bool blocked_with_work(void)
 {
-	int i, n = ld_rlx(&goro__sched.nprocs);
+	/* acquire: allp[i] below nprocs is published (see stealwork) */
+	int i, n = ld_acq(&goro__sched.nprocs);
 
 	if (ld_acq(&K.hdr->nmidle))
 		return false;

@@ -88,7 +88,7 @@ static void enqueue(struct waitq *q, struct sudog *sg)
 	if (q->last)
 		q->last->next = sg;
 	else
-		st_rlx(&q->first, sg);
+		st_rel(&q->first, sg);	/* read by the fast paths */
 	q->last = sg;
 	sg->queued = 1;
 }
@@ -98,7 +98,7 @@ static void unlink_sg(struct waitq *q, struct sudog *sg)
 	if (sg->prev)
 		sg->prev->next = sg->next;
 	else
-		st_rlx(&q->first, sg->next);
+		st_rel(&q->first, sg->next);	/* read by the fast paths */
 	if (sg->next)
 		sg->next->prev = sg->prev;
 	else
@@ -178,7 +178,7 @@ static inline void buf_put(struct goro_chan *c, const void *src)
 	elem_copy(c, slot(c, c->sendx), src);
 	if (++c->sendx == c->cap)
 		c->sendx = 0;
-	st_rlx(&c->qcount, c->qcount + 1);
+	st_rel(&c->qcount, c->qcount + 1);	/* see chanrecv */
 }
 
 static inline void buf_get(struct goro_chan *c, void *dst)
@@ -186,7 +186,7 @@ static inline void buf_get(struct goro_chan *c, void *dst)
 	elem_copy(c, dst, slot(c, c->recvx));
 	if (++c->recvx == c->cap)
 		c->recvx = 0;
-	st_rlx(&c->qcount, c->qcount - 1);
+	st_rel(&c->qcount, c->qcount - 1);	/* see chanrecv */
 }
 
 /* Park forever (an operation on a nil channel, an empty select). */
@@ -318,8 +318,17 @@ static int chanrecv(struct goro_chan *c, void *elem, bool block)
 			return -EAGAIN;
 		block_forever("chan receive (nil chan)");
 	}
-	if (!block && ((c->cap == 0 && !ld_rlx(&c->sendq.first)) ||
-		       (c->cap && ld_rlx(&c->qcount) == 0))) {
+	/*
+	 * Go's fast path: empty and not closed: would block. The emptiness
+	 * must be read before closed (acquire loads: the second cannot be
+	 * satisfied before the first): read the other way round, a channel
+	 * that was open and full, then closed, then drained, would answer
+	 * "would block" though it never was open and empty. qcount and
+	 * sendq.first are stored with release under the lock (buf_put,
+	 * buf_get, enqueue, unlink_sg), after the close they may follow.
+	 */
+	if (!block && ((c->cap == 0 && !ld_acq(&c->sendq.first)) ||
+		       (c->cap && ld_acq(&c->qcount) == 0))) {
 		/* empty: closed (drained), or would block */
 		if (!ld_acq(&c->closed))
 			return -EAGAIN;

@@ -236,9 +236,12 @@ extern struct goro_sched goro__sched HIDDEN;
 /*
  * The calling thread's M, or NULL on a foreign thread. A goroutine may
  * come back on another thread after any switch, so the thread's TLS must
- * be read afresh at every call: on x86-64 one %fs-relative load in a
- * volatile asm with a memory clobber, which the compiler can neither
- * cache across a switch nor move; elsewhere a call it cannot see into.
+ * be read afresh at every call: in a volatile asm with a memory clobber,
+ * which the compiler can neither cache across a switch nor move. On
+ * x86-64 one %fs-relative load; on AArch64 the thread pointer (tpidr_el0)
+ * plus the variable's offset from the GOT (initial-exec; the linker turns
+ * the GOT load into an immediate in a static link); elsewhere a call the
+ * compiler cannot see into.
  */
 extern __thread struct goro_mach *goro__tls_m HIDDEN
 	__attribute__((tls_model("initial-exec")));
@@ -253,6 +256,16 @@ static inline struct goro_mach *goro__getm(void)
 	__asm__ __volatile__("movq goro__tls_m@gottpoff(%%rip), %0\n\t"
 			     "movq %%fs:(%0), %0"
 			     : "=r"(m) : : "memory");
+	return m;
+#elif defined(__aarch64__)
+	struct goro_mach *m;
+	uintptr_t tp;
+
+	__asm__ __volatile__("adrp %0, :gottprel:goro__tls_m\n\t"
+			     "ldr %0, [%0, #:gottprel_lo12:goro__tls_m]\n\t"
+			     "mrs %1, tpidr_el0\n\t"
+			     "ldr %0, [%1, %0]"
+			     : "=&r"(m), "=&r"(tp) : : "memory");
 	return m;
 #else
 	return goro__getm_call();
@@ -491,7 +504,7 @@ static inline void g_setwait(struct goro_g *g, const char *why)
 	st_rlx(&g->gi.waitreason, why ? goro__greg_reason(why) : 0);
 }
 
-/* context switch (switch_x86_64.S) */
+/* context switch (switch_x86_64.S, switch_aarch64.S) */
 struct goro_mach *goro__ctx_swap(void **save_sp, void *new_sp, struct goro_mach *m) HIDDEN;
 void goro__ctx_entry(void) HIDDEN;
 

@@ -25,6 +25,20 @@
  * goroutine may come back on another M), then rt_sigreturn restores every
  * register, the flags and the FPU state from the copy, with the current
  * thread's signal mask and alternate stack put in first.
+ *
+ * On AArch64 the same, with the kernel's frame as it is there: rt_sigreturn
+ * reads a struct rt_sigframe (siginfo, then the ucontext) at sp, which
+ * must be 16-byte aligned; the FP/SIMD state (and SVE, SME...) are records
+ * inside the ucontext's __reserved area, and a frame too big for it
+ * continues in an extra block, found through an extra_context record
+ * whose pointer the kernel checks to be exactly where it put it (right
+ * after the record and a terminator, running on past __reserved). The handler copies the whole frame, extra block included, and
+ * moves that pointer with the copy. There is no red zone (AAPCS64 lets
+ * nothing live below sp): the copy goes right below the goroutine's sp.
+ * pstate's BTYPE bits are cleared on the way to the trampoline (a signal
+ * that came between an indirect branch and its landing pad would else
+ * make the trampoline's first instruction fault under BTI); the copy keeps
+ * them for the way back.
  */
 #include "internal.h"
 #include "sched.h"
@@ -46,9 +60,17 @@
 #endif
 
 #define ASYNC_GRACE_NS (1000000LL)	/* after the flag, between signals */
-#define RED_ZONE 128
 #define ROOM (16UL << 10)		/* stack the scheduler call needs */
+#if defined(__x86_64__)
+#define RED_ZONE 128
 #define FP_XSTATE_MAGIC1 0x46505853U
+#elif defined(__aarch64__)
+/* struct _aarch64_ctx, extra_context: <asm/sigcontext.h>, via <signal.h> */
+#define PSR_BTYPE_MASK 0xc00ULL
+#define SIGFRAME_MAX (256UL << 10)	/* what we agree to copy */
+#else
+#error "asynchronous preemption: no port for this architecture"
+#endif
 
 /* libgoro's text: its objects' .text renamed to goro_text at build time */
 extern const char __start_goro_text[] HIDDEN __attribute__((weak));
@@ -57,14 +79,17 @@ extern const char __stop_goro_text[] HIDDEN __attribute__((weak));
 void goro__async_preempt_tramp(void) HIDDEN;
 void goro__async_preempted(ucontext_t *uc) HIDDEN;
 
+#if defined(__x86_64__)
 /* the kernel's struct ucontext: glibc's ucontext_t up to __fpregs_mem */
 #define KUC_SIZE offsetof(ucontext_t, __fpregs_mem)
+#endif
 
 static pthread_once_t once = PTHREAD_ONCE_INIT;
 static int init_err;
 static struct sigaction old_urg;
 static int64_t last_signal[GORO_MAX_PROCS];	/* sysmon only */
 
+#if defined(__x86_64__)
 __asm__(".text\n"
 	".globl goro__async_preempt_tramp\n"
 	".hidden goro__async_preempt_tramp\n"
@@ -77,6 +102,23 @@ __asm__(".text\n"
 	"	syscall\n"
 	"	ud2\n"
 	".size goro__async_preempt_tramp, .-goro__async_preempt_tramp\n");
+#elif defined(__aarch64__)
+/* sp: the rt_sigframe copy (siginfo, then the ucontext), 16-aligned */
+__asm__(".text\n"
+	".globl goro__async_preempt_tramp\n"
+	".hidden goro__async_preempt_tramp\n"
+	".type goro__async_preempt_tramp, %function\n"
+	".p2align 4\n"
+	"goro__async_preempt_tramp:\n"
+	"	hint 36\n"		/* bti j: a no-op without BTI */
+	"	add x0, sp, #128\n"	/* the ucontext: after the siginfo */
+	"	bl goro__async_preempted\n"
+	"	mov x8, #139\n"	/* rt_sigreturn: frame at sp */
+	"	svc #0\n"
+	"	brk #0\n"
+	".size goro__async_preempt_tramp, .-goro__async_preempt_tramp\n");
+_Static_assert(sizeof(siginfo_t) == 128, "the trampoline's siginfo size");
+#endif
 
 /* Back from the signal, on the goroutine's stack: yield, then resume. */
 void goro__async_preempted(ucontext_t *uc)
@@ -107,6 +149,26 @@ copy_bytes(char *dst, const char *src, size_t n)
 		*dst++ = *src++;
 }
 
+/*
+ * The interrupted pc and sp, and whether the signal came in code where m's
+ * goroutine may be preempted.
+ */
+static bool preemptible(struct goro_mach *m, uintptr_t pc, uintptr_t sp)
+{
+	struct goro_g *g;
+
+	if (!m || in_goro_text(pc))
+		return false;
+	g = m->curg;
+	if (!g || !g->async_preempt || pc < g->apc_lo || pc >= g->apc_hi)
+		return false;
+	if (!m->p || m->insyscall || ld_rlx(&g->status) != G_RUNNING ||
+	    !ld_rlx(&m->p->kp->preempt) || ld_rlx(&goro__sched.exiting))
+		return false;
+	return sp > (uintptr_t)g->stk.lo && sp <= (uintptr_t)g->stk.hi;
+}
+
+#if defined(__x86_64__)
 __attribute__((no_sanitize_address)) static void try_preempt(ucontext_t *uc)
 {
 	greg_t *r = uc->uc_mcontext.gregs;
@@ -114,17 +176,10 @@ __attribute__((no_sanitize_address)) static void try_preempt(ucontext_t *uc)
 	uintptr_t fpdst, ucdst;
 	const char *fp = (const char *)uc->uc_mcontext.fpregs;
 	struct goro_mach *m = goro__getm();
-	struct goro_g *g;
 	size_t fpsize = 512;
 	uint32_t magic;
 
-	if (!m || in_goro_text(pc) || !fp)
-		return;
-	g = m->curg;
-	if (!g || !g->async_preempt || pc < g->apc_lo || pc >= g->apc_hi)
-		return;
-	if (!m->p || m->insyscall || ld_rlx(&g->status) != G_RUNNING ||
-	    !ld_rlx(&m->p->kp->preempt) || ld_rlx(&goro__sched.exiting))
+	if (!fp || !preemptible(m, pc, sp))
 		return;
 	/* struct _fpx_sw_bytes in the fxsave area: magic1, extended_size */
 	memcpy(&magic, fp + 464, sizeof(magic));
@@ -136,11 +191,9 @@ __attribute__((no_sanitize_address)) static void try_preempt(ucontext_t *uc)
 	}
 	if (fpsize > 64 * 1024 || fpsize < 512)
 		return;
-	if (sp <= (uintptr_t)g->stk.lo || sp > (uintptr_t)g->stk.hi)
-		return;
 	fpdst = (sp - RED_ZONE - fpsize) & ~(uintptr_t)63;
 	ucdst = (fpdst - KUC_SIZE) & ~(uintptr_t)15;
-	if (ucdst < (uintptr_t)g->stk.lo + ROOM)
+	if (ucdst < (uintptr_t)m->curg->stk.lo + ROOM)
 		return;	/* too close to the bottom: next time */
 #ifdef GORO_ASAN
 	__asan_unpoison_memory_region((void *)ucdst, sp - ucdst);
@@ -151,6 +204,78 @@ __attribute__((no_sanitize_address)) static void try_preempt(ucontext_t *uc)
 	r[REG_RSP] = (greg_t)ucdst;
 	r[REG_RIP] = (greg_t)(uintptr_t)goro__async_preempt_tramp;
 }
+#elif defined(__aarch64__)
+/*
+ * The extra block of uc's frame (see the top of the file): its extra
+ * record, or NULL when the frame fits in __reserved.
+ */
+__attribute__((no_sanitize_address)) static struct extra_context *
+frame_extra(ucontext_t *uc)
+{
+	char *r = (char *)uc->uc_mcontext.__reserved;
+	size_t off = 0, lim = sizeof(uc->uc_mcontext.__reserved);
+
+	while (off + sizeof(struct _aarch64_ctx) <= lim) {
+		struct _aarch64_ctx *h = (struct _aarch64_ctx *)(r + off);
+
+		if (!h->magic)
+			return NULL;	/* the terminator */
+		if (h->size < sizeof(*h) || h->size > lim - off)
+			return NULL;
+		if (h->magic == EXTRA_MAGIC &&
+		    h->size >= sizeof(struct extra_context))
+			return (struct extra_context *)h;
+		off += h->size;
+	}
+	return NULL;
+}
+
+__attribute__((no_sanitize_address)) static void try_preempt(ucontext_t *uc)
+{
+	mcontext_t *mc = &uc->uc_mcontext;
+	uintptr_t pc = mc->pc, sp = mc->sp;
+	char *frame = (char *)uc - sizeof(siginfo_t);
+	struct goro_mach *m = goro__getm();
+	struct extra_context *x;
+	size_t size = sizeof(siginfo_t) + sizeof(ucontext_t);
+	uintptr_t dst;
+
+	if (!preemptible(m, pc, sp))
+		return;
+	x = frame_extra(uc);
+	if (x) {
+		/*
+		 * The extra block follows the record and its terminator
+		 * (inside __reserved, on past the frame's end): copy up to
+		 * its end.
+		 */
+		uintptr_t end = x->datap + x->size;
+
+		if (x->datap < (uintptr_t)(x + 1) || end < x->datap ||
+		    end - (uintptr_t)frame > SIGFRAME_MAX)
+			return;
+		if (end - (uintptr_t)frame > size)
+			size = end - (uintptr_t)frame;
+	}
+	dst = (sp - size) & ~(uintptr_t)15;
+	if (dst < (uintptr_t)m->curg->stk.lo + ROOM)
+		return;	/* too close to the bottom: next time */
+#ifdef GORO_ASAN
+	__asan_unpoison_memory_region((void *)dst, sp - dst);
+#endif
+	copy_bytes((char *)dst, frame, size);
+	if (x) {
+		/* the copy's extra record points into the copy */
+		struct extra_context *cx = (struct extra_context *)((char *)x - frame +
+							    (char *)dst);
+
+		cx->datap = x->datap - (uintptr_t)frame + dst;
+	}
+	mc->sp = dst;
+	mc->pc = (uintptr_t)goro__async_preempt_tramp;
+	mc->pstate &= ~PSR_BTYPE_MASK;
+}
+#endif
 
 static void urg_handler(int sig, siginfo_t *si, void *ctx)
 {

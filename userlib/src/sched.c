@@ -347,7 +347,11 @@ void goro__schedule(struct goro_mach *m)
 
 static struct goro_g *stealwork(struct goro_mach *m)
 {
-	int n = ld_rlx(&goro__sched.nprocs), i, k;
+	/*
+	 * acquire: allp[i] below nprocs is published (grow_procs, then the
+	 * seq_cst store of nprocs in procs.c)
+	 */
+	int n = ld_acq(&goro__sched.nprocs), i, k;
 
 	for (i = 0; i < 4; i++) {
 		int start = fastrand(&m->fastrand) % n;
@@ -476,7 +480,11 @@ park:
  * for a caller whose store that made the work visible was a
  * seq_cst read-modify-write (runqput's xchg of runnext, an xadd): that
  * orders it before the npidle load as the fence would (a locked
- * instruction on x86-64), and the ready path saves a fence.
+ * instruction on x86-64), and the ready path saves a fence. On AArch64
+ * only because both loads below are seq_cst too: a load-acquire (ldar)
+ * is not satisfied before an earlier store-release (the stlxr or swpal of
+ * the RMW) is visible, which a plain or acquire-only load would be. Every
+ * backend's npidle() is a seq_cst load for this reason.
  */
 static inline void wakep_after_rmw(void)
 {

@@ -23,6 +23,7 @@
 #include "internal.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -82,6 +83,25 @@ static struct goro_g *slot_g(char *slot_lo_guard, size_t slotsz)
 	return (struct goro_g *)(slot_lo_guard + slotsz - GSIZE);
 }
 
+/*
+ * The first guard the kernel accepted really faults: a write(2) from it
+ * fails with EFAULT. qemu-user answers 0 to a madvise() advice it does not
+ * know, without passing it on: there the guard would be a plain page and
+ * an overflow would run into the next slot.
+ */
+static bool guard_faults(const char *page)
+{
+	bool faults;
+	int p[2];
+
+	if (pipe2(p, O_CLOEXEC))
+		return false;
+	faults = write(p[1], page, 1) < 0 && errno == EFAULT;
+	close(p[0]);
+	close(p[1]);
+	return faults;
+}
+
 static void guard(struct goro_g *g, char *guardpage)
 {
 	int mode = ld_rlx(&stk.guard_mode);
@@ -89,7 +109,8 @@ static void guard(struct goro_g *g, char *guardpage)
 	g->canary = NULL;
 	g->stk.guarded = 0;
 	if (mode != 2) {
-		if (madvise(guardpage, PAGE, MADV_GUARD_INSTALL) == 0) {
+		if (madvise(guardpage, PAGE, MADV_GUARD_INSTALL) == 0 &&
+		    (mode == 1 || guard_faults(guardpage))) {
 			st_rlx(&stk.guard_mode, 1);
 			g->stk.guarded = 1;
 			return;

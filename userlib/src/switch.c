@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * goro: beside the context switch (switch_x86_64.S): a fresh goroutine's
- * first frame, and what the sanitizers (ASan's fake stacks, TSan's
- * fibers) and valgrind must be told about goroutine stacks as they start,
- * switch and end. The scheduler's goro__gswitch (sched.c) makes the
+ * goro: beside the context switch (switch_x86_64.S, switch_aarch64.S): a
+ * fresh goroutine's first frame, and what the sanitizers (ASan's fake
+ * stacks, TSan's fibers) and valgrind must be told about goroutine stacks
+ * as they start, switch and end. The scheduler's goro__gswitch (sched.c) makes the
  * switch with the inline hooks of switch.h.
  *
  * Calls only down: stack.c (freeing a stack) and goro__fatal (lock.c).
@@ -47,6 +47,18 @@ void goro__free_g(struct goro_mach *m, struct goro_g *g)
 void goro__g_prepare(struct goro_g *g)
 {
 	uintptr_t top = ((uintptr_t)g->stk.hi - 64) & ~(uintptr_t)15;
+#if defined(__aarch64__)
+	/* the frame of switch_aarch64.S: x19-x28, x29, x30, d8-d15, FPCR */
+	uint64_t *f = (uint64_t *)(top - 176);
+	int i;
+
+	for (i = 0; i < 22; i++)
+		f[i] = 0;
+	f[0] = (uint64_t)(uintptr_t)g;			   /* x19 */
+	f[10] = 0;					   /* x29: end of chain */
+	f[11] = (uint64_t)(uintptr_t)goro__ctx_entry;	   /* x30 */
+	/* f[20]: FPCR 0, the AAPCS64 default (round to nearest, IEEE) */
+#else
 	uint64_t *f = (uint64_t *)(top - 64);
 
 	f[0] = 0x1f80 | ((uint64_t)0x037f << 32); /* MXCSR, x87 CW */
@@ -57,6 +69,7 @@ void goro__g_prepare(struct goro_g *g)
 	f[5] = 0;				   /* rbx */
 	f[6] = 0;				   /* rbp */
 	f[7] = (uint64_t)(uintptr_t)goro__ctx_entry;
+#endif
 	g->sp = f;
 #ifdef GORO_TSAN
 	if (!g->tsan_fiber)

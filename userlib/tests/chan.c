@@ -155,6 +155,7 @@ TEST(close_wakes_blocked_sender_to_panic)
 
 TEST(recv_on_nil_channel_alone_is_a_deadlock)
 {
+	SKIP_WITHOUT_THREAD_COUNT();
 	expect_fatal("nil_recv_deadlock", "all goroutines are asleep - deadlock!",
 		     "survived");
 }

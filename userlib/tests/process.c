@@ -159,8 +159,10 @@ TEST(main_return_ends_process_with_goroutines_alive)
 
 TEST(deadlock_is_reported_with_exit_2)
 {
-	int st = run_scenario("deadlock", NULL, out, sizeof(out), 20);
+	int st;
 
+	SKIP_WITHOUT_THREAD_COUNT();
+	st = run_scenario("deadlock", NULL, out, sizeof(out), 20);
 	ASSERT_TRUE(WIFEXITED(st));
 	ASSERT_EQ(2, WEXITSTATUS(st));
 	ASSERT_NE(NULL, strstr(out, "fatal error: all goroutines are asleep "
@@ -174,8 +176,10 @@ TEST(deadlock_is_reported_with_exit_2)
 
 TEST(main_goexit_runs_others_then_reports)
 {
-	int st = run_scenario("main_goexit", NULL, out, sizeof(out), 20);
+	int st;
 
+	SKIP_WITHOUT_THREAD_COUNT();
+	st = run_scenario("main_goexit", NULL, out, sizeof(out), 20);
 	ASSERT_TRUE(WIFEXITED(st));
 	ASSERT_EQ(2, WEXITSTATUS(st));
 	ASSERT_NE(NULL, strstr(out, "other goroutine finished"));

@@ -95,6 +95,7 @@ TEST(select_send_on_closed_channel_panics)
 
 TEST(empty_select_blocks_forever)
 {
+	SKIP_WITHOUT_THREAD_COUNT();
 	/* nothing else runs: Go reports it as a deadlock */
 	expect_fatal("empty_select", "deadlock", "survived");
 }
