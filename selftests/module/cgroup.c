@@ -198,8 +198,10 @@ static long goro_cg_num(const char *path)
 }
 
 #define GORO_CG_EXH	GORO_CG_ROOT "/goro-exhaust"
-/* attempts: GORO_EXH_TRIES in the environment (the debug kernel's box
- * makes fewer: each OOM kill takes it ~0.6 s), else 1,000 */
+/*
+ * attempts: GORO_EXH_TRIES in the environment (the debug kernel's box
+ * makes fewer: each OOM kill takes it ~0.6 s), else 1,000
+ */
 #define GORO_EXH_TRIES	1000
 #define GORO_EXH_MAX	(32l << 20)
 /* what the box allocates meanwhile for others, and meminfo's granularity */
