@@ -197,7 +197,7 @@ TEST(registry_stays_whole_under_churn)
 	int i, n, all;
 
 	ASSERT_LE(0, goro_setprocs(4));
-	per_spawner = tsan() ? 50 : 500;
+	per_spawner = tsan() || slow_box() ? 50 : 500;
 	gate = goro_chan_make(sizeof(int), 0);
 	ASSERT_NE(NULL, gate);
 	goro_wg_add(&spawners, 4);

@@ -80,7 +80,7 @@ TEST_F(procs, every_goroutine_runs_exactly_once)
 	int round, i;
 
 	R = &r;
-	nrun = tsan() ? NRUN / 10 : NRUN;
+	nrun = tsan() || slow_box() ? NRUN / 10 : NRUN;
 	ASSERT_EQ(variant->nprocs, goro_numprocs());
 	for (round = 0; round < 3; round++) {
 		for (i = 0; i < nrun; i++)

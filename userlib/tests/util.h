@@ -36,6 +36,14 @@ static inline int sanitized(void)
 		     strcmp(v, "slow") == 0);
 }
 
+/* The debug kernel's box (GORO_VARIANT=slow): KASAN and lockdep, emulated. */
+static inline int slow_box(void)
+{
+	const char *v = getenv("GORO_VARIANT");
+
+	return v && strcmp(v, "slow") == 0;
+}
+
 /* Running under TSan, where each new goroutine costs milliseconds. */
 static inline int tsan(void)
 {
