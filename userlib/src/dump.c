@@ -237,7 +237,10 @@ static void segv(int sig, siginfo_t *si, void *uc)
 	if (g && a < g->stk.lo && a >= g->stk.lo - 4096) {
 		wrs(2, "goroutine ");
 		wrnum(2, g->id);
-		wrs(2, ": stack overflow\nfatal error: stack overflow\n");
+		wrs(2, ": stack overflow (its stack: ");
+		wrnum(2, g->stk.hi - g->stk.lo);
+		wrs(2, " bytes, set by GORO_STACK or goro_go_opts' stack_size)\n"
+		       "fatal error: stack overflow\n");
 		_exit(2);
 	}
 	/* not ours: the previous handler, or the default action */

@@ -108,6 +108,14 @@ void goro__on_exit_stop(void)
 	st_sc(&goro__sched.exiting, 1);
 }
 
+static void flush_if_free(FILE *f)
+{
+	if (ftrylockfile(f))
+		return;
+	fflush_unlocked(f);
+	funlockfile(f);
+}
+
 void goro__fatal(const char *fmt, ...)
 {
 	char buf[512];
@@ -116,6 +124,13 @@ void goro__fatal(const char *fmt, ...)
 
 	/* a fatal error stops the world: no goroutine runs while we exit */
 	goro__on_exit_stop();
+	/*
+	 * what the program printed comes before the error, as it would with
+	 * exit(): stdout and stderr are flushed unless a stopped thread holds
+	 * their lock (waiting for it could hang the exit)
+	 */
+	flush_if_free(stdout);
+	flush_if_free(stderr);
 	va_start(ap, fmt);
 	n = vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);

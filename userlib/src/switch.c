@@ -20,8 +20,9 @@
 void goro__stack_overflow(struct goro_g *g)
 {
 	goro__fatal("goroutine %lld: stack overflow (stack guard word "
-		    "overwritten)\nfatal error: stack overflow\n",
-		    (long long)g->id);
+		    "overwritten; its stack: %zu bytes, set by GORO_STACK or "
+		    "goro_go_opts' stack_size)\nfatal error: stack overflow\n",
+		    (long long)g->id, (size_t)(g->stk.hi - g->stk.lo));
 }
 
 void goro__free_g(struct goro_mach *m, struct goro_g *g)

@@ -133,6 +133,17 @@ static int sc_sigquit(void)
 	return 0;
 }
 
+/* Prints to a buffered stdout (a pipe), then dies of a fatal error. */
+static int sc_fatal_after_printf(void)
+{
+	goro_mutex mu = GORO_MUTEX_INIT;
+
+	printf("printed before the fatal error\n");
+	goro_mutex_unlock(&mu);
+	printf("survived\n");
+	return 0;
+}
+
 static const struct scenario scenarios[] = {
 	{"main_returns", sc_main_returns},
 	{"deadlock", sc_deadlock},
@@ -141,6 +152,7 @@ static const struct scenario scenarios[] = {
 	{"stack_overflow", sc_stack_overflow},
 	{"dump", sc_dump},
 	{"sigquit", sc_sigquit},
+	{"fatal_after_printf", sc_fatal_after_printf},
 };
 
 /* ---- tests ---- */
@@ -214,7 +226,21 @@ TEST(stack_overflow_is_reported)
 	ASSERT_GT(id, 1);
 	snprintf(want, sizeof(want), "goroutine %lld: stack overflow", id);
 	ASSERT_NE(NULL, strstr(out, want));
+	/* and what sets the size */
+	ASSERT_NE(NULL, strstr(out, "GORO_STACK")) TH_LOG("%s", out);
 	ASSERT_EQ(NULL, strstr(out, "result"));
+}
+
+/* A fatal error keeps what the program printed before it. */
+TEST(fatal_error_flushes_stdout_first)
+{
+	int st = run_scenario("fatal_after_printf", NULL, out, sizeof(out), 20);
+
+	ASSERT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 2) TH_LOG("%s", out);
+	ASSERT_NE(NULL, strstr(out, "unlock of unlocked mutex")) TH_LOG("%s", out);
+	ASSERT_EQ(NULL, strstr(out, "survived"));
+	ASSERT_NE(NULL, strstr(out, "printed before the fatal error"))
+		TH_LOG("%s", out);
 }
 
 TEST(dump_lists_goroutines)
