@@ -110,8 +110,8 @@ struct goro_spawn_opts {
 	size_t stack_size;	/* usable stack bytes; 0 = default (GORO_STACK
 				 * or 64 KiB); rounded up to a page; at most
 				 * 1 GiB */
-	const char *name;	/* shown by goro_dump(); not copied: must stay
-				 * valid while the goroutine lives; may be NULL */
+	const char *name;	/* shown by goro_dump(); copied (its first
+				 * 31 bytes) at spawn; may be NULL */
 	uint32_t flags;		/* GORO_SPAWN_*; others must be 0 */
 	uint32_t resv[3];	/* must be 0 */
 };

@@ -46,6 +46,9 @@ void goro__greg_add(struct goro_g *g)
 	st_rlx(&g->gi.entry,
 	       g == &goro__sched.g1 ? 0 : (uint64_t)(uintptr_t)g->fn);
 	copy_name(g, g->name);
+	/* the spawner's string may go: from now on the copy is the name */
+	if (g->name)
+		st_rlx(&g->name, (const char *)g->gi.name);
 	/* a reused slot's entry comes back to life last */
 	st_rel(&g->gi.state, ld_rlx(&g->status));
 	if (g->greg_on)

@@ -116,9 +116,13 @@ static void named_sleeper(void *arg)
 static int sc_dump(void)
 {
 	struct goro_spawn_opts o = {0};
+	char name[16];
 
-	o.name = "sleepy";
+	/* the name is copied at spawn: the caller's buffer may change */
+	strcpy(name, "sleepy");
+	o.name = name;
 	goro_go_opts(named_sleeper, NULL, &o);
+	strcpy(name, "overwritten");
 	goro_yield();
 	goro_dump();
 	return 0;
