@@ -3,11 +3,11 @@
  * deadline: Go's context.WithTimeout and errgroup in C. Four requests go
  * out at once to four simulated servers (goroutines answering on a
  * socket pair after a delay), as a group under one context with a
- * 150 ms deadline, at most 3 in flight. Round 1: the slow server misses
+ * deadline, at most 3 in flight. Round 1 (150 ms): the slow server misses
  * the deadline, its request ends with -ETIMEDOUT and so does the group.
- * Round 2: a server answers with an error; the group's context is
- * cancelled with it as the cause and the requests still waiting stop at
- * once instead of at the deadline.
+ * Round 2 (2 s): a server answers with an error at 40 ms; the group's
+ * context is cancelled with it as the cause and the requests still
+ * waiting stop at once instead of at the deadline.
  */
 #include <goro.h>
 #include <errno.h>
@@ -64,10 +64,11 @@ static int fetch(goro_ctx *ctx, void *arg)
 	return 0;
 }
 
-static void round_of(int round, const int64_t delay[4], const char *reply[4])
+static void round_of(int round, int64_t timeout, const int64_t delay[4],
+		     const char *reply[4])
 {
 	int64_t t0 = goro_now();
-	goro_ctx *ctx = goro_ctx_make_timeout(NULL, 150 * MS);
+	goro_ctx *ctx = goro_ctx_make_timeout(NULL, timeout);
 	goro_group *g = goro_group_make(ctx);
 	struct server s[4];
 	struct request r[4];
@@ -100,7 +101,7 @@ int main(void)
 	static const char *ok[4] = {"one", "two", "three", "four"};
 	static const char *bad[4] = {"one", "ERR", "three", "four"};
 
-	round_of(1, slow, ok);
-	round_of(2, fail, bad);
+	round_of(1, 150 * MS, slow, ok);
+	round_of(2, 2000 * MS, fail, bad);
 	return 0;	/* the slow servers end with the program */
 }
