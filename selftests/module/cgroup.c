@@ -183,20 +183,6 @@ static long goro_keyed(const char *path, const char *key)
 	return ret;
 }
 
-/* The single number in path (memory.current, memory.peak), or -1. */
-static long goro_cg_num(const char *path)
-{
-	long v = -1;
-	FILE *f = fopen(path, "r");
-
-	if (!f)
-		return -1;
-	if (fscanf(f, "%ld", &v) != 1)
-		v = -1;
-	fclose(f);
-	return v;
-}
-
 #define GORO_CG_EXH	GORO_CG_ROOT "/goro-exhaust"
 /*
  * attempts: GORO_EXH_TRIES in the environment (the debug kernel's box
@@ -340,7 +326,7 @@ TEST_F_TIMEOUT(exh, exhaustion_stays_in_memcg, 600)
 	ASSERT_LT(0, old);
 	ASSERT_EQ(0, goro_param_write("max_instances_per_user", "1048576"));
 	/* a thousand OOM kills: no task list in the log for each */
-	dump = goro_cg_num("/proc/sys/vm/oom_dump_tasks");
+	dump = goro_file_long("/proc/sys/vm/oom_dump_tasks");
 	goro_write_file("/proc/sys/vm/oom_dump_tasks", "0");
 	ASSERT_EQ(0, socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, sk));
 	avail0 = goro_meminfo_kb("MemAvailable:");
@@ -358,7 +344,7 @@ TEST_F_TIMEOUT(exh, exhaustion_stays_in_memcg, 600)
 		if (avail >= 0 && avail < low)
 			low = avail;
 	}
-	peak = goro_cg_num(GORO_CG_EXH "/memory.peak");
+	peak = goro_file_long(GORO_CG_EXH "/memory.peak");
 	kills = goro_keyed(GORO_CG_EXH "/memory.events", "oom_kill");
 	TH_LOG("%d attempts in %llu ms: %d instances, %d ENOMEM, %d EMFILE, %d OOM-killed, %d other (%d)",
 	       tries, (goro_now_ns() - t0) / 1000000, r.ok, r.nomem, r.emfile, r.killed, r.other,

@@ -279,21 +279,27 @@ static inline long goro_sched_counter(const char *key)
 #define GORO_PARAMS	"/sys/module/goro/parameters/"
 #define GORO_CG_ROOT	"/sys/fs/cgroup"
 
-/* The value of a module parameter, or -1. */
-static inline long goro_param_read(const char *name)
+/* The single number in the file path, or -1. */
+static inline long goro_file_long(const char *path)
 {
-	char path[128];
 	long v = -1;
-	FILE *f;
+	FILE *f = fopen(path, "r");
 
-	snprintf(path, sizeof(path), GORO_PARAMS "%s", name);
-	f = fopen(path, "r");
 	if (!f)
 		return -1;
 	if (fscanf(f, "%ld", &v) != 1)
 		v = -1;
 	fclose(f);
 	return v;
+}
+
+/* The value of a module parameter, or -1. */
+static inline long goro_param_read(const char *name)
+{
+	char path[128];
+
+	snprintf(path, sizeof(path), GORO_PARAMS "%s", name);
+	return goro_file_long(path);
 }
 
 /* Write str to path: 0 or -errno. */
