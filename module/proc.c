@@ -14,7 +14,8 @@
  * that include the process's permitted ones (commoncap's rule: a root
  * without capabilities may not read a root with them), or have
  * CAP_SYS_PTRACE in the process's user namespace; a
- * non-dumpable process needs CAP_SYS_PTRACE whoever reads. No LSM hook
+ * non-dumpable process needs CAP_SYS_PTRACE whoever reads; thread ids are
+ * shown in the reader's pid namespace. No LSM hook
  * is asked (see docs/security.md). Otherwise -EACCES (-ESRCH once the
  * process is gone).
  *
@@ -40,6 +41,21 @@
 #include "sched.h"
 
 static struct proc_dir_entry *goro_proc_root;
+
+/*
+ * A thread id (global, as struct goro_mview keeps it) as the reader's pid
+ * namespace names it: 0 where it names nothing.
+ */
+static u32 goro_reader_tid(u32 tid)
+{
+	u32 nr;
+
+	rcu_read_lock();
+	nr = pid_nr_ns(find_pid_ns(tid, &init_pid_ns),
+		       task_active_pid_ns(current));
+	rcu_read_unlock();
+	return nr;
+}
 
 static int goro_version_show(struct seq_file *m, void *v)
 {
@@ -133,7 +149,7 @@ static int goro_sched_show(struct seq_file *m, void *v)
 		if (st == GORO_M_FREE)
 			continue;
 		seq_printf(m, "  M%u: tid=%u p=%d state=%s locks=%u\n", i,
-			   READ_ONCE(mv->tid),
+			   goro_reader_tid(READ_ONCE(mv->tid)),
 			   mp == GORO_NONE ? -1 : (int)mp,
 			   st < ARRAY_SIZE(goro_m_state) ?
 			   goro_m_state[st] : "?",
@@ -301,7 +317,8 @@ static int goro_ms_show(struct seq_file *m, void *v)
 				put_task_struct(t);
 			}
 		}
-		seq_printf(m, "%-4u %8u %5d %-8s %8llu ", i, tid,
+		seq_printf(m, "%-4u %8u %5d %-8s %8llu ", i,
+			   goro_reader_tid(tid),
 			   mp == GORO_NONE ? -1 : (int)mp,
 			   st < ARRAY_SIZE(goro_m_state) ?
 			   goro_m_state[st] : "?",

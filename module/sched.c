@@ -59,7 +59,9 @@ void goro_publish_m(struct goro_inst *inst, struct goro_mthread *mt)
 
 	WRITE_ONCE(shm->state, state);
 	WRITE_ONCE(shm->p, p);
-	WRITE_ONCE(shm->tid, tid);
+	/* the process sees its threads' ids in its own pid namespace */
+	WRITE_ONCE(shm->tid, mt->gone ? 0 :
+		   task_pid_nr_ns(mt->task, ns_of_pid(inst->pid)));
 	if (v->state != state || v->tid != tid)
 		WRITE_ONCE(v->since, ktime_get_ns());
 	WRITE_ONCE(v->state, state);

@@ -436,4 +436,89 @@ TEST(proc_files_of_non_dumpable_process)
 	EXPECT_EQ(0, goro_stat_wait("instances", 0, 1000));
 }
 
+/*
+ * The body of pid_namespace_sees_its_own_tids, as pid 1 of a new pid
+ * namespace: 0, or which check failed.
+ */
+static int goro_ns_tids(void)
+{
+	char path[64], buf[4096], *l;
+	struct goro_ctx c;
+	unsigned int m, slot, tid;
+	pid_t global = 0;
+	FILE *f;
+	size_t n;
+	int fd = open(GORO_DEVICE, O_RDWR | O_CLOEXEC);
+
+	if (fd < 0 || goro_ctx_init(&c, fd, 1, 4) ||
+	    goro_attach_m(fd, 1, 0, &m))
+		return 10;
+	if (goro_m_of(&c, m)->tid != (__u32)goro_gettid())
+		return 11;	/* the shared M table */
+	/* /proc is the root namespace's: NSpid lists the global pid first */
+	f = fopen("/proc/self/status", "r");
+	if (!f)
+		return 12;
+	while (fgets(buf, sizeof(buf), f))
+		if (sscanf(buf, "NSpid: %d", &global) == 1)
+			break;
+	fclose(f);
+	if (global <= 1)
+		return 13;
+	snprintf(path, sizeof(path), "/proc/goro/%d/ms", global);
+	f = fopen(path, "r");
+	if (!f)
+		return 14;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	buf[n] = 0;
+	fclose(f);
+	for (l = strchr(buf, '\n'); l; l = strchr(l, '\n'))
+		if (sscanf(++l, "%u %u", &slot, &tid) == 2 && slot == m)
+			break;
+	if (!l || tid != (unsigned int)goro_gettid())
+		return 15;	/* ms */
+	if (!goro_read_sched(global, buf, sizeof(buf)))
+		return 16;
+	snprintf(path, sizeof(path), "M%u: tid=%d ", m, goro_gettid());
+	if (!strstr(buf, path))
+		return 17;	/* sched */
+	return 0;
+}
+
+/*
+ * A process in its own pid namespace sees its threads' ids as that
+ * namespace names them, in the shared M table and in its /proc/goro
+ * files, not the root namespace's.
+ */
+TEST(pid_namespace_sees_its_own_tids)
+{
+	pid_t kid;
+	int fd, st;
+
+	GORO_OPEN_OR_SKIP(fd);
+	close(fd);
+	kid = fork();
+	ASSERT_LE(0, kid);
+	if (!kid) {
+		pid_t gk;
+
+		if (unshare(CLONE_NEWPID))
+			_exit(1);
+		gk = fork();
+		if (gk < 0)
+			_exit(2);
+		if (!gk)
+			_exit(goro_ns_tids());
+		if (waitpid(gk, &st, 0) != gk || !WIFEXITED(st))
+			_exit(3);
+		_exit(WEXITSTATUS(st));
+	}
+	ASSERT_EQ(kid, waitpid(kid, &st, 0));
+	ASSERT_TRUE(WIFEXITED(st));
+	EXPECT_EQ(0, WEXITSTATUS(st))
+		TH_LOG("check %d failed (11: M table, 15: ms, 17: sched)",
+		       WEXITSTATUS(st));
+	EXPECT_EQ(0, goro_stat_wait("instances", 0, 1000));
+}
+
 TEST_HARNESS_MAIN
