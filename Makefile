@@ -27,8 +27,8 @@
 #   make deb        Debian packages in build/deb/ (lintian-clean)
 #   make check-install   make install into a staging root, the examples
 #                   built against it, the man pages, the packages
-#   make check-packages  the packages in a Debian 12 root: dpkg -i, build,
-#                   gdb, DKMS, purge
+#   make check-packages  the packages in a build-essential Debian 12 root:
+#                   apt-get install ./*.deb, build, gdb, DKMS, purge
 #   make style      checkpatch: --strict on module/ and uapi/, kernel style elsewhere
 #
 # KDIR=<headers> builds the module for another kernel (default: the running
