@@ -876,6 +876,58 @@ GORO_API int goro_fd_wait(int fd, int events, int64_t deadline, goro_ctx *ctx);
  */
 GORO_API int goro_close(int fd);
 
+/* ---- Signals ------------------------------------------------------------- */
+/*
+ * Signal masks. The thread that makes the first goro_ call (main, usually)
+ * gives its signal mask to the runtime: every thread that runs goroutines
+ * (main's included) keeps it, except that SIGURG (asynchronous
+ * preemption), SIGSEGV and SIGBUS (the stack overflow report) are always
+ * unblocked there. So a signal blocked before the first goro_ call stays
+ * blocked while goroutines run: the signalfd(2) or sigwaitinfo(2) pattern
+ * works (block the signal in main first, then read it). A goroutine may
+ * move between threads: changing the mask from goroutine code changes one
+ * thread's, for a while; do it before the first goro_ call. The runtime's
+ * other threads block every signal. SIGQUIT keeps its dump (goro_dump).
+ *
+ * Go's os/signal: goro_signal_notify(c, sig) has the runtime catch sig and
+ * send its number (an int) on channel c each time it arrives. The send
+ * never waits: when c has no room, that delivery to c is dropped, so give
+ * c a buffer (goro_chan_make(sizeof(int), 1) is enough to learn that a
+ * signal came; deliveries of one signal before the receive may coalesce
+ * into one). Several channels may want one signal: each gets it. The
+ * sends come from a runtime thread of its own, which is also where a
+ * signal blocked in the program's mask (above) is let in while a channel
+ * wants it: notify works for those too, and goro_signal_stop blocks them
+ * again. Signals the program handles itself are untouched: only those
+ * given to goro_signal_notify get the runtime's handler.
+ */
+
+/*
+ * Send sig to c (elements int, see above) from now on; adding one
+ * already there does nothing. The first channel for sig installs the
+ * runtime's handler (the disposition sig had is kept for
+ * goro_signal_stop). 0, or -EINVAL: c NULL or not of int elements, sig
+ * not a signal, SIGKILL or SIGSTOP (which cannot be caught), a signal
+ * libc keeps for itself (32 and 33 in glibc), or a fault's signal
+ * (SIGILL, SIGFPE, SIGTRAP, SIGSYS: a handler returning would run the
+ * faulting instruction again); -EBUSY: a signal the runtime uses itself
+ * (SIGURG, SIGSEGV, SIGBUS, and SIGQUIT while it prints the dump, i.e.
+ * unless the program had its own SIGQUIT handler before the runtime
+ * started); -ENOMEM; -EAGAIN (the runtime or its signal thread could not
+ * start). Thread-safe; works from foreign threads.
+ */
+GORO_API int goro_signal_notify(goro_chan *c, int sig);
+
+/*
+ * Go's signal.Stop: no signal is sent to c once this returns (c may then
+ * be freed). A signal no channel wants any more gets back the
+ * disposition it had before the first goro_signal_notify for it (the
+ * default action, usually), and is blocked again in the runtime's signal
+ * thread first, so one the program had blocked stays blocked. NULL, or a
+ * channel never given to goro_signal_notify, is a no-op. Thread-safe.
+ */
+GORO_API void goro_signal_stop(goro_chan *c);
+
 #ifdef __cplusplus
 }
 #endif
