@@ -876,6 +876,141 @@ GORO_API int goro_fd_wait(int fd, int events, int64_t deadline, goro_ctx *ctx);
  */
 GORO_API int goro_close(int fd);
 
+/* ---- Signals ------------------------------------------------------------- */
+/*
+ * Signal masks. The thread that makes the first goro_ call (main, usually)
+ * gives its signal mask to the runtime: every thread that runs goroutines
+ * (main's included) keeps it, except that SIGURG (asynchronous
+ * preemption), SIGSEGV and SIGBUS (the stack overflow report) are always
+ * unblocked there. So a signal blocked before the first goro_ call stays
+ * blocked while goroutines run: the signalfd(2) or sigwaitinfo(2) pattern
+ * works (block the signal in main first, then read it). A goroutine may
+ * move between threads: changing the mask from goroutine code changes one
+ * thread's, for a while; do it before the first goro_ call. The runtime's
+ * other threads block every signal. SIGQUIT keeps its dump (goro_dump).
+ *
+ * Go's os/signal: goro_signal_notify(c, sig) has the runtime catch sig and
+ * send its number (an int) on channel c each time it arrives. The send
+ * never waits: when c has no room, that delivery to c is dropped, so give
+ * c a buffer (goro_chan_make(sizeof(int), 1) is enough to learn that a
+ * signal came; deliveries of one signal before the receive may coalesce
+ * into one). Several channels may want one signal: each gets it. The
+ * sends come from a runtime thread of its own, which is also where a
+ * signal blocked in the program's mask (above) is let in while a channel
+ * wants it: notify works for those too, and goro_signal_stop blocks them
+ * again. Signals the program handles itself are untouched: only those
+ * given to goro_signal_notify get the runtime's handler.
+ */
+
+/*
+ * Send sig to c (elements int, see above) from now on; adding one
+ * already there does nothing. The first channel for sig installs the
+ * runtime's handler (the disposition sig had is kept for
+ * goro_signal_stop). 0, or -EINVAL: c NULL or not of int elements, sig
+ * not a signal, SIGKILL or SIGSTOP (which cannot be caught), a signal
+ * libc keeps for itself (32 and 33 in glibc), or a fault's signal
+ * (SIGILL, SIGFPE, SIGTRAP, SIGSYS: a handler returning would run the
+ * faulting instruction again); -EBUSY: a signal the runtime uses itself
+ * (SIGURG, SIGSEGV, SIGBUS, and SIGQUIT while it prints the dump, i.e.
+ * unless the program had its own SIGQUIT handler before the runtime
+ * started); -ENOMEM; -EAGAIN (the runtime or its signal thread could not
+ * start). Thread-safe; works from foreign threads.
+ */
+GORO_API int goro_signal_notify(goro_chan *c, int sig);
+
+/*
+ * Go's signal.Stop: no signal is sent to c once this returns (c may then
+ * be freed). A signal no channel wants any more gets back the
+ * disposition it had before the first goro_signal_notify for it (the
+ * default action, usually), and is blocked again in the runtime's signal
+ * thread first, so one the program had blocked stays blocked. NULL, or a
+ * channel never given to goro_signal_notify, is a no-op. Thread-safe.
+ */
+GORO_API void goro_signal_stop(goro_chan *c);
+
+/* ---- Subprocesses -------------------------------------------------------- */
+/*
+ * Go's os/exec: start a program, and wait for it parking the goroutine,
+ * not its thread. The child is started by posix_spawn (a vfork-like
+ * clone that runs nothing of the runtime, then execve); the runtime holds
+ * a pidfd for it, waits for it in the netpoller and signals it through
+ * the pidfd, so no signal can reach another process that got the pid
+ * after the child was reaped. The child gets the program's signal mask
+ * at its first goro_ call (see Signals), the default action for every
+ * signal the program or the runtime caught, and every descriptor of the
+ * caller that is not close-on-exec: create pipes for it with
+ * pipe2(fds, O_CLOEXEC) (its 0, 1 and 2 are dup2'd copies, which lose the
+ * flag), or the child keeps the other ends open and a reader never sees
+ * end of file.
+ *
+ * fork(2) in a goroutine program: the child has only the thread that
+ * forked (no Ms, no sysmon, no goro.ko instance) and may hold copies of
+ * locks other threads held (the runtime's, malloc's). Between fork and
+ * execve or _exit it may only make async-signal-safe calls, and no goro_
+ * call; a goroutine program that wants a child should use
+ * goro_proc_start. A child that calls goro_ functions is undefined.
+ */
+typedef struct goro_proc goro_proc;
+
+/* Options for goro_proc_start(). Zero-initialise, then set what you need. */
+struct goro_proc_opts {
+	int fd[3];		/* the child's 0, 1, 2 (stdin, stdout,
+				 * stderr): the caller's descriptor fd[i],
+				 * when flags has GORO_PROC_STDIN << i;
+				 * else the child shares the caller's */
+	uint32_t flags;		/* GORO_PROC_*; others must be 0 */
+	char *const *envp;	/* the environment; NULL: the caller's */
+	const char *dir;	/* working directory; NULL: the caller's */
+	uint32_t resv[3];	/* must be 0 */
+};
+#define GORO_PROC_STDIN 0x1U	/* fd[0] is the child's stdin */
+#define GORO_PROC_STDOUT 0x2U	/* fd[1] is its stdout */
+#define GORO_PROC_STDERR 0x4U	/* fd[2] is its stderr */
+#define GORO_PROC_PATH 0x8U	/* look path up in PATH as execvp does,
+				 * when it has no slash */
+
+/*
+ * Start path with argv (argv[0] first, NULL-terminated; opts may be
+ * NULL). Returns the running child, or NULL with errno: EINVAL (path or
+ * argv NULL, unknown flags, non-zero resv), EBADF (a redirected
+ * descriptor is not open), ENOENT, EACCES, ENOEXEC... (execve failed in
+ * the child, which then is gone), ENOMEM, EAGAIN. The caller's thread
+ * waits until the child has called execve (a blocking call: its P may
+ * move meanwhile). Thread-safe; works from foreign threads. Every child
+ * started must be given to goro_proc_free.
+ */
+GORO_API goro_proc *goro_proc_start(const char *path, char *const argv[],
+				    const struct goro_proc_opts *opts);
+
+/* The child's process id (kept after it is reaped); -EINVAL for NULL. */
+GORO_API pid_t goro_proc_pid(goro_proc *p);
+
+/*
+ * Go's Cmd.Wait: wait until the child exits and reap it, parking the
+ * goroutine (a foreign thread sleeps in poll(2)). Returns its wait
+ * status (>= 0: read it with WIFEXITED, WEXITSTATUS, WIFSIGNALED,
+ * WTERMSIG of <sys/wait.h>), the same for every call once reaped, and
+ * for several goroutines waiting at once; or ctx's err (ctx may be
+ * NULL), with the child left running, when ctx is cancelled first;
+ * -ECHILD when something else reaped it (SIGCHLD ignored, a
+ * waitpid(-1) of the program); -EINVAL for NULL.
+ */
+GORO_API int goro_proc_wait(goro_proc *p, goro_ctx *ctx);
+
+/*
+ * Go's Process.Signal (and Kill, with SIGKILL): send sig to the child
+ * (0 tests that it can be). 0, or -ESRCH once it has been reaped (Go's
+ * "process already finished"), -EINVAL for a bad sig or NULL, -EPERM.
+ */
+GORO_API int goro_proc_signal(goro_proc *p, int sig);
+
+/*
+ * Free p: its pidfd is closed with goro_close. No wait may be under way.
+ * A child never waited for stays a zombie after it exits, until the
+ * program ends (unless SIGCHLD is ignored), as with waitpid.
+ */
+GORO_API void goro_proc_free(goro_proc *p);
+
 #ifdef __cplusplus
 }
 #endif

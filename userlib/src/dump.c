@@ -205,6 +205,9 @@ void goro__checkdead_locked(bool recheck)
 	/* goroutines wait on descriptors or poller timers are pending */
 	if (goro__netpoll_waiters())
 		return;
+	/* a signal wanted on a channel may yet come (goro_signal_notify) */
+	if (goro__signal_wanted())
+		return;
 	for (i = 0; i < goro__sched.nallp; i++)
 		if (!goro__runq_empty(goro__sched.allp[i]))
 			return;
@@ -261,6 +264,15 @@ static void quit(int sig)
 	wrs(2, "SIGQUIT: quit\n\n");
 	goro__dump_all(2);
 	_exit(2);
+}
+
+/* SIGQUIT prints the dump: the runtime's, not for goro_signal_notify */
+bool goro__quit_owned(void)
+{
+	struct sigaction cur;
+
+	return sigaction(SIGQUIT, NULL, &cur) == 0 &&
+	       !(cur.sa_flags & SA_SIGINFO) && cur.sa_handler == quit;
 }
 
 void goro__signals_init(void)

@@ -178,6 +178,7 @@ static int adopt_main(void)
 	goro__greg_add(&goro__sched.g1);
 	goro__setm(m);
 	goro__altstack_init(m);
+	goro__sigmask_m_apply();	/* only the runtime's signals change */
 	m->curg = &goro__sched.g1;
 	pp = goro__sched.be->p_acquire(m);
 	if (pp) {
@@ -206,6 +207,7 @@ int goro__init(void)
 	if (st == 2)
 		return 0;
 	main_thread = syscall(SYS_gettid) == getpid();
+	goro__sigmask_init();	/* this thread's mask becomes the Ms' */
 	if (getrandom(&goro__sched.seed, sizeof(goro__sched.seed),
 		      GRND_NONBLOCK) != sizeof(goro__sched.seed))
 		goro__sched.seed = (uint32_t)nanotime() ^ (uint32_t)getpid();

@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <pthread.h>
+#include <signal.h>
 #include <sys/types.h>
 
 #include "goro.h"
@@ -462,8 +463,15 @@ void goro__stack_foreach(void (*fn)(struct goro_g *g, void *arg), void *arg) HID
 void goro__stack_init(void) HIDDEN;
 #define STACK_CANARY 0x676f726f2d737463ULL
 
+/* the Ms' signal mask, delivery to channels (signal.c) */
+extern sigset_t goro__sigmask_prog HIDDEN;
+void goro__sigmask_init(void) HIDDEN;
+void goro__sigmask_m_apply(void) HIDDEN;
+bool goro__signal_wanted(void) HIDDEN;
+
 /* dump and signals (dump.c) */
 void goro__signals_init(void) HIDDEN;
+bool goro__quit_owned(void) HIDDEN;
 void goro__altstack_init(struct goro_mach *m) HIDDEN;
 void goro__dump_all(int fd) HIDDEN;
 const char *goro__fn_name(void *fn, char *buf, size_t size) HIDDEN;

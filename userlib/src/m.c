@@ -66,10 +66,8 @@ void goro__stack_bounds_self(struct goro_stack *s)
 static void *mstart(void *arg)
 {
 	struct goro_mach *m = arg;
-	sigset_t none;
-
-	sigemptyset(&none);
-	pthread_sigmask(SIG_SETMASK, &none, NULL);
+	/* the program's mask at its first goro_ call (signal.c) */
+	goro__sigmask_m_apply();
 	goro__setm(m);
 	m->tid = (pid_t)syscall(SYS_gettid);
 	m->fastrand = fastrand_seed((uint32_t)m->tid);
