@@ -60,6 +60,20 @@
  * while the process has threads of its own besides the runtime's (they
  * might still release a goroutine).
  *
+ * Errors, one convention. A call that returns an integer (int, ssize_t,
+ * int64_t) returns a negative errno value on failure (-EINVAL, -ENOMEM,
+ * -ETIMEDOUT, ...); errno is not part of its answer (it may change);
+ * what it returns on success
+ * (0, a count, an id, a descriptor) is never negative. A call that
+ * returns a pointer (a channel, a timer, a context, a group, ...) returns
+ * NULL on failure with errno set, the only way it can say why. A call
+ * that returns a bool answers a question (got the lock? stopped the
+ * timer? a value rather than a close?) and cannot fail; one that returns
+ * nothing cannot fail either. Misuse that no return value can
+ * report is a fatal error with a message (Go's panics: a send on a closed
+ * channel, unlocking an unlocked mutex, ...). The one exception:
+ * goro_exit() from a foreign thread returns, with errno EPERM.
+ *
  * Blocking calls. A goroutine that blocks its thread in the kernel (read on
  * a pipe, a long computation is fine) keeps its P busy. Bracket such calls
  * with goro_syscall_enter()/goro_syscall_exit() (or GORO_SYSCALL()) so the
@@ -161,7 +175,7 @@ GORO_API int64_t goro_id(void);
 /*
  * Name the calling goroutine, for goro_dump(), debuggers and
  * /proc/goro/<pid>/goroutines. name is copied (its first 31 bytes) and may
- * be NULL (no name). 0, or -EPERM (errno EPERM) from a foreign thread.
+ * be NULL (no name). 0, or -EPERM from a foreign thread.
  */
 GORO_API int goro_setname(const char *name);
 

@@ -142,10 +142,8 @@ int goro_setname(const char *name)
 {
 	struct goro_g *g = ensure_init() ? NULL : goro__curg();
 
-	if (!g) {
-		errno = EPERM;
+	if (!g)
 		return -EPERM;
-	}
 	copy_name(g, name);
 	st_rlx(&g->name, (const char *)g->gi.name);
 	return 0;
