@@ -161,8 +161,9 @@ int goro_getaddrinfo_ctx(const char *node, const char *service,
 	goro_sema_init(&l->done, 1);
 	goro_sema_acquire(&l->done, 1, NULL);	/* free: never waits */
 	l->refs = 2;
-	if (fail || (id = goro_go(lookup_run, l)) < 0) {
-		r = fail ? -ENOMEM : (int)id;
+	id = fail ? -ENOMEM : goro_go(lookup_run, l);
+	if (id < 0) {
+		r = (int)id;
 		goro_sema_release(&limit, 1);
 		l->refs = 1;
 		lookup_put(l);
