@@ -188,7 +188,7 @@ TEST(tls_echo_echoes_every_byte_over_tls)
 TEST(sqlite_counts_every_row_of_every_goroutine)
 {
 	char path[4096];
-	const char *w = sanitized() ? "6" : "16", *t = sanitized() ? "6" : "20";
+	const char *w = sanitized() ? "6" : "12", *t = sanitized() ? "6" : "10";
 	char *argv[] = {(char *)bin("sqlite", path, sizeof(path)), (char *)w,
 			(char *)t, NULL};
 	char want[128];
