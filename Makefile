@@ -221,13 +221,14 @@ soak: deps vm-module selftests tools
 
 # --- the demo --------------------------------------------------------------
 # not echo: in the box's /bin it would shadow busybox's echo
-DEMO_BINS := $(patsubst examples/%.c,build/demo/%,\
-	$(filter-out examples/echo.c,$(wildcard examples/*.c)))
+include examples/libs.mk
+DEMO_BINS := $(addprefix build/demo/,$(call ex_buildable,$(filter-out echo,\
+	$(basename $(notdir $(wildcard examples/*.c))))))
 
 build/demo/%: examples/%.c userlib/build/libgoro.a userlib/include/goro.h
 	@mkdir -p $(dir $@)
 	$(CC) -std=c11 -O2 -Wall -Wextra -Werror -Iuserlib/include -static \
-		-pthread -o $@ $< userlib/build/libgoro.a
+		-pthread -o $@ $< userlib/build/libgoro.a $(EXLIBS_STATIC_$*)
 
 run: deps vm-module userlib
 	@$(MAKE) -s $(DEMO_BINS)

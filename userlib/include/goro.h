@@ -71,8 +71,10 @@
  * timer? a value rather than a close?) and cannot fail; one that returns
  * nothing cannot fail either. Misuse that no return value can
  * report is a fatal error with a message (Go's panics: a send on a closed
- * channel, unlocking an unlocked mutex, ...). The one exception:
- * goro_exit() from a foreign thread returns, with errno EPERM.
+ * channel, unlocking an unlocked mutex, ...). Two exceptions:
+ * goro_exit() from a foreign thread returns, with errno EPERM; and
+ * goro_getaddrinfo() also returns the resolver's EAI_ codes, as
+ * GORO_EAI_ERR(code), negative and below every -errno.
  *
  * Blocking calls. A goroutine that blocks its thread in the kernel (read on
  * a pipe, a long computation is fine) keeps its P busy. Bracket such calls
@@ -1024,6 +1026,46 @@ GORO_API int goro_proc_signal(goro_proc *p, int sig);
  * program ends (unless SIGCHLD is ignored), as with waitpid.
  */
 GORO_API void goro_proc_free(goro_proc *p);
+
+/*
+ * Name resolution (Go's net.Resolver with cgo): getaddrinfo(3) without
+ * holding a P while it waits on a DNS server (seconds, at worst): the
+ * call runs as if bracketed by goro_syscall_enter/exit, so the other
+ * goroutines keep running on every backend. Same arguments and result
+ * as getaddrinfo; free *res with freeaddrinfo(3). At most 500 lookups
+ * (and at most half of GORO_MAXTHREADS) wait on threads at once; the
+ * others park until one ends. From a foreign thread: a plain
+ * getaddrinfo, under the same limit.
+ *
+ * Returns 0 and sets *res, or a negative value with *res NULL:
+ *   - -errno: -EINVAL (res NULL, or both node and service NULL),
+ *     -ENOMEM (EAI_MEMORY, or no memory here), -EAGAIN (the runtime
+ *     could not start, or no goroutine could be made), the errno of
+ *     EAI_SYSTEM (-EIO if it had none), and the context's err;
+ *   - getaddrinfo's own answers, EAI_NONAME, EAI_AGAIN (the server did
+ *     not answer in time), EAI_FAIL, EAI_SERVICE, EAI_FAMILY, ...:
+ *     GORO_EAI_ERR(code), code - 4096 (the EAI_* codes of glibc and
+ *     musl are negative), so below every -errno and never mistaken for
+ *     one. GORO_EAI(ret) gives the EAI_* code back (for gai_strerror),
+ *     0 when ret is not one.
+ *
+ * goro_getaddrinfo_ctx under a context (NULL: none, the plain call):
+ * the lookup runs in a goroutine of its own and the caller returns the
+ * context's err (-ECANCELED, -ETIMEDOUT) as soon as it is cancelled; a
+ * lookup already finished wins over a cancelled context. A lookup left
+ * behind cannot be interrupted: it ends on its own (its thread and its
+ * place in the limit held until then) and its result is freed.
+ * Thread-safe.
+ */
+#define GORO_EAI_ERR(eai) ((int)(eai) - 4096)
+#define GORO_EAI(ret) ((ret) < -4095 ? (int)(ret) + 4096 : 0)
+struct addrinfo;
+GORO_API int goro_getaddrinfo(const char *node, const char *service,
+			      const struct addrinfo *hints,
+			      struct addrinfo **res);
+GORO_API int goro_getaddrinfo_ctx(const char *node, const char *service,
+				  const struct addrinfo *hints,
+				  struct addrinfo **res, goro_ctx *ctx);
 
 #ifdef __cplusplus
 }

@@ -248,6 +248,8 @@ extern __thread struct goro_mach *goro__tls_m HIDDEN
 	__attribute__((tls_model("initial-exec")));
 struct goro_mach *goro__getm_call(void) HIDDEN;
 void goro__setm(struct goro_mach *m) HIDDEN;
+/* errno = e, its address found afresh (after a switch of threads) */
+void goro__set_errno(int e) HIDDEN;
 
 static inline struct goro_mach *goro__getm(void)
 {

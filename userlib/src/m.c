@@ -39,6 +39,18 @@ __attribute__((noinline)) void goro__setm(struct goro_mach *m)
 	goro__tls_m = m;
 }
 
+/*
+ * errno = e on the calling thread, for code that may have switched
+ * threads since it last touched errno: the compiler treats errno's
+ * address (__errno_location) as constant and would write the old
+ * thread's.
+ */
+__attribute__((noinline)) void goro__set_errno(int e)
+{
+	__asm__ __volatile__("" ::: "memory");
+	errno = e;
+}
+
 struct goro_g *goro__curg(void)
 {
 	struct goro_mach *m = goro__getm();
@@ -257,7 +269,7 @@ void goro_syscall_exit(void)
 			g_setwait(g, NULL);
 			goro__gswitch(m, g, &m->g0, AFTER_GLOBAL, NULL);
 			rt_leave(g->m, en);
-			errno = e;
+			goro__set_errno(e);	/* possibly another thread */
 			return;
 		}
 	}

@@ -133,7 +133,7 @@ void goro__async_preempted(ucontext_t *uc)
 	memcpy(&uc->uc_sigmask, &mask, sizeof(uint64_t));
 	if (sigaltstack(NULL, &ss) == 0)
 		uc->uc_stack = ss;
-	errno = e;
+	goro__set_errno(e);
 }
 
 static bool in_goro_text(uintptr_t pc)

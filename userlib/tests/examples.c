@@ -149,4 +149,66 @@ TEST(deadline_cuts_the_slow_request_and_an_error_the_rest)
 	ASSERT_NE(NULL, strstr(r2, "; cause -5")) TH_LOG("%s", out);
 }
 
+/* an example whose libraries this build lacks is not built (libs.mk) */
+#define SKIP_IF_NOT_BUILT(path)                                                \
+	do {                                                                   \
+		if (access(path, X_OK))                                        \
+			SKIP(return, "not built: its libraries are "           \
+				     "missing (examples/libs.mk)");           \
+	} while (0)
+
+TEST(tls_echo_echoes_every_byte_over_tls)
+{
+	char path[4096];
+	char *argv[] = {(char *)bin("tls_echo", path, sizeof(path)),
+			sanitized() ? "8" : "32", sanitized() ? "5" : "20",
+			NULL};
+	int st;
+	const char *p;
+
+	SKIP_IF_NOT_BUILT(path);
+	st = run_capture(argv, NULL, out, sizeof(out), 120);
+	ASSERT_TRUE(WIFEXITED(st)) TH_LOG("%s", out);
+	ASSERT_EQ(0, WEXITSTATUS(st)) TH_LOG("%s", out);
+	p = strstr(out, "tls_echo: ");
+	ASSERT_NE(NULL, p) TH_LOG("%s", out);
+	ASSERT_EQ(0, strncmp(p, sanitized() ? "tls_echo: 8 clients, 5 messages"
+					     : "tls_echo: 32 clients, 20 messages",
+			     sanitized() ? 31 : 33)) TH_LOG("%s", out);
+	/* bytes verified by the clients, over TLS, no error */
+	p = strstr(p, " each, ");
+	ASSERT_NE(NULL, p) TH_LOG("%s", out);
+	ASSERT_GT(atol(p + 7), 0);
+	ASSERT_NE(NULL, strstr(p, " bytes echoed and verified (TLSv1."))
+		TH_LOG("%s", out);
+	ASSERT_NE(NULL, strstr(p, "), 0 errors, in ")) TH_LOG("%s", out);
+}
+
+/* one P: the ticker, and the other connections, run while one blocks */
+TEST(sqlite_counts_every_row_of_every_goroutine)
+{
+	char path[4096];
+	const char *w = sanitized() ? "6" : "12", *t = sanitized() ? "6" : "10";
+	char *argv[] = {(char *)bin("sqlite", path, sizeof(path)), (char *)w,
+			(char *)t, NULL};
+	char want[128];
+	int st, rows = atoi(w) * atoi(t) * 8;
+	const char *p;
+
+	SKIP_IF_NOT_BUILT(path);
+	st = run_capture(argv, "GORO_PROCS=1", out, sizeof(out), 180);
+	ASSERT_TRUE(WIFEXITED(st)) TH_LOG("%s", out);
+	ASSERT_EQ(0, WEXITSTATUS(st)) TH_LOG("%s", out);
+	p = strstr(out, "sqlite: ");
+	ASSERT_NE(NULL, p) TH_LOG("%s", out);
+	snprintf(want, sizeof(want), "%d rows inserted in %d transactions, "
+		 "%d queries, %d rows counted from %s workers, 0 errors",
+		 rows, rows / 8, rows / 8, rows, w);
+	ASSERT_NE(NULL, strstr(p, want)) TH_LOG("%s", out);
+	/* bracketed on the user backend, plain on kmod, as goro.h says */
+	ASSERT_NE(NULL, strstr(p, strstr(p, "(kmod backend)") ?
+			       "plain calls" : "bracketed calls (user"))
+		TH_LOG("%s", out);
+}
+
 TEST_HARNESS_MAIN

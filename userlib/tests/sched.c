@@ -260,6 +260,60 @@ TEST(syscall_macro_preserves_errno_and_value)
 	ASSERT_EQ(EBADF, errno);
 }
 
+/*
+ * errno is per thread, and the compiler may keep its address across a
+ * call: reach it afresh, as code that runs after a switch must.
+ */
+static __attribute__((noinline)) int errno_now(void)
+{
+	return errno;
+}
+
+static __attribute__((noinline)) void errno_set(int e)
+{
+	errno = e;
+}
+
+static void spins_50ms(void *arg)
+{
+	long long t0 = now_ns();
+
+	errno_set(777);		/* this thread's errno */
+	atomic_store((atomic_int *)arg, 1);
+	while (now_ns() - t0 < 50000000)
+		;		/* holds the only P: no preempt point */
+}
+
+/*
+ * One P: main's P goes to another thread during a bracketed sleep and
+ * runs a goroutine that holds it for 50 ms, so goro_syscall_exit
+ * must wait and main resumes on that other thread. errno set before
+ * goro_syscall_exit is what main sees after it, on the new thread (the
+ * library once wrote it through the old thread's errno address).
+ */
+TEST(syscall_exit_keeps_errno_on_another_thread)
+{
+	struct timespec ms = { 0, 1000000 };
+	atomic_int started = 0;
+	pid_t before, after;
+	int e, i;
+
+	goro_setprocs(1);
+	goro_go(spins_50ms, &started);
+	before = gettid();
+	goro_syscall_enter();
+	for (i = 0; i < 5000 && !atomic_load(&started); i++)
+		nanosleep(&ms, NULL);	/* until the P went to the spinner */
+	errno_set(1234);
+	goro_syscall_exit();
+	e = errno_now();
+	after = gettid();
+	ASSERT_EQ(1, atomic_load(&started));
+	if (after == before)
+		SKIP(return, "resumed on the same thread");
+	ASSERT_EQ(1234, e);
+}
+
 static void spinner(void *arg)
 {
 	atomic_int *stop = arg;
