@@ -27,7 +27,7 @@
 #   make deb        Debian packages in build/deb/ (lintian-clean)
 #   make check-install   make install into a staging root, the examples
 #                   built against it, the man pages, the packages
-#   make check-packages  the packages in a build-essential Debian 12 root:
+#   make check-packages  the packages in build-essential Debian 12 and 13 roots:
 #                   apt-get install ./*.deb, build, gdb, DKMS, purge
 #   make style      checkpatch: --strict on module/ and uapi/, kernel style elsewhere
 #
