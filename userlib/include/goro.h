@@ -797,7 +797,7 @@ GORO_API void goro_group_free(goro_group *g);
  * operation first), and the writes return the bytes written when the
  * deadline or the cancel stopped them after some. A connect that ended
  * early leaves its attempt under way: goro_connect again on the socket
- * waits for it, or goro_close the socket. Nothing of an ended call stays
+ * waits for it, or close it with goro_close. Nothing of an ended call stays
  * registered: the descriptor serves later calls as before.
  */
 #include <sys/types.h>
