@@ -39,26 +39,25 @@ static void serve(void *arg)
 	goro_close(s->fd);
 }
 
-/* A request of the group: wait for the answer or for the context. */
+/* A request of the group: read the answer, unless the context ends first. */
 static int fetch(goro_ctx *ctx, void *arg)
 {
 	struct request *r = arg;
 	char buf[64];
-	int err = goro_fd_wait(r->fd, GORO_FD_READ, 0, ctx);
-	ssize_t n;
+	ssize_t n = goro_read_ctx(r->fd, buf, sizeof(buf) - 1, ctx);
 
-	if (err < 0) {
+	if (n == -ETIMEDOUT || n == -ECANCELED) {
 		printf("request %d: %s after %lld ms\n", r->id,
-		       err == -ETIMEDOUT ? "timed out" : "cancelled",
+		       n == -ETIMEDOUT ? "timed out" : "cancelled",
 		       (long long)((goro_now() - r->t0) / MS));
-		return err;
+		return (int)n;
 	}
-	n = goro_read(r->fd, buf, sizeof(buf) - 1);
+	if (n > 0)
+		buf[n] = 0;
 	if (n <= 0 || strncmp(buf, "ERR", 3) == 0) {
 		printf("request %d: server error\n", r->id);
 		return -EIO;
 	}
-	buf[n] = 0;
 	printf("request %d: \"%s\" in %lld ms\n", r->id, buf,
 	       (long long)((goro_now() - r->t0) / MS));
 	return 0;
