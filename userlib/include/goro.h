@@ -604,8 +604,9 @@ GORO_API void goro_ticker_free(goro_ticker *k);
  * under it should stop: it is cancelled by goro_ctx_cancel, by its
  * deadline, or by the cancel of its parent, and then stays cancelled.
  * Cancelling a context cancels every context made from it, never its
- * parent. What waits under a context (goro_fd_wait, goro_sema_acquire,
- * a goro_select on goro_ctx_done) wakes when it is cancelled.
+ * parent. What waits under a context (the _ctx I/O calls, goro_fd_wait,
+ * goro_sema_acquire, a goro_select on goro_ctx_done) wakes when it is
+ * cancelled.
  *
  * NULL is the background context (Go's context.Background): never
  * cancelled, no deadline; goro_ctx_done(NULL) is the nil channel, whose
@@ -800,6 +801,20 @@ GORO_API void goro_group_free(goro_group *g);
  * The _deadline variants take an absolute CLOCK_MONOTONIC time in ns (0 =
  * none) and return -ETIMEDOUT once it has passed with nothing done, never
  * before.
+ *
+ * The _ctx variants wait under a context (see Contexts above; NULL: the
+ * plain call): when ctx is cancelled while the call waits, or before it
+ * would wait, the call returns ctx's err with nothing done: -ECANCELED,
+ * or -ETIMEDOUT when ctx's deadline (or an ancestor's) passed. ctx's
+ * deadline is the call's. ctx must stay alive for the call's duration.
+ *
+ * Both are checked only when the call would wait: a ready descriptor wins
+ * over a passed deadline or a cancelled context (the call tries the
+ * operation first), and the writes return the bytes written when the
+ * deadline or the cancel stopped them after some. A connect that ended
+ * early leaves its attempt under way: goro_connect again on the socket
+ * waits for it, or close it with goro_close. Nothing of an ended call stays
+ * registered: the descriptor serves later calls as before.
  */
 #include <sys/types.h>
 #include <sys/socket.h>
@@ -808,26 +823,33 @@ GORO_API void goro_group_free(goro_group *g);
 GORO_API ssize_t goro_read(int fd, void *buf, size_t n);
 GORO_API ssize_t goro_read_deadline(int fd, void *buf, size_t n,
 				   int64_t deadline);
+GORO_API ssize_t goro_read_ctx(int fd, void *buf, size_t n, goro_ctx *ctx);
 
 /*
  * Write all n bytes (looping over short writes; writing to a socket whose
  * peer is gone gives -EPIPE, never SIGPIPE). Returns n, or the bytes
- * written when an error or the deadline stopped it after some, else
- * -errno.
+ * written when an error, the deadline or ctx's cancel stopped it after
+ * some, else -errno.
  */
 GORO_API ssize_t goro_write(int fd, const void *buf, size_t n);
 GORO_API ssize_t goro_write_deadline(int fd, const void *buf, size_t n,
 				    int64_t deadline);
+GORO_API ssize_t goro_write_ctx(int fd, const void *buf, size_t n,
+			       goro_ctx *ctx);
 
 /* accept4(fd, sa, len, SOCK_CLOEXEC): the new descriptor, or -errno. */
 GORO_API int goro_accept(int fd, struct sockaddr *sa, socklen_t *len);
 GORO_API int goro_accept_deadline(int fd, struct sockaddr *sa, socklen_t *len,
 				  int64_t deadline);
+GORO_API int goro_accept_ctx(int fd, struct sockaddr *sa, socklen_t *len,
+			     goro_ctx *ctx);
 
 /* connect(2), waiting for it to complete: 0 or -errno (-ECONNREFUSED...). */
 GORO_API int goro_connect(int fd, const struct sockaddr *sa, socklen_t len);
 GORO_API int goro_connect_deadline(int fd, const struct sockaddr *sa,
 				   socklen_t len, int64_t deadline);
+GORO_API int goro_connect_ctx(int fd, const struct sockaddr *sa,
+			      socklen_t len, goro_ctx *ctx);
 
 /*
  * Sockets with flags and addresses: recvfrom(2), sendto(2), recvmsg(2),
@@ -836,24 +858,35 @@ GORO_API int goro_connect_deadline(int fd, const struct sockaddr *sa,
  * socket has nothing to give or no room, as goro_read does. The bytes
  * received or sent (0 from a receive: end of stream, or an empty
  * datagram; a send may be partial on a stream, as the system call's),
- * or -errno; -ETIMEDOUT from the _deadline forms as above.
+ * or -errno; -ETIMEDOUT from the _deadline forms, ctx's err from the
+ * _ctx forms, as above.
  */
 GORO_API ssize_t goro_recvfrom(int fd, void *buf, size_t n, int flags,
 			       struct sockaddr *sa, socklen_t *salen);
 GORO_API ssize_t goro_recvfrom_deadline(int fd, void *buf, size_t n, int flags,
 					struct sockaddr *sa, socklen_t *salen,
 					int64_t deadline);
+GORO_API ssize_t goro_recvfrom_ctx(int fd, void *buf, size_t n, int flags,
+				   struct sockaddr *sa, socklen_t *salen,
+				   goro_ctx *ctx);
 GORO_API ssize_t goro_sendto(int fd, const void *buf, size_t n, int flags,
 			     const struct sockaddr *dst, socklen_t dstlen);
 GORO_API ssize_t goro_sendto_deadline(int fd, const void *buf, size_t n,
 				      int flags, const struct sockaddr *dst,
 				      socklen_t dstlen, int64_t deadline);
+GORO_API ssize_t goro_sendto_ctx(int fd, const void *buf, size_t n, int flags,
+				 const struct sockaddr *dst, socklen_t dstlen,
+				 goro_ctx *ctx);
 GORO_API ssize_t goro_recvmsg(int fd, struct msghdr *msg, int flags);
 GORO_API ssize_t goro_recvmsg_deadline(int fd, struct msghdr *msg, int flags,
 				       int64_t deadline);
+GORO_API ssize_t goro_recvmsg_ctx(int fd, struct msghdr *msg, int flags,
+				  goro_ctx *ctx);
 GORO_API ssize_t goro_sendmsg(int fd, const struct msghdr *msg, int flags);
 GORO_API ssize_t goro_sendmsg_deadline(int fd, const struct msghdr *msg,
 				       int flags, int64_t deadline);
+GORO_API ssize_t goro_sendmsg_ctx(int fd, const struct msghdr *msg, int flags,
+				  goro_ctx *ctx);
 
 /*
  * Wait until fd is ready (Go's syscall.RawConn Read/Write: for calls the

@@ -17,8 +17,9 @@
  * (fq) so that what ends a wait can reach it.
  *
  * Ending a wait early. A waiter ends with -ETIMEDOUT at its deadline (a
- * heap timer), with its context's err when the context is cancelled (a
- * hook, context.c: it runs under the context's lock and takes the pd's),
+ * heap timer), with its context's err when the context (of a _ctx call
+ * or goro_fd_wait) is cancelled (a hook, context.c: it runs under the
+ * context's lock and takes the pd's),
  * or with -EBADF when goro_close closes the descriptor (Go's
  * "use of closed network connection"). Each takes the waiter off its
  * queue under pd->lock and sets its state there, so exactly one of them
@@ -761,7 +762,14 @@ static int io_begin(int fd, struct pd **pd, bool *gor)
 
 /* ---- the calls ---------------------------------------------------------------------- */
 
-ssize_t goro_read_deadline(int fd, void *buf, size_t n, int64_t deadline)
+/*
+ * One function per call, io_*, given what may end its waits early: a
+ * deadline (0: none) and a context (NULL: none). The public forms (plain,
+ * _deadline, _ctx) pass it neither or one of them.
+ */
+
+static ssize_t io_read(int fd, void *buf, size_t n, int64_t deadline,
+		       goro_ctx *ctx)
 {
 	struct pd *pd;
 	struct seqs q;
@@ -786,7 +794,7 @@ ssize_t goro_read_deadline(int fd, void *buf, size_t n, int64_t deadline)
 			continue;
 		if (r != -EAGAIN && r != -EWOULDBLOCK)
 			break;
-		r = io_wait(gor, fd, pd, RD, &q, deadline, NULL);
+		r = io_wait(gor, fd, pd, RD, &q, deadline, ctx);
 		if (r)
 			break;
 	}
@@ -796,11 +804,22 @@ ssize_t goro_read_deadline(int fd, void *buf, size_t n, int64_t deadline)
 
 ssize_t goro_read(int fd, void *buf, size_t n)
 {
-	return goro_read_deadline(fd, buf, n, 0);
+	return io_read(fd, buf, n, 0, NULL);
 }
 
-ssize_t goro_write_deadline(int fd, const void *buf, size_t n,
-			    int64_t deadline)
+ssize_t goro_read_deadline(int fd, void *buf, size_t n, int64_t deadline)
+{
+	return io_read(fd, buf, n, deadline, NULL);
+}
+
+ssize_t goro_read_ctx(int fd, void *buf, size_t n, goro_ctx *ctx)
+{
+	return io_read(fd, buf, n, 0, ctx);
+}
+
+/* bytes written before a wait ended early win over its error */
+static ssize_t io_write(int fd, const void *buf, size_t n, int64_t deadline,
+			goro_ctx *ctx)
 {
 	struct pd *pd;
 	struct seqs q;
@@ -833,7 +852,7 @@ ssize_t goro_write_deadline(int fd, const void *buf, size_t n,
 		if (r == -EINTR)
 			continue;
 		if (r == -EAGAIN || r == -EWOULDBLOCK)
-			r = io_wait(gor, fd, pd, WR, &q, deadline, NULL);
+			r = io_wait(gor, fd, pd, WR, &q, deadline, ctx);
 		if (r) {
 			if (done)
 				r = (ssize_t)done;
@@ -846,11 +865,22 @@ ssize_t goro_write_deadline(int fd, const void *buf, size_t n,
 
 ssize_t goro_write(int fd, const void *buf, size_t n)
 {
-	return goro_write_deadline(fd, buf, n, 0);
+	return io_write(fd, buf, n, 0, NULL);
 }
 
-int goro_accept_deadline(int fd, struct sockaddr *sa, socklen_t *len,
-			 int64_t deadline)
+ssize_t goro_write_deadline(int fd, const void *buf, size_t n,
+			    int64_t deadline)
+{
+	return io_write(fd, buf, n, deadline, NULL);
+}
+
+ssize_t goro_write_ctx(int fd, const void *buf, size_t n, goro_ctx *ctx)
+{
+	return io_write(fd, buf, n, 0, ctx);
+}
+
+static int io_accept(int fd, struct sockaddr *sa, socklen_t *len,
+		     int64_t deadline, goro_ctx *ctx)
 {
 	struct pd *pd;
 	struct seqs q;
@@ -877,7 +907,7 @@ int goro_accept_deadline(int fd, struct sockaddr *sa, socklen_t *len,
 			continue;
 		if (r != -EAGAIN && r != -EWOULDBLOCK)
 			break;
-		r = io_wait(gor, fd, pd, RD, &q, deadline, NULL);
+		r = io_wait(gor, fd, pd, RD, &q, deadline, ctx);
 		if (r)
 			break;
 	}
@@ -887,11 +917,29 @@ int goro_accept_deadline(int fd, struct sockaddr *sa, socklen_t *len,
 
 int goro_accept(int fd, struct sockaddr *sa, socklen_t *len)
 {
-	return goro_accept_deadline(fd, sa, len, 0);
+	return io_accept(fd, sa, len, 0, NULL);
 }
 
-int goro_connect_deadline(int fd, const struct sockaddr *sa, socklen_t len,
-			  int64_t deadline)
+int goro_accept_deadline(int fd, struct sockaddr *sa, socklen_t *len,
+			 int64_t deadline)
+{
+	return io_accept(fd, sa, len, deadline, NULL);
+}
+
+int goro_accept_ctx(int fd, struct sockaddr *sa, socklen_t *len,
+		    goro_ctx *ctx)
+{
+	return io_accept(fd, sa, len, 0, ctx);
+}
+
+/*
+ * The connection is looked at before each wait, the first included: one
+ * made at once (loopback completes the handshake inside connect(2), which
+ * still says EINPROGRESS) wins over a passed deadline or a cancelled
+ * context, as a ready descriptor does for the other calls.
+ */
+static int io_connect(int fd, const struct sockaddr *sa, socklen_t len,
+		      int64_t deadline, goro_ctx *ctx)
 {
 	struct pd *pd;
 	struct seqs q;
@@ -903,19 +951,18 @@ int goro_connect_deadline(int fd, const struct sockaddr *sa, socklen_t len,
 	r = np_register(fd, pd, true);
 	if (r)
 		goto out;
-	seq_of(pd, &q);
 	r = sys_connect(fd, sa, len);
 	if (r == -EISCONN)
 		r = 0;
 	if (r != -EINPROGRESS && r != -EALREADY && r != -EINTR)
 		goto out;
 	for (;;) {
-		r = io_wait(gor, fd, pd, WR, &q, deadline, NULL);
-		if (r)
-			break;
 		seq_of(pd, &q);
 		r = sys_connected(fd);
 		if (r <= 0)
+			break;
+		r = io_wait(gor, fd, pd, WR, &q, deadline, ctx);
+		if (r)
 			break;
 	}
 out:
@@ -925,7 +972,19 @@ out:
 
 int goro_connect(int fd, const struct sockaddr *sa, socklen_t len)
 {
-	return goro_connect_deadline(fd, sa, len, 0);
+	return io_connect(fd, sa, len, 0, NULL);
+}
+
+int goro_connect_deadline(int fd, const struct sockaddr *sa, socklen_t len,
+			  int64_t deadline)
+{
+	return io_connect(fd, sa, len, deadline, NULL);
+}
+
+int goro_connect_ctx(int fd, const struct sockaddr *sa, socklen_t len,
+		     goro_ctx *ctx)
+{
+	return io_connect(fd, sa, len, 0, ctx);
 }
 
 /* ---- socket calls with flags and addresses ------------------------------------ */
@@ -975,7 +1034,8 @@ __attribute__((noinline)) static ssize_t op_sendmsg(int fd, struct sockop *o)
 }
 
 /* Try o until it does not say EAGAIN, waiting for mode in between. */
-static ssize_t sock_call(int fd, int mode, struct sockop *o, int64_t deadline)
+static ssize_t sock_call(int fd, int mode, struct sockop *o, int64_t deadline,
+			 goro_ctx *ctx)
 {
 	struct pd *pd;
 	struct seqs q;
@@ -993,7 +1053,7 @@ static ssize_t sock_call(int fd, int mode, struct sockop *o, int64_t deadline)
 			continue;
 		if (r != -EAGAIN && r != -EWOULDBLOCK)
 			break;
-		r = io_wait(gor, fd, pd, mode, &q, deadline, NULL);
+		r = io_wait(gor, fd, pd, mode, &q, deadline, ctx);
 		if (r)
 			break;
 	}
@@ -1001,63 +1061,113 @@ static ssize_t sock_call(int fd, int mode, struct sockop *o, int64_t deadline)
 	return r;
 }
 
-ssize_t goro_recvfrom_deadline(int fd, void *buf, size_t n, int flags,
-			       struct sockaddr *sa, socklen_t *salen,
-			       int64_t deadline)
+static ssize_t io_recvfrom(int fd, void *buf, size_t n, int flags,
+			   struct sockaddr *sa, socklen_t *salen,
+			   int64_t deadline, goro_ctx *ctx)
 {
 	struct sockop o = {.fn = op_recvfrom, .buf = buf, .n = n,
 			   .flags = flags, .sa = sa, .salen = salen};
 
-	return sock_call(fd, RD, &o, deadline);
+	return sock_call(fd, RD, &o, deadline, ctx);
 }
 
 ssize_t goro_recvfrom(int fd, void *buf, size_t n, int flags,
 		      struct sockaddr *sa, socklen_t *salen)
 {
-	return goro_recvfrom_deadline(fd, buf, n, flags, sa, salen, 0);
+	return io_recvfrom(fd, buf, n, flags, sa, salen, 0, NULL);
+}
+
+ssize_t goro_recvfrom_deadline(int fd, void *buf, size_t n, int flags,
+			       struct sockaddr *sa, socklen_t *salen,
+			       int64_t deadline)
+{
+	return io_recvfrom(fd, buf, n, flags, sa, salen, deadline, NULL);
+}
+
+ssize_t goro_recvfrom_ctx(int fd, void *buf, size_t n, int flags,
+			  struct sockaddr *sa, socklen_t *salen, goro_ctx *ctx)
+{
+	return io_recvfrom(fd, buf, n, flags, sa, salen, 0, ctx);
+}
+
+static ssize_t io_sendto(int fd, const void *buf, size_t n, int flags,
+			 const struct sockaddr *dst, socklen_t dstlen,
+			 int64_t deadline, goro_ctx *ctx)
+{
+	struct sockop o = {.fn = op_sendto, .buf = (void *)buf, .n = n,
+			   .flags = flags, .dst = dst, .dstlen = dstlen};
+
+	return sock_call(fd, WR, &o, deadline, ctx);
+}
+
+ssize_t goro_sendto(int fd, const void *buf, size_t n, int flags,
+		    const struct sockaddr *dst, socklen_t dstlen)
+{
+	return io_sendto(fd, buf, n, flags, dst, dstlen, 0, NULL);
 }
 
 ssize_t goro_sendto_deadline(int fd, const void *buf, size_t n, int flags,
 			     const struct sockaddr *dst, socklen_t dstlen,
 			     int64_t deadline)
 {
-	struct sockop o = {.fn = op_sendto, .buf = (void *)buf, .n = n,
-			   .flags = flags, .dst = dst, .dstlen = dstlen};
-
-	return sock_call(fd, WR, &o, deadline);
+	return io_sendto(fd, buf, n, flags, dst, dstlen, deadline, NULL);
 }
 
-ssize_t goro_sendto(int fd, const void *buf, size_t n, int flags,
-		    const struct sockaddr *dst, socklen_t dstlen)
+ssize_t goro_sendto_ctx(int fd, const void *buf, size_t n, int flags,
+			const struct sockaddr *dst, socklen_t dstlen,
+			goro_ctx *ctx)
 {
-	return goro_sendto_deadline(fd, buf, n, flags, dst, dstlen, 0);
+	return io_sendto(fd, buf, n, flags, dst, dstlen, 0, ctx);
+}
+
+static ssize_t io_recvmsg(int fd, struct msghdr *msg, int flags,
+			  int64_t deadline, goro_ctx *ctx)
+{
+	struct sockop o = {.fn = op_recvmsg, .msg = msg, .flags = flags};
+
+	return sock_call(fd, RD, &o, deadline, ctx);
+}
+
+ssize_t goro_recvmsg(int fd, struct msghdr *msg, int flags)
+{
+	return io_recvmsg(fd, msg, flags, 0, NULL);
 }
 
 ssize_t goro_recvmsg_deadline(int fd, struct msghdr *msg, int flags,
 			      int64_t deadline)
 {
-	struct sockop o = {.fn = op_recvmsg, .msg = msg, .flags = flags};
-
-	return sock_call(fd, RD, &o, deadline);
+	return io_recvmsg(fd, msg, flags, deadline, NULL);
 }
 
-ssize_t goro_recvmsg(int fd, struct msghdr *msg, int flags)
+ssize_t goro_recvmsg_ctx(int fd, struct msghdr *msg, int flags, goro_ctx *ctx)
 {
-	return goro_recvmsg_deadline(fd, msg, flags, 0);
+	return io_recvmsg(fd, msg, flags, 0, ctx);
+}
+
+static ssize_t io_sendmsg(int fd, const struct msghdr *msg, int flags,
+			  int64_t deadline, goro_ctx *ctx)
+{
+	struct sockop o = {.fn = op_sendmsg, .msg = (struct msghdr *)msg,
+			   .flags = flags};
+
+	return sock_call(fd, WR, &o, deadline, ctx);
+}
+
+ssize_t goro_sendmsg(int fd, const struct msghdr *msg, int flags)
+{
+	return io_sendmsg(fd, msg, flags, 0, NULL);
 }
 
 ssize_t goro_sendmsg_deadline(int fd, const struct msghdr *msg, int flags,
 			      int64_t deadline)
 {
-	struct sockop o = {.fn = op_sendmsg, .msg = (struct msghdr *)msg,
-			   .flags = flags};
-
-	return sock_call(fd, WR, &o, deadline);
+	return io_sendmsg(fd, msg, flags, deadline, NULL);
 }
 
-ssize_t goro_sendmsg(int fd, const struct msghdr *msg, int flags)
+ssize_t goro_sendmsg_ctx(int fd, const struct msghdr *msg, int flags,
+			 goro_ctx *ctx)
 {
-	return goro_sendmsg_deadline(fd, msg, flags, 0);
+	return io_sendmsg(fd, msg, flags, 0, ctx);
 }
 
 /* ---- readiness ------------------------------------------------------------------ */
