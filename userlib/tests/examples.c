@@ -211,4 +211,71 @@ TEST(sqlite_counts_every_row_of_every_goroutine)
 		TH_LOG("%s", out);
 }
 
+/*
+ * supervisor: SIGTERM once its workers run stops each as its kind
+ * allows (killed by the SIGTERM, trapped it and exited 3, ignored it
+ * and got SIGKILL three seconds later), and it exits 0.
+ */
+TEST(supervisor_stops_its_workers_on_sigterm)
+{
+	char path[4096];
+	char *argv[] = {(char *)bin("supervisor", path, sizeof(path)), "3",
+			NULL};
+	int fds[2], st;
+	size_t len = 0;
+	long long deadline = now_ns() + 60 * 1000000000LL;
+	bool sent = false;
+	pid_t pid;
+
+	SKIP_IF_NOT_BUILT(path);
+	ASSERT_EQ(0, pipe(fds));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		dup2(fds[1], 1);
+		dup2(fds[1], 2);
+		close(fds[0]);
+		close(fds[1]);
+		exec_child(argv);
+		_exit(127);
+	}
+	close(fds[1]);
+	while (now_ns() < deadline) {
+		struct pollfd p = {fds[0], POLLIN, 0};
+		ssize_t n;
+
+		if (poll(&p, 1, 100) <= 0)
+			continue;
+		n = read(fds[0], out + len, sizeof(out) - 1 - len);
+		if (n <= 0)
+			break;
+		len += (size_t)n;
+		out[len] = 0;
+		if (!sent && strstr(out, "3 workers running")) {
+			ASSERT_EQ(0, kill(pid, SIGTERM));
+			sent = true;
+		}
+	}
+	close(fds[0]);
+	if (now_ns() >= deadline)
+		kill(pid, SIGKILL);
+	ASSERT_EQ(pid, waitpid(pid, &st, 0));
+	ASSERT_TRUE(sent) TH_LOG("%s", out);
+	ASSERT_TRUE(WIFEXITED(st)) TH_LOG("%s", out);
+	ASSERT_EQ(0, WEXITSTATUS(st)) TH_LOG("%s", out);
+	ASSERT_NE(NULL, strstr(out, "supervisor: Terminated, stopping"))
+		TH_LOG("%s", out);
+	ASSERT_NE(NULL, strstr(out, "worker 0: killed by signal 15\n"))
+		TH_LOG("%s", out);
+	ASSERT_NE(NULL, strstr(out, "worker 1: stopping\n")) TH_LOG("%s", out);
+	ASSERT_NE(NULL, strstr(out, "worker 1: exited with status 3\n"))
+		TH_LOG("%s", out);
+	ASSERT_NE(NULL, strstr(out, "worker 2: still running after 3 s"))
+		TH_LOG("%s", out);
+	ASSERT_NE(NULL, strstr(out, "worker 2: killed by signal 9\n"))
+		TH_LOG("%s", out);
+	ASSERT_NE(NULL, strstr(out, "supervisor: all 3 workers stopped\n"))
+		TH_LOG("%s", out);
+}
+
 TEST_HARNESS_MAIN
