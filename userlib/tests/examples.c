@@ -65,7 +65,8 @@ TEST(orders_take_100ms_not_10s)
 	 */
 	p = strstr(out, ", in ");
 	ASSERT_NE(NULL, p);
-	ASSERT_LT(atol(p + 5), 2000);
+	/* the debug kernel's box runs everything several times slower */
+	ASSERT_LT(atol(p + 5), slow_box() ? 8000 : 2000);
 	ASSERT_GE(atol(p + 5), 100);
 	ASSERT_LT(dt, 20000LL * 1000000);
 }
@@ -119,8 +120,13 @@ TEST(deadline_cuts_the_slow_request_and_an_error_the_rest)
 {
 	char path[4096];
 	char *argv[] = {(char *)bin("deadline", path, sizeof(path)), NULL};
-	int st = run_capture(argv, NULL, out, sizeof(out), 30);
+	int st;
 	const char *p, *r2;
+
+	/* its servers answer in 50 to 1000 ms against deadlines of 300 ms */
+	if (slow_box())
+		SKIP(return, "the example's timings assume a box at most a few times slower");
+	st = run_capture(argv, NULL, out, sizeof(out), 30);
 
 	ASSERT_TRUE(WIFEXITED(st));
 	ASSERT_EQ(0, WEXITSTATUS(st)) TH_LOG("%s", out);
