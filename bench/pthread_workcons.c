@@ -51,6 +51,7 @@ int main(int argc, char **argv)
 	static pthread_t t[THREADS];
 	uint64_t chunk_ns, t0, wall;
 	pthread_attr_t attr;
+	size_t stack;
 	double ideal;
 	int i;
 
@@ -58,9 +59,15 @@ int main(int argc, char **argv)
 	chunk_iters = calibrate(&chunk_ns);
 	printf("# pthread_workcons: %d threads x %ld rounds, chunk %.0f us\n",
 	       THREADS, rounds, (double)chunk_ns / 1e3);
-	/* small stacks, as a goroutine's: 200 x 8 MiB would be mapped */
+	/*
+	 * small stacks, as a goroutine's: 200 x 8 MiB would be mapped; not
+	 * below the libc's minimum (128 KiB on arm64, for 64 KiB pages)
+	 */
+	stack = 64 << 10;
+	if (sysconf(_SC_THREAD_STACK_MIN) > (long)stack)
+		stack = sysconf(_SC_THREAD_STACK_MIN);
 	if (pthread_attr_init(&attr) ||
-	    pthread_attr_setstacksize(&attr, 64 << 10))
+	    pthread_attr_setstacksize(&attr, stack))
 		die("pthread_attr");
 	t0 = now_ns();
 	for (i = 0; i < THREADS; i++)

@@ -28,6 +28,7 @@
 #include <linux/capability.h>
 #include <linux/cred.h>
 #include <linux/highmem.h>
+#include <linux/kallsyms.h>
 #include <linux/mm.h>
 #include <linux/pid.h>
 #include <linux/pid_namespace.h>
@@ -36,7 +37,6 @@
 #include <linux/sched/task.h>
 #include <linux/seq_file.h>
 #include <linux/uaccess.h>
-#include <asm/unwind.h>
 
 #include "sched.h"
 
@@ -236,7 +236,8 @@ static int goro_ps_show(struct seq_file *m, void *v)
 static bool goro_sched_fn(unsigned long addr)
 {
 	static const char *const skip[] = {
-		"__schedule", "schedule", "io_schedule", "preempt_schedule",
+		"__switch_to", "__schedule", "schedule", "io_schedule",
+		"preempt_schedule",
 		"__cond_resched", "do_nanosleep",
 		"__wait_for_common", "wait_for_completion",
 		"__mutex_lock", "__down", "rwsem_down",
@@ -259,10 +260,9 @@ static bool goro_sched_fn(unsigned long addr)
  */
 static unsigned long goro_wchan(struct task_struct *t)
 {
-	struct unwind_state state;
+	unsigned long entries[16];
 	unsigned long flags, addr = 0;
-	unsigned int st;
-	int n = 0;
+	unsigned int st, i, n;
 
 	raw_spin_lock_irqsave(&t->pi_lock, flags);
 	st = READ_ONCE(t->__state);
@@ -270,13 +270,10 @@ static unsigned long goro_wchan(struct task_struct *t)
 	if (st == TASK_RUNNING || st == TASK_WAKING || (st & TASK_DEAD) ||
 	    task_is_runnable(t) || t->exit_state)
 		goto out;
-	for (unwind_start(&state, t, NULL, NULL);
-	     !unwind_done(&state) && n < 16; unwind_next_frame(&state), n++) {
-		addr = unwind_get_return_address(&state);
-		if (!addr || !goro_sched_fn(addr))
-			break;
-		addr = 0;
-	}
+	n = stack_trace_save_tsk(t, entries, ARRAY_SIZE(entries), 0);
+	for (i = 0; i < n && !addr; i++)
+		if (!goro_sched_fn(entries[i]))
+			addr = entries[i];
 out:
 	raw_spin_unlock_irqrestore(&t->pi_lock, flags);
 	return addr;
