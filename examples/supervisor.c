@@ -117,8 +117,10 @@ int main(int argc, char **argv)
 	}
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	/* before the workers start: a signal that comes early is not lost */
-	if ((ret = goro_signal_notify(sigs, SIGINT)) ||
-	    (ret = goro_signal_notify(sigs, SIGTERM))) {
+	ret = goro_signal_notify(sigs, SIGINT);
+	if (!ret)
+		ret = goro_signal_notify(sigs, SIGTERM);
+	if (ret) {
 		fprintf(stderr, "supervisor: notify: %s\n", strerror(-ret));
 		return 1;
 	}
