@@ -306,9 +306,16 @@ TEST(start_errors)
 	char *argv[] = {(char *)"x", NULL};
 	struct goro_proc_opts o = {0};
 
-	errno = 0;
-	ASSERT_EQ(NULL, goro_proc_start("/nonexistent/goro-test", argv, NULL));
-	ASSERT_EQ(ENOENT, errno);
+	/*
+	 * qemu-user (GORO_TEST_RUNNER) runs posix_spawn's CLONE_VFORK child
+	 * as a fork: an execve that fails there is not seen by the parent
+	 */
+	if (!getenv("GORO_TEST_RUNNER") || !*getenv("GORO_TEST_RUNNER")) {
+		errno = 0;
+		ASSERT_EQ(NULL, goro_proc_start("/nonexistent/goro-test", argv,
+						NULL));
+		ASSERT_EQ(ENOENT, errno);
+	}
 	ASSERT_EQ(NULL, goro_proc_start(NULL, argv, NULL));
 	ASSERT_EQ(EINVAL, errno);
 	ASSERT_EQ(NULL, goro_proc_start("/bin/sh", NULL, NULL));
