@@ -109,6 +109,7 @@ void goro_wg_add(goro_wg *wg, int64_t delta)
 
 	if (delta > INT32_MAX || delta < INT32_MIN)
 		goro__throw("sync: WaitGroup delta out of range");
+	COUNT_RMW();
 	s = __atomic_add_fetch(st, (uint64_t)delta << 32, __ATOMIC_SEQ_CST);
 	v = WG_CNT(s);
 	if (v < 0)
@@ -126,6 +127,7 @@ void goro_wg_add(goro_wg *wg, int64_t delta)
 	list = wg->_head;
 	wg->_head = wg->_tail = NULL;
 	goro__unlock(&wg->_lk);
+	COUNT_RMW();
 	if (!__atomic_compare_exchange_n(st, &s, 0, false, __ATOMIC_SEQ_CST,
 					 __ATOMIC_SEQ_CST))
 		goro__throw("sync: WaitGroup is reused before previous Wait "
@@ -166,9 +168,10 @@ void goro_wg_wait(goro_wg *wg)
 		do {
 			if (WG_CNT(s) == 0)
 				break;
-		} while (!__atomic_compare_exchange_n(st, &s, s + 1, false,
-						      __ATOMIC_SEQ_CST,
-						      __ATOMIC_SEQ_CST));
+		} while ((COUNT_RMW(), true) &&
+			 !__atomic_compare_exchange_n(st, &s, s + 1, false,
+						     __ATOMIC_SEQ_CST,
+						     __ATOMIC_SEQ_CST));
 		if (WG_CNT(s) == 0) {
 			goro__unlock(&wg->_lk);
 			continue;
@@ -189,6 +192,7 @@ bool goro_mutex_trylock(goro_mutex *m)
 {
 	uint32_t z = 0;
 
+	COUNT_RMW();
 	return __atomic_compare_exchange_n(&m->_state, &z, M_LOCKED, false,
 					   __ATOMIC_ACQUIRE, __ATOMIC_RELAXED);
 }
@@ -233,6 +237,7 @@ void goro_mutex_unlock(goro_mutex *m)
 	uint32_t s = M_LOCKED;
 	struct goro_waiter *w;
 
+	COUNT_RMW();
 	if (__atomic_compare_exchange_n(&m->_state, &s, 0, false,
 					__ATOMIC_RELEASE, __ATOMIC_RELAXED))
 		return;
