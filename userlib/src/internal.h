@@ -40,6 +40,8 @@ enum {
 	AFTER_RUNQ,	/* put prev on the local run queue (yield) */
 	AFTER_GLOBAL,	/* put prev on the global run queue */
 	AFTER_UNLOCK,	/* unlock arg: prev is parked (gopark's unlockf) */
+	AFTER_CLEAR,	/* store-release 0 to arg: prev is parked, off its
+			 * stack (goro__park_clear) */
 	AFTER_FREE,	/* prev is dead: free its stack */
 };
 
@@ -360,6 +362,13 @@ void goro__exit_stop(void) HIDDEN;
 /* the scheduler core (sched.c) */
 struct goro_g *goro__curg(void) HIDDEN;
 void goro__park(struct goro_g *g, uint32_t *unlock_after, const char *why) HIDDEN;
+/*
+ * Park g (the caller); once g is off its stack, *off (non-zero) becomes
+ * 0 with a store-release. A waker that found g's wait record waits for
+ * that (goro__wait_off) before it readies g: the handshake of a lock
+ * held across the switch, without a locked instruction on either side.
+ */
+void goro__park_clear(struct goro_g *g, uint32_t *off, const char *why) HIDDEN;
 void goro__ready(struct goro_g *g) HIDDEN;
 bool goro__runq_empty(struct goro_pp *pp) HIDDEN;
 void goro__wakep(void) HIDDEN;
@@ -368,6 +377,11 @@ void goro__wakep(void) HIDDEN;
 void goro__waiter_park(struct goro_waiter *w, uint32_t *lk, const char *why) HIDDEN;
 void goro__waiter_wake(struct goro_waiter *w) HIDDEN;
 void goro__waiter_init(struct goro_waiter *w) HIDDEN;
+/* Sleep until goro__waiter_wake(w); *off becomes 0 once w sleeps. */
+void goro__waiter_park_clear(struct goro_waiter *w, uint32_t *off,
+			     const char *why) HIDDEN;
+/* Wait until *off is 0 (a waiter is off its stack: goro__park_clear). */
+void goro__wait_off(uint32_t *off) HIDDEN;
 
 /* the number of Ps (procs.c) */
 /*

@@ -32,6 +32,38 @@ void goro__waiter_park(struct goro_waiter *w, uint32_t *lk, const char *why)
 		goro__futex_wait(&w->futex, 0, 0);
 }
 
+void goro__waiter_park_clear(struct goro_waiter *w, uint32_t *off,
+			     const char *why)
+{
+	if (w->g) {
+		goro__park_clear(w->g, off, why);
+		return;
+	}
+	/* a thread's futex word is its own: it may sleep at once */
+	st_rel(off, 0);
+	while (ld_acq(&w->futex) == 0)
+		goro__futex_wait(&w->futex, 0, 0);
+}
+
+/*
+ * Wait for a waiter to be off its stack. It is a few instructions from
+ * its switch, unless its thread lost the CPU there: spin briefly, then
+ * give the CPU away (as the internal lock does before it sleeps).
+ * Pairs with the store-release of AFTER_CLEAR (sched.c) or of
+ * goro__waiter_park_clear.
+ */
+void goro__wait_off(uint32_t *off)
+{
+	int i;
+
+	for (i = 0; ld_acq(off); i++) {
+		if (i < 100)
+			cpu_relax();
+		else
+			sched_yield();
+	}
+}
+
 void goro__waiter_wake(struct goro_waiter *w)
 {
 	struct goro_g *g = w->g;
