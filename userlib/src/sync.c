@@ -52,7 +52,7 @@ void goro__waiter_park_clear(struct goro_waiter *w, uint32_t *off,
  * Pairs with the store-release of AFTER_CLEAR (sched.c) or of
  * goro__waiter_park_clear.
  */
-void goro__wait_off(uint32_t *off)
+void goro__wait_off_slow(uint32_t *off)
 {
 	int i;
 
