@@ -39,9 +39,15 @@
 #define GORO_STORE_RLX(ptr, v)	__atomic_store_n(ptr, v, __ATOMIC_RELAXED)
 #define GORO_CAS_REL(ptr, o, n)	goro_runq_cas_rel(ptr, o, n)
 
+/* libgoro's counting build counts it (userlib/src/atomic.h) */
+#ifndef GORO_RUNQ_RMW_HOOK
+#define GORO_RUNQ_RMW_HOOK() do { } while (0)
+#endif
+
 /* Strong compare-and-swap, release on success: 1 when it swapped. */
 static inline int goro_runq_cas_rel(__u32 *ptr, __u32 o, __u32 n)
 {
+	GORO_RUNQ_RMW_HOOK();
 	return __atomic_compare_exchange_n(ptr, &o, n, 0, __ATOMIC_RELEASE,
 					   __ATOMIC_RELAXED);
 }

@@ -18,14 +18,53 @@
  * (Go's lockorder; no deadlock between two selects), enqueues one sudog
  * per case in that order (cases on one channel in random order, so a
  * waker picks among them at random, as among ready cases on entry),
- * takes the select's own park word, unlocks the channels and
- * parks under the park word. A waker claims the select with a CAS on
- * sel->done (the first of several wakers wins; the others skip its
- * sudogs), completes the case, and passes through the park word before
- * readying it, so it never readies a goroutine still on its way out.
+ * unlocks the channels and parks; the select's off word, 1 from before
+ * its sudogs are queued, becomes 0 (a store-release) once it is off its
+ * stack. A waker claims the select with a CAS on sel->done (the first of
+ * several wakers wins; the others skip its sudogs), completes the case,
+ * and waits for the off word to be 0 before readying it, so it never
+ * readies a goroutine still on its way out. (A lock word held across the
+ * switch would do the same with two locked instructions on each side.)
  *
  * Foreign threads use the same queues: their sudog's waiter has no G and
  * they sleep on its futex word (goro__waiter_park/wake).
+ *
+ * The single waiter. On an unbuffered channel the common case is one
+ * goroutine waiting and one peer arriving (ping-pong, a pipeline stage).
+ * For it, c->fast holds that waiter's sudog, tagged with its direction,
+ * and neither side takes the lock: a goroutine that finds c->fast empty
+ * publishes its sudog there with one compare-and-swap and parks; the
+ * peer that finds it claims it with one compare-and-swap (0 again),
+ * completes the operation and readies it. The parker is off its stack
+ * only after the switch, so it parks with sg->off = 1, cleared by a
+ * store-release once it is (goro__park_clear), and the claimer waits for
+ * the 0 (goro__wait_off) before it readies it: the lock held across the
+ * switch, without its two locked instructions. Go's semantics hold:
+ *  - c->fast is the values FAST_EMPTY, FAST_SEALED, FAST_CLOSED or a
+ *    sudog (8-aligned) | FAST_SEND for a sender; publishing is only
+ *    from FAST_EMPTY, and FAST_EMPTY means no waiter anywhere: both
+ *    queues are empty and the channel open. So the waiter in c->fast
+ *    is the oldest, and it is the only one.
+ *  - Whoever takes the lock of an unbuffered channel seals it first
+ *    (chan_lock): a CAS to FAST_SEALED, moving a published sudog to the
+ *    head of its (empty) queue; sealed, every operation takes the lock
+ *    and the queues are the truth (FIFO behind the first waiter, select,
+ *    foreign threads, close). A second waiter of the same direction is
+ *    what seals. The lock's holder alone writes a sealed word, so a
+ *    goroutine that must wait on a sealed channel whose queues are empty
+ *    reopens it by publishing itself there with a plain store-release
+ *    (park_fast); the unlock leaves it as it is, so that a channel used
+ *    by select or by threads does not pay a seal at every lock.
+ *  - Close seals, wakes every waiter (a published one is queued by the
+ *    seal), and leaves FAST_CLOSED for good: a publish (from FAST_EMPTY
+ *    only) can never strand a waiter on a closed channel.
+ * Memory order (any CPU, AArch64 included): the publisher's stores to
+ * its sudog precede its CAS (seq_cst: a release), the claimer's CAS
+ * (seq_cst: an acquire) precedes its reads of the sudog and its stores
+ * to the element and success; the claimer's load-acquire of off == 0
+ * pairs with AFTER_CLEAR's store-release (sched.c) and the ready's
+ * queue release with the acquire of the M that runs the waiter, so the
+ * waiter resumes seeing the element, success and its own saved state.
  */
 #include "internal.h"
 #include "chan.h"
@@ -37,13 +76,21 @@
 /* One select in progress: shared by the sudogs of its cases. */
 struct selwait {
 	uint32_t done;		/* 0 waiting, 1 claimed by a waker (CAS) */
-	uint32_t lk;		/* park word: held until the selector is off
-				 * its stack */
+	uint32_t off;		/* 1 until the selector is off its stack */
 	struct sudog *fired;	/* the sudog whose case completed */
 	struct goro_waiter w;
 };
 
 #define ELEM_MAX (1U << 16)	/* Go's limit on element size */
+
+/* c->fast (see "The single waiter" above) */
+#define FAST_EMPTY	((uintptr_t)0)
+#define FAST_SEALED	((uintptr_t)1)
+#define FAST_CLOSED	((uintptr_t)2)
+#define FAST_SEND	((uintptr_t)4)	/* tag: the sudog is a sender's */
+#define FAST_SG(f)	((struct sudog *)((f) & ~(uintptr_t)7))
+#define FAST_IS_SG(f)	((f) >= 8)
+#define SLOW		2	/* fast path: take the lock (not 0, 1, -errno) */
 
 /* ---- helpers --------------------------------------------------------------- */
 
@@ -52,10 +99,24 @@ static inline void elem_copy(const struct goro_chan *c, void *dst,
 {
 	if (!dst || !c->elemsize)
 		return;
-	if (src)
-		memcpy(dst, src, c->elemsize);
-	else
+	if (!src) {
 		memset(dst, 0, c->elemsize);
+		return;
+	}
+	/* a word or two: a move, not a call */
+	switch (c->elemsize) {
+	case 4:
+		memcpy(dst, src, 4);
+		break;
+	case 8:
+		memcpy(dst, src, 8);
+		break;
+	case 16:
+		memcpy(dst, src, 16);
+		break;
+	default:
+		memcpy(dst, src, c->elemsize);
+	}
 }
 
 static inline void *slot(const struct goro_chan *c, size_t i)
@@ -134,13 +195,71 @@ static void wake(struct sudog *sg)
 	struct selwait *sel = sg->sel;
 
 	if (!sel) {
+		/* 0 at once unless sg was published in c->fast */
+		goro__wait_off(&sg->off);
 		goro__waiter_wake(sg->w);
 		return;
 	}
-	/* wait until the selector is off its stack (it holds sel->lk) */
-	goro__lock(&sel->lk);
-	goro__unlock(&sel->lk);
+	/*
+	 * wait until the selector is off its stack: we found its sudog
+	 * under a channel lock it had queued it under, with sel->off = 1
+	 * stored before (the lock's release and acquire order it), so we
+	 * read 1 or the 0 of goro__waiter_park_clear
+	 */
+	goro__wait_off(&sel->off);
 	goro__waiter_wake(&sel->w);
+}
+
+/*
+ * The channel's lock; an unbuffered channel is sealed too (see "The
+ * single waiter"): a published sudog goes to its queue, every operation
+ * takes the lock until chan_unlock reopens it.
+ */
+static inline void chan_lock(struct goro_chan *c)
+{
+	uintptr_t f;
+
+	goro__lock(&c->lock);
+	if (c->cap)
+		return;
+	for (;;) {
+		f = ld_acq(&c->fast);
+		if (f == FAST_SEALED || f == FAST_CLOSED)
+			return;
+		if (cas(&c->fast, f, FAST_SEALED))
+			break;
+	}
+	if (FAST_IS_SG(f))	/* the only waiter: both queues are empty */
+		enqueue(f & FAST_SEND ? &c->sendq : &c->recvq, FAST_SG(f));
+}
+
+static inline void chan_unlock(struct goro_chan *c)
+{
+	goro__unlock(&c->lock);
+}
+
+/*
+ * Lock held, the caller (sg, tag FAST_SEND or 0) must wait: on a sealed
+ * unbuffered channel with both queues empty, a goroutine reopens it by
+ * publishing itself in c->fast, unlocks and parks; true when it did (and
+ * is woken). Only the lock's holder writes a sealed word (publish and
+ * claim CAS from other values), so a store-release does: it orders the
+ * critical section and sg's fields before the CAS of the claimer that
+ * reads sg, and before the next locker's seal. Otherwise (a buffered
+ * channel, a queue, a thread) the caller queues sg under the lock.
+ */
+static bool park_fast(struct goro_chan *c, struct sudog *sg, uintptr_t tag,
+		      const char *why)
+{
+	if (c->cap || c->recvq.first || c->sendq.first || !sg->w->g ||
+	    ld_rlx(&c->fast) != FAST_SEALED)
+		return false;
+	sg->queued = 0;
+	sg->off = 1;
+	st_rel(&c->fast, (uintptr_t)sg | tag);
+	goro__unlock(&c->lock);
+	goro__park_clear(sg->w->g, &sg->off, why);
+	return true;
 }
 
 /* Lock held: hand src to the waiting receiver sg. */
@@ -239,7 +358,7 @@ void goro_chan_free(goro_chan *c)
 		return;
 	if (xadd(&c->refs, -1) != 1)
 		return;	/* a pending goro_after timer still holds it */
-	goro__lock(&c->lock);
+	chan_lock(c);	/* a published waiter is queued by the seal */
 	if (c->recvq.first || c->sendq.first)
 		goro__throw("goro_chan_free: channel has blocked senders or "
 			    "receivers");
@@ -257,6 +376,92 @@ size_t goro_chan_cap(goro_chan *c)
 	return c ? c->cap : 0;
 }
 
+/*
+ * An unbuffered channel without its lock (see "The single waiter"): a
+ * waiting receiver is claimed, or the caller (a goroutine) publishes
+ * itself and parks. 0 sent, -EAGAIN (block false: nobody waits), SLOW:
+ * take the lock (sealed, closed, a sender waits already, a thread).
+ */
+static int send_fast(struct goro_chan *c, const void *elem, bool block)
+{
+	struct goro_waiter w;
+	struct sudog sg;
+	uintptr_t f;
+
+	for (;;) {
+		f = ld_acq(&c->fast);
+		if (FAST_IS_SG(f) && !(f & FAST_SEND)) {
+			struct sudog *r = FAST_SG(f);
+
+			if (!cas(&c->fast, f, FAST_EMPTY))
+				continue;
+			send_direct(c, r, elem);
+			wake(r);
+			return 0;
+		}
+		if (f != FAST_EMPTY)
+			return SLOW;
+		if (!block)
+			return -EAGAIN;	/* open, and no receiver waits */
+		waiter_init(&w);
+		if (!w.g)
+			return SLOW;
+		sg.w = &w;
+		sg.sel = NULL;
+		sg.elem = (void *)elem;
+		sg.c = c;
+		sg.success = false;
+		sg.queued = 0;
+		sg.off = 1;
+		if (cas(&c->fast, FAST_EMPTY, (uintptr_t)&sg | FAST_SEND))
+			break;
+	}
+	goro__park_clear(w.g, &sg.off, "chan send");
+	if (!sg.success)
+		chan_panic("send on closed channel");
+	return 0;
+}
+
+/* The same for a receive: 1 received, -EAGAIN, SLOW. */
+static int recv_fast(struct goro_chan *c, void *elem, bool block)
+{
+	struct goro_waiter w;
+	struct sudog sg;
+	uintptr_t f;
+
+	for (;;) {
+		f = ld_acq(&c->fast);
+		if (FAST_IS_SG(f) && (f & FAST_SEND)) {
+			struct sudog *s = FAST_SG(f);
+
+			if (!cas(&c->fast, f, FAST_EMPTY))
+				continue;
+			recv_direct(c, s, elem);
+			wake(s);
+			return 1;
+		}
+		if (f != FAST_EMPTY)
+			return SLOW;
+		if (!block)
+			return -EAGAIN;	/* open, and no sender waits */
+		waiter_init(&w);
+		if (!w.g)
+			return SLOW;
+		sg.w = &w;
+		sg.sel = NULL;
+		sg.elem = elem;
+		sg.c = c;
+		sg.success = false;
+		sg.queued = 0;
+		sg.off = 1;
+		if (cas(&c->fast, FAST_EMPTY, (uintptr_t)&sg))
+			break;
+	}
+	goro__park_clear(w.g, &sg.off, "chan receive");
+	/* closed: the closer zeroed elem */
+	return sg.success ? 1 : 0;
+}
+
 /* Go's chansend; block false: -EAGAIN instead of waiting. */
 static int chansend(struct goro_chan *c, const void *elem, bool block)
 {
@@ -268,30 +473,35 @@ static int chansend(struct goro_chan *c, const void *elem, bool block)
 			return -EAGAIN;
 		block_forever("chan send (nil chan)");
 	}
-	/* Go's fast path: not closed and full: would block */
-	if (!block && !ld_rlx(&c->closed) &&
-	    ((c->cap == 0 && !ld_rlx(&c->recvq.first)) ||
-	     (c->cap && ld_rlx(&c->qcount) == c->cap)))
+	if (c->cap == 0) {
+		int ret = send_fast(c, elem, block);
+
+		if (ret != SLOW)
+			return ret;
+	} else if (!block && !ld_rlx(&c->closed) &&
+		   ld_rlx(&c->qcount) == c->cap) {
+		/* Go's fast path: not closed and full: would block */
 		return -EAGAIN;
-	goro__lock(&c->lock);
+	}
+	chan_lock(c);
 	if (unlikely(c->closed)) {
-		goro__unlock(&c->lock);
+		chan_unlock(c);
 		chan_panic("send on closed channel");
 	}
 	r = dequeue(&c->recvq);
 	if (r) {
 		send_direct(c, r, elem);
-		goro__unlock(&c->lock);
+		chan_unlock(c);
 		wake(r);
 		return 0;
 	}
 	if (c->qcount < c->cap) {
 		buf_put(c, elem);
-		goro__unlock(&c->lock);
+		chan_unlock(c);
 		return 0;
 	}
 	if (!block) {
-		goro__unlock(&c->lock);
+		chan_unlock(c);
 		return -EAGAIN;
 	}
 	waiter_init(&w);
@@ -300,8 +510,11 @@ static int chansend(struct goro_chan *c, const void *elem, bool block)
 	sg.elem = (void *)elem;
 	sg.c = c;
 	sg.success = false;
-	enqueue(&c->sendq, &sg);
-	goro__waiter_park(&w, &c->lock, "chan send");
+	sg.off = 0;
+	if (!park_fast(c, &sg, FAST_SEND, "chan send")) {
+		enqueue(&c->sendq, &sg);
+		goro__waiter_park(&w, &c->lock, "chan send");
+	}
 	if (!sg.success)
 		chan_panic("send on closed channel");
 	return 0;
@@ -327,32 +540,36 @@ static int chanrecv(struct goro_chan *c, void *elem, bool block)
 	 * sendq.first are stored with release under the lock (buf_put,
 	 * buf_get, enqueue, unlink_sg), after the close they may follow.
 	 */
-	if (!block && ((c->cap == 0 && !ld_acq(&c->sendq.first)) ||
-		       (c->cap && ld_acq(&c->qcount) == 0))) {
+	if (c->cap == 0) {
+		int ret = recv_fast(c, elem, block);
+
+		if (ret != SLOW)
+			return ret;
+	} else if (!block && ld_acq(&c->qcount) == 0) {
 		/* empty: closed (drained), or would block */
 		if (!ld_acq(&c->closed))
 			return -EAGAIN;
 	}
-	goro__lock(&c->lock);
+	chan_lock(c);
 	if (c->closed && c->qcount == 0) {
-		goro__unlock(&c->lock);
+		chan_unlock(c);
 		elem_copy(c, elem, NULL);
 		return 0;
 	}
 	s = dequeue(&c->sendq);
 	if (s) {
 		recv_direct(c, s, elem);
-		goro__unlock(&c->lock);
+		chan_unlock(c);
 		wake(s);
 		return 1;
 	}
 	if (c->qcount > 0) {
 		buf_get(c, elem);
-		goro__unlock(&c->lock);
+		chan_unlock(c);
 		return 1;
 	}
 	if (!block) {
-		goro__unlock(&c->lock);
+		chan_unlock(c);
 		return -EAGAIN;
 	}
 	waiter_init(&w);
@@ -361,8 +578,11 @@ static int chanrecv(struct goro_chan *c, void *elem, bool block)
 	sg.elem = elem;
 	sg.c = c;
 	sg.success = false;
-	enqueue(&c->recvq, &sg);
-	goro__waiter_park(&w, &c->lock, "chan receive");
+	sg.off = 0;
+	if (!park_fast(c, &sg, 0, "chan receive")) {
+		enqueue(&c->recvq, &sg);
+		goro__waiter_park(&w, &c->lock, "chan receive");
+	}
 	/* closed: the closer zeroed elem */
 	return sg.success ? 1 : 0;
 }
@@ -399,9 +619,9 @@ void goro_chan_close(goro_chan *c)
 
 	if (!c)
 		chan_panic("close of nil channel");
-	goro__lock(&c->lock);
+	chan_lock(c);
 	if (c->closed) {
-		goro__unlock(&c->lock);
+		chan_unlock(c);
 		chan_panic("close of closed channel");
 	}
 	st_rel(&c->closed, 1);
@@ -418,6 +638,9 @@ void goro_chan_close(goro_chan *c)
 		sg->next = list;
 		list = sg;
 	}
+	/* sealed by chan_lock: only we write it; for good, no publish */
+	if (!c->cap)
+		st_rel(&c->fast, FAST_CLOSED);
 	goro__unlock(&c->lock);
 	while (list) {
 		sg = list;
@@ -447,7 +670,7 @@ static void sellock(struct selent *lo, int n)
 
 	for (i = 0; i < n; i++)
 		if (i == 0 || lo[i].c != lo[i - 1].c)
-			goro__lock(&lo[i].c->lock);
+			chan_lock(lo[i].c);
 }
 
 static void selunlock(struct selent *lo, int n)
@@ -456,7 +679,7 @@ static void selunlock(struct selent *lo, int n)
 
 	for (i = n - 1; i >= 0; i--)
 		if (i == 0 || lo[i].c != lo[i - 1].c)
-			goro__unlock(&lo[i].c->lock);
+			chan_unlock(lo[i].c);
 }
 
 static uint32_t rand32(void)
@@ -551,7 +774,8 @@ static int select_wait(struct goro_case *cases, struct selent *lo,
 	/* pass 2: wait on every channel */
 	waiter_init(&sel.w);
 	sel.done = 0;
-	sel.lk = 0;
+	/* before the sudogs are queued (see wake) */
+	st_rlx(&sel.off, 1);
 	sel.fired = NULL;
 	for (k = 0; k < np; k++) {
 		struct goro_case *cs = &cases[lo[k].i];
@@ -563,13 +787,13 @@ static int select_wait(struct goro_case *cases, struct selent *lo,
 		sg->c = cs->chan;
 		sg->idx = lo[k].i;
 		sg->success = false;
+		sg->off = 0;	/* the select's is sel.off */
 		enqueue(cs->dir == GORO_SEND ? &cs->chan->sendq
 					     : &cs->chan->recvq,
 			sg);
 	}
-	goro__lock(&sel.lk);
 	selunlock(lo, np);
-	goro__waiter_park(&sel.w, &sel.lk, "select");
+	goro__waiter_park_clear(&sel.w, &sel.off, "select");
 
 	/* pass 3: off every other queue; the waker took the fired one */
 	sellock(lo, np);

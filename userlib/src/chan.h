@@ -15,6 +15,8 @@ struct sudog {
 	struct goro_chan *c;
 	void *elem;		/* send: source; receive: destination or NULL */
 	int idx;		/* select: case index */
+	uint32_t off;		/* 1 until the waiter is off its stack: a
+				 * sudog published in c->fast (chan.c) */
 	uint8_t queued;		/* on c's queue (under c->lock) */
 	bool success;		/* false: woken by close */
 };
@@ -25,6 +27,12 @@ struct waitq {
 };
 
 struct goro_chan {
+	/*
+	 * Unbuffered channels: the one waiting goroutine, published and
+	 * claimed without the lock, or the lock's seal (chan.c: "The
+	 * single waiter"). Unused (0) on a buffered channel.
+	 */
+	uintptr_t fast;
 	uint32_t lock;
 	uint32_t closed;	/* set under lock; read racily (release) */
 	uint32_t refs;		/* goro_chan_free drops one; timers hold one */

@@ -41,6 +41,8 @@ enum {
 	AFTER_RUNQ,	/* put prev on the local run queue (yield) */
 	AFTER_GLOBAL,	/* put prev on the global run queue */
 	AFTER_UNLOCK,	/* unlock arg: prev is parked (gopark's unlockf) */
+	AFTER_CLEAR,	/* store-release 0 to arg: prev is parked, off its
+			 * stack (goro__park_clear) */
 	AFTER_FREE,	/* prev is dead: free its stack */
 };
 
@@ -99,6 +101,9 @@ struct goro_g {
 	uint32_t inuse;			/* slot holds a live G (for the dump) */
 	uint32_t async_preempt;		/* GORO_SPAWN_ASYNC_PREEMPT (preempt.c) */
 	uintptr_t apc_lo, apc_hi;	/* its code: where a signal may preempt */
+	/* g_setwait's last reason and its registry code (a lookup) */
+	const char *why_last;
+	uint32_t why_code;
 	/*
 	 * Its registry entry (registry.c), last: a reused slot keeps its
 	 * place on the registry's list, so the stack code clears a G only
@@ -363,6 +368,13 @@ void goro__exit_stop(void) HIDDEN;
 /* the scheduler core (sched.c) */
 struct goro_g *goro__curg(void) HIDDEN;
 void goro__park(struct goro_g *g, uint32_t *unlock_after, const char *why) HIDDEN;
+/*
+ * Park g (the caller); once g is off its stack, *off (non-zero) becomes
+ * 0 with a store-release. A waker that found g's wait record waits for
+ * that (goro__wait_off) before it readies g: the handshake of a lock
+ * held across the switch, without a locked instruction on either side.
+ */
+void goro__park_clear(struct goro_g *g, uint32_t *off, const char *why) HIDDEN;
 void goro__ready(struct goro_g *g) HIDDEN;
 bool goro__runq_empty(struct goro_pp *pp) HIDDEN;
 void goro__wakep(void) HIDDEN;
@@ -371,6 +383,16 @@ void goro__wakep(void) HIDDEN;
 void goro__waiter_park(struct goro_waiter *w, uint32_t *lk, const char *why) HIDDEN;
 void goro__waiter_wake(struct goro_waiter *w) HIDDEN;
 void goro__waiter_init(struct goro_waiter *w) HIDDEN;
+/* Sleep until goro__waiter_wake(w); *off becomes 0 once w sleeps. */
+void goro__waiter_park_clear(struct goro_waiter *w, uint32_t *off,
+			     const char *why) HIDDEN;
+/* Wait until *off is 0 (a waiter is off its stack: goro__park_clear). */
+void goro__wait_off_slow(uint32_t *off) HIDDEN;
+static inline void goro__wait_off(uint32_t *off)
+{
+	if (unlikely(ld_acq(off)))
+		goro__wait_off_slow(off);
+}
 
 /* the number of Ps (procs.c) */
 /*
@@ -507,11 +529,23 @@ static inline void g_setstatus(struct goro_g *g, uint32_t status)
 	st_rlx(&g->gi.state, status);
 }
 
-/* Set g's wait reason (and its registry entry's). */
+/*
+ * Set g's wait reason (and its registry entry's). A reason is set by g
+ * itself (a reset to NULL by anyone): its code is looked up once per
+ * change of reason, not at every park.
+ */
 static inline void g_setwait(struct goro_g *g, const char *why)
 {
 	st_rlx(&g->waitreason, why);
-	st_rlx(&g->gi.waitreason, why ? goro__greg_reason(why) : 0);
+	if (!why) {
+		st_rlx(&g->gi.waitreason, 0);
+		return;
+	}
+	if (unlikely(why != g->why_last)) {
+		g->why_code = goro__greg_reason(why);
+		g->why_last = why;
+	}
+	st_rlx(&g->gi.waitreason, g->why_code);
 }
 
 /* context switch (switch_x86_64.S, switch_aarch64.S) */

@@ -41,7 +41,7 @@ static inline bool try_lock(uint32_t *l)
 {
 	uint32_t z = 0;
 
-	return ld_rlx(l) == 0 &&
+	return ld_rlx(l) == 0 && (COUNT_RMW(), true) &&
 	       __atomic_compare_exchange_n(l, &z, 1, false, __ATOMIC_ACQUIRE,
 					   __ATOMIC_RELAXED);
 }
@@ -67,7 +67,7 @@ void goro__lock_slow(uint32_t *l)
 		if (try_lock(l))
 			return;
 	}
-	while (__atomic_exchange_n(l, 2, __ATOMIC_ACQUIRE) != 0)
+	while (COUNT_RMW(), __atomic_exchange_n(l, 2, __ATOMIC_ACQUIRE) != 0)
 		goro__futex_wait(l, 2, 0);
 }
 
@@ -75,6 +75,62 @@ void goro__unlock_wake(uint32_t *l)
 {
 	goro__futex_wake(l, 1);
 }
+
+#ifdef GORO_COUNT_ATOMICS
+/*
+ * The counting build's counters (atomic.h): one set per thread, linked
+ * once into a list the reader sums; plain increments by their thread
+ * only, read racily (the reader reads between measured loops).
+ */
+struct count {
+	uint64_t rmw, fence;
+	struct count *next;
+};
+static __thread struct count count_self;
+static __thread bool count_linked;
+static struct count *count_all;
+
+/* not inlined: the thread is looked up at every call (a goroutine moves) */
+static __attribute__((noinline)) struct count *count_get(void)
+{
+	struct count *c = &count_self;
+
+	if (!count_linked) {
+		count_linked = true;
+		c->next = ld_acq(&count_all);
+		while (!__atomic_compare_exchange_n(&count_all, &c->next, c,
+						    false, __ATOMIC_RELEASE,
+						    __ATOMIC_ACQUIRE))
+			;
+	}
+	return c;
+}
+
+void goro__count_rmw(void)
+{
+	struct count *c = count_get();
+
+	st_rlx(&c->rmw, c->rmw + 1);
+}
+
+void goro__count_fence(void)
+{
+	struct count *c = count_get();
+
+	st_rlx(&c->fence, c->fence + 1);
+}
+
+void goro__count_read(uint64_t *rmw, uint64_t *fence)
+{
+	struct count *c;
+
+	*rmw = *fence = 0;
+	for (c = ld_acq(&count_all); c; c = c->next) {
+		*rmw += ld_rlx(&c->rmw);
+		*fence += ld_rlx(&c->fence);
+	}
+}
+#endif
 
 /* goro__lock()/goro__unlock() keep the M's lock account (internal.h): kmod */
 uint32_t goro__lock_hooks;

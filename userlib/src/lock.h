@@ -35,6 +35,7 @@ static inline void lock_rt(uint32_t *l)
 {
 	uint32_t z = 0;
 
+	COUNT_RMW();
 	if (__atomic_compare_exchange_n(l, &z, 1, false, __ATOMIC_ACQUIRE,
 					__ATOMIC_RELAXED))
 		return;
@@ -43,6 +44,7 @@ static inline void lock_rt(uint32_t *l)
 
 static inline void unlock_rt(uint32_t *l)
 {
+	COUNT_RMW();
 	if (__atomic_exchange_n(l, 0, __ATOMIC_RELEASE) == 2)
 		goro__unlock_wake(l);
 }

@@ -217,6 +217,19 @@ static inline void after_switch(struct goro_mach *m)
 	case AFTER_UNLOCK:
 		goro__unlock(m->after_lock);
 		break;
+	case AFTER_CLEAR:
+		/*
+		 * prev's registers are saved (goro__ctx_swap's stores to its
+		 * stack and to prev->sp, on this M, before this point in
+		 * program order): the release orders them before the 0 on
+		 * any CPU (AArch64's stlr orders every earlier load and
+		 * store), so a waker whose load-acquire sees the 0
+		 * (goro__wait_off) sees prev saved, and so does the M that
+		 * runs prev after the waker queues it (the queue's release,
+		 * that M's acquire: the chain is transitive).
+		 */
+		st_rel(m->after_lock, 0);
+		break;
 	case AFTER_FREE:
 		goro__free_g(m, prev);
 		break;
@@ -542,6 +555,23 @@ void goro__park(struct goro_g *g, uint32_t *lk, const char *why)
 		execute(m, g, next, AFTER_UNLOCK, lk);
 	else
 		goro__gswitch(m, g, &m->g0, AFTER_UNLOCK, lk);
+	rt_leave(g->m, e);
+}
+
+/* Park g (the caller); *off is cleared once g is off its stack. */
+void goro__park_clear(struct goro_g *g, uint32_t *off, const char *why)
+{
+	struct goro_mach *m = g->m;
+	struct goro_g *next;
+	bool e = rt_enter(m);
+
+	g_setwait(g, why);
+	g_setstatus(g, G_WAITING);
+	next = m->p ? fast_next(m->p) : NULL;
+	if (next)
+		execute(m, g, next, AFTER_CLEAR, off);
+	else
+		goro__gswitch(m, g, &m->g0, AFTER_CLEAR, off);
 	rt_leave(g->m, e);
 }
 

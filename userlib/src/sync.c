@@ -32,6 +32,38 @@ void goro__waiter_park(struct goro_waiter *w, uint32_t *lk, const char *why)
 		goro__futex_wait(&w->futex, 0, 0);
 }
 
+void goro__waiter_park_clear(struct goro_waiter *w, uint32_t *off,
+			     const char *why)
+{
+	if (w->g) {
+		goro__park_clear(w->g, off, why);
+		return;
+	}
+	/* a thread's futex word is its own: it may sleep at once */
+	st_rel(off, 0);
+	while (ld_acq(&w->futex) == 0)
+		goro__futex_wait(&w->futex, 0, 0);
+}
+
+/*
+ * Wait for a waiter to be off its stack. It is a few instructions from
+ * its switch, unless its thread lost the CPU there: spin briefly, then
+ * give the CPU away (as the internal lock does before it sleeps).
+ * Pairs with the store-release of AFTER_CLEAR (sched.c) or of
+ * goro__waiter_park_clear.
+ */
+void goro__wait_off_slow(uint32_t *off)
+{
+	int i;
+
+	for (i = 0; ld_acq(off); i++) {
+		if (i < 100)
+			cpu_relax();
+		else
+			sched_yield();
+	}
+}
+
 void goro__waiter_wake(struct goro_waiter *w)
 {
 	struct goro_g *g = w->g;
@@ -109,6 +141,7 @@ void goro_wg_add(goro_wg *wg, int64_t delta)
 
 	if (delta > INT32_MAX || delta < INT32_MIN)
 		goro__throw("sync: WaitGroup delta out of range");
+	COUNT_RMW();
 	s = __atomic_add_fetch(st, (uint64_t)delta << 32, __ATOMIC_SEQ_CST);
 	v = WG_CNT(s);
 	if (v < 0)
@@ -126,6 +159,7 @@ void goro_wg_add(goro_wg *wg, int64_t delta)
 	list = wg->_head;
 	wg->_head = wg->_tail = NULL;
 	goro__unlock(&wg->_lk);
+	COUNT_RMW();
 	if (!__atomic_compare_exchange_n(st, &s, 0, false, __ATOMIC_SEQ_CST,
 					 __ATOMIC_SEQ_CST))
 		goro__throw("sync: WaitGroup is reused before previous Wait "
@@ -166,9 +200,10 @@ void goro_wg_wait(goro_wg *wg)
 		do {
 			if (WG_CNT(s) == 0)
 				break;
-		} while (!__atomic_compare_exchange_n(st, &s, s + 1, false,
-						      __ATOMIC_SEQ_CST,
-						      __ATOMIC_SEQ_CST));
+		} while ((COUNT_RMW(), true) &&
+			 !__atomic_compare_exchange_n(st, &s, s + 1, false,
+						     __ATOMIC_SEQ_CST,
+						     __ATOMIC_SEQ_CST));
 		if (WG_CNT(s) == 0) {
 			goro__unlock(&wg->_lk);
 			continue;
@@ -189,6 +224,7 @@ bool goro_mutex_trylock(goro_mutex *m)
 {
 	uint32_t z = 0;
 
+	COUNT_RMW();
 	return __atomic_compare_exchange_n(&m->_state, &z, M_LOCKED, false,
 					   __ATOMIC_ACQUIRE, __ATOMIC_RELAXED);
 }
@@ -233,6 +269,7 @@ void goro_mutex_unlock(goro_mutex *m)
 	uint32_t s = M_LOCKED;
 	struct goro_waiter *w;
 
+	COUNT_RMW();
 	if (__atomic_compare_exchange_n(&m->_state, &s, 0, false,
 					__ATOMIC_RELEASE, __ATOMIC_RELAXED))
 		return;

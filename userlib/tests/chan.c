@@ -357,6 +357,107 @@ struct closer {
 	atomic_int bad;
 };
 
+/*
+ * Waiters on an unbuffered channel are served in the order they came,
+ * whether the first waits alone (it is published without the lock) or
+ * others queue behind it. On 1 P the order is fixed: each waiter parks
+ * before main runs again.
+ */
+struct order {
+	goro_chan *c;
+	int idx;
+	int got;		/* receivers: the value; senders: unused */
+	atomic_int done;
+};
+
+static void order_recv(void *arg)
+{
+	struct order *o = arg;
+
+	o->got = goro_chan_recv(o->c, &o->got) ? o->got : -1;
+	atomic_store(&o->done, 1);
+}
+
+static void order_send(void *arg)
+{
+	struct order *o = arg;
+
+	goro_chan_send(o->c, &o->idx);
+	atomic_store(&o->done, 1);
+}
+
+TEST(unbuffered_waiters_are_served_in_arrival_order)
+{
+	int prev = goro_setprocs(1), round, i;
+
+	for (round = 0; round < 3; round++) {
+		struct order o[4];
+		goro_chan *c = goro_chan_make(sizeof(int), 0);
+		int n = round + 2;	/* 2, 3, 4 waiters */
+
+		for (i = 0; i < n; i++) {
+			o[i].c = c;
+			o[i].idx = i;
+			o[i].got = -2;
+			atomic_store(&o[i].done, 0);
+			goro_go(order_recv, &o[i]);
+			goro_yield();	/* it parks before we run again */
+		}
+		for (i = 0; i < n; i++)
+			ASSERT_EQ(0, goro_chan_send(c, &i));
+		for (i = 0; i < n; i++) {
+			while (!atomic_load(&o[i].done))
+				goro_yield();
+			ASSERT_EQ(i, o[i].got);
+		}
+		/* and senders */
+		for (i = 0; i < n; i++) {
+			o[i].idx = 10 + i;
+			atomic_store(&o[i].done, 0);
+			goro_go(order_send, &o[i]);
+			goro_yield();
+		}
+		for (i = 0; i < n; i++) {
+			int v = -1;
+
+			ASSERT_TRUE(goro_chan_recv(c, &v));
+			ASSERT_EQ(10 + i, v);
+		}
+		for (i = 0; i < n; i++)
+			while (!atomic_load(&o[i].done))
+				goro_yield();
+		goro_chan_free(c);
+	}
+	goro_setprocs(prev);
+}
+
+/* close wakes the lone waiter and those queued behind it, on 1 P */
+TEST(close_wakes_lone_and_queued_unbuffered_receivers)
+{
+	int prev = goro_setprocs(1), n, i;
+
+	for (n = 1; n <= 3; n++) {
+		struct order o[3];
+		goro_chan *c = goro_chan_make(sizeof(int), 0);
+
+		for (i = 0; i < n; i++) {
+			o[i].c = c;
+			o[i].got = -2;
+			atomic_store(&o[i].done, 0);
+			goro_go(order_recv, &o[i]);
+			goro_yield();
+		}
+		goro_chan_close(c);
+		for (i = 0; i < n; i++) {
+			while (!atomic_load(&o[i].done))
+				goro_yield();
+			ASSERT_EQ(-1, o[i].got);	/* closed: ok false */
+		}
+		goro_chan_free(c);
+	}
+	goro_setprocs(prev);
+}
+
 static void close_recv(void *arg)
 {
 	struct closer *k = arg;
