@@ -179,7 +179,8 @@ int goro_proc_wait(goro_proc *p, goro_ctx *ctx)
 	if (!p)
 		return -EINVAL;
 	while (!ld_acq(&p->done)) {
-		if ((r = goro_ctx_err(ctx)))
+		r = goro_ctx_err(ctx);
+		if (r)
 			return r;
 		if (p->pidfd < 0) {
 			reap(p, true);
