@@ -541,8 +541,12 @@ static inline struct goro_g *fast_next(struct goro_pp *pp)
 	return runqget(pp);
 }
 
-/* Park g (the caller) under lock lk, released once g is off its stack. */
-void goro__park(struct goro_g *g, uint32_t *lk, const char *why)
+/*
+ * Park g (the caller); after it is off its stack, the next context does
+ * what (AFTER_UNLOCK: release lock *word; AFTER_CLEAR: clear *word).
+ */
+static inline void park_after(struct goro_g *g, int what, uint32_t *word,
+			      const char *why)
 {
 	struct goro_mach *m = g->m;
 	struct goro_g *next;
@@ -552,27 +556,22 @@ void goro__park(struct goro_g *g, uint32_t *lk, const char *why)
 	g_setstatus(g, G_WAITING);
 	next = m->p ? fast_next(m->p) : NULL;
 	if (next)
-		execute(m, g, next, AFTER_UNLOCK, lk);
+		execute(m, g, next, what, word);
 	else
-		goro__gswitch(m, g, &m->g0, AFTER_UNLOCK, lk);
+		goro__gswitch(m, g, &m->g0, what, word);
 	rt_leave(g->m, e);
+}
+
+/* Park g (the caller) under lock lk, released once g is off its stack. */
+void goro__park(struct goro_g *g, uint32_t *lk, const char *why)
+{
+	park_after(g, AFTER_UNLOCK, lk, why);
 }
 
 /* Park g (the caller); *off is cleared once g is off its stack. */
 void goro__park_clear(struct goro_g *g, uint32_t *off, const char *why)
 {
-	struct goro_mach *m = g->m;
-	struct goro_g *next;
-	bool e = rt_enter(m);
-
-	g_setwait(g, why);
-	g_setstatus(g, G_WAITING);
-	next = m->p ? fast_next(m->p) : NULL;
-	if (next)
-		execute(m, g, next, AFTER_CLEAR, off);
-	else
-		goro__gswitch(m, g, &m->g0, AFTER_CLEAR, off);
-	rt_leave(g->m, e);
+	park_after(g, AFTER_CLEAR, off, why);
 }
 
 /* Make a parked g runnable. Any thread. */
