@@ -10,11 +10,9 @@
 #ifndef GORO_COMPAT_H
 #define GORO_COMPAT_H
 
-#include <linux/capability.h>
 #include <linux/hrtimer.h>
 #include <linux/mm.h>
 #include <linux/sched.h>
-#include <linux/sched/coredump.h>
 #include <linux/stacktrace.h>
 #include <linux/version.h>
 
@@ -134,36 +132,6 @@ static inline unsigned int goro_stack_trace_save_tsk(struct task_struct *t,
 #error "goro.ko: no stack walk for this architecture before 6.7"
 #endif
 #define stack_trace_save_tsk goro_stack_trace_save_tsk
-#endif
-
-/*
- * 7.x: dumpability moved from mm->flags (and mm->user_ns) to
- * task->exec_state, whose reader task_exec_state_get_dumpable() is not
- * exported; the structure is public, read under RCU here. May current
- * read process t (whose mm is mm) as far as its dumpability goes: is it
- * dumpable by its owner, or has current CAP_SYS_PTRACE over it?
- */
-#ifdef SUID_DUMP_USER
-static inline bool goro_dump_ok(struct task_struct *t, struct mm_struct *mm)
-{
-	return get_dumpable(mm) == SUID_DUMP_USER ||
-	       ns_capable(mm->user_ns, CAP_SYS_PTRACE);
-}
-#else
-#include <linux/sched/exec_state.h>
-
-static inline bool goro_dump_ok(struct task_struct *t, struct mm_struct *mm)
-{
-	const struct task_exec_state *es;
-	bool ok;
-
-	rcu_read_lock();
-	es = rcu_dereference(t->exec_state);
-	ok = es->dumpable == TASK_DUMPABLE_OWNER ||
-	     ns_capable(es->user_ns, CAP_SYS_PTRACE);
-	rcu_read_unlock();
-	return ok;
-}
 #endif
 
 #endif /* GORO_COMPAT_H */

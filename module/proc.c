@@ -6,18 +6,12 @@
  *  ms          one line per M, with the wait channel of a blocked one
  *  goroutines  the goroutine registry the process published (GREGISTER)
  *
- * Who may read the files of <pid>/: checked at open, as /proc/PID/wchan does with
- * ptrace_may_access(PTRACE_MODE_READ_FSCREDS), which modules cannot call:
- * the reader must see the process's pid in its own pid namespace, and be
- * of its thread group, or have its fsuid and fsgid match the process's
- * uids and gids in the same user namespace with effective capabilities
- * that include the process's permitted ones (commoncap's rule: a root
- * without capabilities may not read a root with them), or have
- * CAP_SYS_PTRACE in the process's user namespace; a
- * non-dumpable process needs CAP_SYS_PTRACE whoever reads; thread ids are
- * shown in the reader's pid namespace. No LSM hook
- * is asked (see docs/security.md). Otherwise -EACCES (-ESRCH once the
- * process is gone).
+ * Who may read the files of <pid>/: whoever may open /proc/PID/maps of
+ * the process, which is ptrace_may_access(PTRACE_MODE_READ_FSCREDS) with
+ * every LSM; modules cannot call it, so goro_proc_may_read() asks the
+ * kernel by opening that file. The reader's pid namespace must also name
+ * the process. Thread ids are shown in the reader's pid namespace.
+ * Otherwise -EACCES (-ESRCH once the process is gone).
  *
  * Readers never take inst->lock: they read the kernel's copies and the
  * shared region with READ_ONCE, so a reader can neither stall the
@@ -25,15 +19,17 @@
  * goes away (proc_remove waits for readers) before the instance can be
  * freed.
  */
-#include <linux/capability.h>
-#include <linux/cred.h>
+#include <linux/file.h>
+#include <linux/fs.h>
 #include <linux/highmem.h>
 #include <linux/kallsyms.h>
 #include <linux/mm.h>
+#include <linux/mount.h>
 #include <linux/pid.h>
 #include <linux/pid_namespace.h>
 #include <linux/proc_fs.h>
 #include <linux/sched/mm.h>
+#include <linux/sched/signal.h>
 #include <linux/sched/task.h>
 #include <linux/seq_file.h>
 #include <linux/uaccess.h>
@@ -158,38 +154,63 @@ static int goro_sched_show(struct seq_file *m, void *v)
 	return 0;
 }
 
-/* May current read the /proc files of inst? 0, -EACCES or -ESRCH. */
-static int goro_proc_may_read(struct goro_inst *inst)
+/*
+ * May current read the /proc files of inst, opened by file? 0, -EACCES,
+ * -ESRCH (the process is gone) or -EINTR.
+ *
+ * The kernel decides: we open <tgid>/task/<tid>/maps of a thread of the
+ * process through the proc mount the reader came by, with the reader's
+ * credentials. That open is ptrace_may_access(PTRACE_MODE_READ_FSCREDS)
+ * (ids, capabilities, dumpability and every LSM: Landlock, SELinux,
+ * AppArmor, Yama) after the mount's hidepid and pid namespace, as for
+ * /proc/PID/maps itself. mm_access() checks nothing for a thread without
+ * an mm, so the thread named must still have the process's mm after the
+ * open: exit_mm() clears it for good, so it had it during the check.
+ */
+static int goro_proc_may_read(struct goro_inst *inst, struct file *file)
 {
-	const struct cred *cred = current_cred(), *tcred;
-	struct task_struct *t;
+	struct vfsmount *mnt = file->f_path.mnt;
+	struct pid_namespace *ns = proc_pid_ns(mnt->mnt_sb);
+	struct task_struct *leader, *t, *found = NULL;
+	char name[48];
+	struct file *f;
 	int ret = 0;
 
+	/* stricter than /proc: the reader's own pid namespace must name it */
 	if (!pid_nr_ns(inst->pid, task_active_pid_ns(current)))
 		return -EACCES;
-	t = get_pid_task(inst->pid, PIDTYPE_TGID);
-	if (!t)
-		return -ESRCH;
-	if (same_thread_group(t, current))
-		goto out;
+	/* a mount of part of proc has no <pid>/ to ask */
+	if (mnt->mnt_root != mnt->mnt_sb->s_root)
+		return -EACCES;
 	rcu_read_lock();
-	tcred = __task_cred(t);
-	/* __ptrace_may_access()'s ids, then commoncap's capability subset */
-	if (!(uid_eq(cred->fsuid, tcred->euid) &&
-	      uid_eq(cred->fsuid, tcred->suid) &&
-	      uid_eq(cred->fsuid, tcred->uid) &&
-	      gid_eq(cred->fsgid, tcred->egid) &&
-	      gid_eq(cred->fsgid, tcred->sgid) &&
-	      gid_eq(cred->fsgid, tcred->gid) &&
-	      cred->user_ns == tcred->user_ns &&
-	      cap_issubset(tcred->cap_permitted, cred->cap_effective)) &&
-	    !ns_capable(tcred->user_ns, CAP_SYS_PTRACE))
-		ret = -EACCES;
+	leader = pid_task(inst->pid, PIDTYPE_TGID);
+	if (leader) {
+		for_each_thread(leader, t) {
+			if (READ_ONCE(t->mm) == inst->mm) {
+				found = get_task_struct(t);
+				break;
+			}
+		}
+	}
 	rcu_read_unlock();
-	if (!ret && !goro_dump_ok(t, inst->mm))
-		ret = -EACCES;
-out:
-	put_task_struct(t);
+	if (!found)
+		return -ESRCH;
+	snprintf(name, sizeof(name), "%d/task/%d/maps",
+		 pid_nr_ns(inst->pid, ns), task_pid_nr_ns(found, ns));
+	f = file_open_root_mnt(mnt, name, O_RDONLY, 0);
+	if (IS_ERR(f)) {
+		ret = PTR_ERR(f);
+		/* not there for this reader (pid namespace, hidepid) */
+		if (ret == -ENOENT || ret == -EPERM)
+			ret = -EACCES;
+	} else {
+		fput(f);
+		task_lock(found);
+		if (found->mm != inst->mm)
+			ret = -ESRCH;
+		task_unlock(found);
+	}
+	put_task_struct(found);
 	return ret;
 }
 
@@ -197,7 +218,7 @@ static int goro_proc_open(struct inode *inode, struct file *file,
 			  int (*show)(struct seq_file *, void *), size_t size)
 {
 	struct goro_inst *inst = pde_data(inode);
-	int ret = goro_proc_may_read(inst);
+	int ret = goro_proc_may_read(inst, file);
 
 	if (ret)
 		return ret;
