@@ -337,6 +337,40 @@ int goro_mmap(struct file *file, struct vm_area_struct *vma)
 }
 
 /*
+ * References to the live instances that have a /proc entry, for a reader
+ * of /proc/goro/pids: *n of them, in an array to give back to
+ * goro_inst_put_all(); NULL if out of memory. Process context.
+ */
+struct goro_inst **goro_inst_get_all(unsigned int *n)
+{
+	struct goro_inst *inst, **v;
+	unsigned int i = 0, max = 0;
+
+	mutex_lock(&goro_instances_lock);
+	list_for_each_entry(inst, &goro_instances, node)
+		max += !!inst->proc;
+	v = kvmalloc_array(max ?: 1, sizeof(*v), GFP_KERNEL_ACCOUNT);
+	if (v) {
+		list_for_each_entry(inst, &goro_instances, node) {
+			if (!inst->proc)
+				continue;
+			refcount_inc(&inst->ref);
+			v[i++] = inst;
+		}
+	}
+	mutex_unlock(&goro_instances_lock);
+	*n = i;
+	return v;
+}
+
+void goro_inst_put_all(struct goro_inst **v, unsigned int n)
+{
+	while (n--)
+		goro_inst_put(v[n]);
+	kvfree(v);
+}
+
+/*
  * The file is gone: no new calls can come. Ms still attached leave at
  * their next block (or return to user mode) or when they die; an M waiting
  * for a P is woken to leave now. The instance lives until the last M has.

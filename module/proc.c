@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * /proc/goro: version, global stats, and per instance <pid>/:
+ * /proc/goro: version, global stats, pids (the instances the reader may
+ * read, named in its pid namespace), and per instance <pid>/:
  *  sched       Go's schedtrace line, then scheddetail-like P and M lines
  *  ps          one line per P
  *  ms          one line per M, with the wait channel of a blocked one
@@ -593,6 +594,30 @@ static const struct proc_ops goro_goroutines_ops = {
 };
 
 /*
+ * pids: the instances the reader may read, one line each: the name of its
+ * directory here (the global pid), then its pid in the reader's pid
+ * namespace. The directory itself is not listable by others (0551).
+ */
+static int goro_pids_show(struct seq_file *m, void *v)
+{
+	struct pid_namespace *ns = task_active_pid_ns(current);
+	struct goro_inst **insts;
+	unsigned int i, n;
+
+	insts = goro_inst_get_all(&n);
+	if (!insts)
+		return -ENOMEM;
+	for (i = 0; i < n; i++) {
+		if (goro_proc_may_read(insts[i], m->file))
+			continue;
+		seq_printf(m, "%d %d\n", insts[i]->tgid,
+			   pid_nr_ns(insts[i]->pid, ns));
+	}
+	goro_inst_put_all(insts, n);
+	return 0;
+}
+
+/*
  * Called with goro_instances_lock held, once the caller has made sure no
  * other live instance has the entry named inst->tgid.
  */
@@ -626,13 +651,16 @@ void goro_proc_del(struct goro_inst *inst)
 
 int goro_proc_init(void)
 {
-	goro_proc_root = proc_mkdir("goro", NULL);
+	/* others may look up a name, not list them: they read pids */
+	goro_proc_root = proc_mkdir_mode("goro", 0551, NULL);
 	if (!goro_proc_root)
 		return -ENOMEM;
 	if (!proc_create_single("version", 0444, goro_proc_root,
 				goro_version_show) ||
 	    !proc_create_single("stats", 0444, goro_proc_root,
-				goro_stats_show)) {
+				goro_stats_show) ||
+	    !proc_create_single("pids", 0444, goro_proc_root,
+				goro_pids_show)) {
 		proc_remove(goro_proc_root);
 		return -ENOMEM;
 	}

@@ -284,6 +284,8 @@ long goro_ioc_setprocs(struct goro_inst *inst,
 		       struct goro_setprocs __user *uarg);
 void goro_inst_release(struct goro_inst *inst);
 void goro_inst_put(struct goro_inst *inst);
+struct goro_inst **goro_inst_get_all(unsigned int *n);
+void goro_inst_put_all(struct goro_inst **v, unsigned int n);
 struct goro_inst *goro_file_inst(struct file *file);
 
 /* m.c: the M life cycle */

@@ -8,7 +8,11 @@
  *
  * It reads the first two lines of /proc/goro/<pid>/sched: Go's schedtrace
  * line and the counter line, both as key=value words, so a key the module
- * adds later is ignored and a key it lacks prints as "-".
+ * adds later is ignored and a key it lacks prints as "-". The instances
+ * come from /proc/goro/pids (those the reader may read: the directory's
+ * name, the pid in the reader's pid namespace), or from a listing of the
+ * directory where there is no pids; pids are shown as the reader names
+ * them.
  */
 #define _GNU_SOURCE
 #include <ctype.h>
@@ -35,7 +39,7 @@ struct kv {
 };
 
 struct snap {
-	int pid;
+	int pid;	/* in our pid namespace */
 	int nkv;
 	struct kv kv[MAX_KEYS];
 	uint64_t localrunq;	/* sum of the per-P run queue sizes */
@@ -89,16 +93,22 @@ static void parse_kv(struct snap *s, const char *line)
 	}
 }
 
-/* Read /proc/goro/<pid>/sched; false if the instance is gone. */
-static bool read_snap(int pid, struct snap *s)
+/* An instance: its directory in /proc/goro, its pid as we name it. */
+struct inst {
+	int dir;
+	int pid;
+};
+
+/* Read /proc/goro/<dir>/sched; false if the instance is gone. */
+static bool read_snap(const struct inst *in, struct snap *s)
 {
 	char path[64], line[4096];
 	const char *lb, *rb, *q;
 	FILE *f;
 
 	memset(s, 0, sizeof(*s));
-	s->pid = pid;
-	snprintf(path, sizeof(path), "%s/%d/sched", proc_root, pid);
+	s->pid = in->pid;
+	snprintf(path, sizeof(path), "%s/%d/sched", proc_root, in->dir);
 	f = fopen(path, "re");
 	if (!f)
 		return false;
@@ -124,20 +134,42 @@ static bool read_snap(int pid, struct snap *s)
 	return true;
 }
 
-static int list_pids(int *pids, int max)
+/* The instances of /proc/goro/pids; -ENOENT if the module has none. */
+static int list_pids_file(struct inst *v, int max)
 {
-	DIR *d = opendir(proc_root);
-	struct dirent *e;
-	int n = 0;
+	char path[256];
+	int n = 0, dir, pid;
+	FILE *f;
 
+	snprintf(path, sizeof(path), "%s/pids", proc_root);
+	f = fopen(path, "re");
+	if (!f)
+		return -errno;
+	while (n < max && fscanf(f, "%d %d", &dir, &pid) == 2)
+		if (dir > 0 && pid > 0)
+			v[n++] = (struct inst){ .dir = dir, .pid = pid };
+	fclose(f);
+	return n;
+}
+
+static int list_insts(struct inst *v, int max)
+{
+	int n = list_pids_file(v, max);
+	struct dirent *e;
+	DIR *d;
+
+	if (n != -ENOENT)
+		return n;
+	d = opendir(proc_root);
 	if (!d)
 		return -errno;
+	n = 0;
 	while ((e = readdir(d)) && n < max) {
 		char *end;
-		long v = strtol(e->d_name, &end, 10);
+		long v2 = strtol(e->d_name, &end, 10);
 
-		if (*end == '\0' && v > 0)
-			pids[n++] = (int)v;
+		if (*end == '\0' && v2 > 0 && v2 <= INT32_MAX)
+			v[n++] = (struct inst){ .dir = (int)v2, .pid = (int)v2 };
 	}
 	closedir(d);
 	return n;
@@ -233,7 +265,8 @@ int main(int argc, char **argv)
 	static struct snap prev[MAX_INST], cur[MAX_INST];
 	double interval = 0;
 	long count = -1;
-	int pids[MAX_INST], npids, npr = 0, pid = 0, opt, i, j;
+	struct inst insts[MAX_INST];
+	int ninst, npr = 0, pid = 0, opt, i, j;
 	char *end;
 
 	while ((opt = getopt(argc, argv, "i:c:r:h")) != -1) {
@@ -272,7 +305,7 @@ int main(int argc, char **argv)
 		}
 		pid = (int)v;
 	}
-	if (access(proc_root, R_OK)) {
+	if (access(proc_root, X_OK)) {
 		fprintf(stderr, "gorostat: %s: %s (is goro.ko loaded?)\n",
 			proc_root, strerror(errno));
 		return 1;
@@ -283,19 +316,24 @@ int main(int argc, char **argv)
 	for (long round = 0; !stop; round++) {
 		int n = 0;
 
-		if (pid) {
-			pids[0] = pid;
-			npids = 1;
-		} else {
-			npids = list_pids(pids, MAX_INST);
-			if (npids < 0) {
-				fprintf(stderr, "gorostat: %s: %s\n", proc_root,
-					strerror(-npids));
-				return 1;
-			}
+		ninst = list_insts(insts, MAX_INST);
+		if (ninst < 0 && !pid) {
+			fprintf(stderr, "gorostat: %s: %s\n", proc_root,
+				strerror(-ninst));
+			return 1;
 		}
-		for (i = 0; i < npids; i++)
-			if (read_snap(pids[i], &cur[n]))
+		if (pid) {
+			/* the one we name pid, else a directory of that name */
+			struct inst one = { .dir = pid, .pid = pid };
+
+			for (i = 0; i < ninst; i++)
+				if (insts[i].pid == pid)
+					one = insts[i];
+			insts[0] = one;
+			ninst = 1;
+		}
+		for (i = 0; i < ninst; i++)
+			if (read_snap(&insts[i], &cur[n]))
 				n++;
 		if (pid && !n) {
 			if (round)

@@ -6,6 +6,7 @@
  */
 #include "goro_test.h"
 
+#include <dirent.h>
 #include <grp.h>
 #include <linux/capability.h>
 #include <linux/landlock.h>
@@ -307,6 +308,37 @@ TEST(dead_instance_leaves_proc)
 	EXPECT_EQ(0, goro_stat_wait("instances", 0, 1000));
 }
 
+/* Read a whole small file into buf (NUL-terminated): its length or -1. */
+static int goro_read_file(const char *path, char *buf, size_t size)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n, len = 0;
+
+	if (fd < 0)
+		return -1;
+	while ((n = read(fd, buf + len, size - 1 - len)) > 0)
+		len += n;
+	close(fd);
+	buf[len] = 0;
+	return n < 0 ? -1 : (int)len;
+}
+
+/* Does text hold line (which ends in a newline) as a whole line? */
+static bool goro_has_line(const char *text, const char *line)
+{
+	size_t n = strlen(line);
+	const char *p;
+
+	for (p = text; *p; p++) {
+		if (!strncmp(p, line, n))
+			return true;
+		p = strchr(p, '\n');
+		if (!p)
+			break;
+	}
+	return false;
+}
+
 /*
  * Put the calling thread in a Landlock domain of its own: it may then
  * ptrace (so read /proc/PID/maps of) no process outside it. 0, 1 if the
@@ -424,6 +456,60 @@ TEST_F(sec_attached, proc_files_need_ptrace_access)
 		EXPECT_EQ(EACCES, goro_open_in_child(path, 3))
 			TH_LOG("%s as root without capabilities", path);
 	}
+}
+
+/*
+ * The body of proc_goro_lists_what_the_reader_may_read as uid 65534: 0,
+ * or which check failed. line_root is the line of pids for root's
+ * instance.
+ */
+static int goro_pids_as_nobody(const char *line_root)
+{
+	struct goro_setup s = { .nprocs = 1, .max_ms = 8 };
+	char buf[4096], line[32];
+	int fd;
+
+	if (goro_drop_to_nobody())
+		return 1;
+	if (opendir("/proc/goro") || errno != EACCES)
+		return 2;	/* others may not list the directory (exits) */
+	if (goro_read_file("/proc/goro/pids", buf, sizeof(buf)) < 0)
+		return 3;
+	if (goro_has_line(buf, line_root))
+		return 4;	/* root's instance is not ours to read */
+	fd = open(GORO_DEVICE, O_RDWR | O_CLOEXEC);
+	if (fd < 0 || ioctl(fd, GORO_IOC_SETUP, &s))
+		return 5;
+	snprintf(line, sizeof(line), "%d %d\n", getpid(), getpid());
+	if (goro_read_file("/proc/goro/pids", buf, sizeof(buf)) < 0 ||
+	    !goro_has_line(buf, line))
+		return 6;	/* our own is */
+	if (access("/proc/goro/stats", R_OK))
+		return 7;	/* names are still looked up */
+	return 0;
+}
+
+/*
+ * /proc/goro is not listable by others; /proc/goro/pids lists, for each
+ * reader, the instances whose files it may read: root sees its own
+ * instance there, uid 65534 sees its own and not root's.
+ */
+TEST_F(sec_attached, proc_goro_lists_what_the_reader_may_read)
+{
+	char buf[4096], line[32];
+	pid_t kid;
+	int st;
+
+	snprintf(line, sizeof(line), "%d %d\n", getpid(), getpid());
+	ASSERT_LE(0, goro_read_file("/proc/goro/pids", buf, sizeof(buf)));
+	EXPECT_TRUE(goro_has_line(buf, line)) TH_LOG("pids: %s", buf);
+	kid = fork();
+	ASSERT_LE(0, kid);
+	if (!kid)
+		_exit(goro_pids_as_nobody(line));
+	ASSERT_EQ(kid, waitpid(kid, &st, 0));
+	EXPECT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0)
+		TH_LOG("as uid 65534: status %#x", st);
 }
 
 /*
@@ -629,13 +715,18 @@ static int goro_ns_tids(void)
 	snprintf(path, sizeof(path), "M%u: tid=%d ", m, goro_gettid());
 	if (!strstr(buf, path))
 		return 17;	/* sched */
+	snprintf(path, sizeof(path), "%d %d\n", global, getpid());
+	if (goro_read_file("/proc/goro/pids", buf, sizeof(buf)) < 0 ||
+	    !goro_has_line(buf, path))
+		return 18;	/* pids: our directory, named as we are */
 	return 0;
 }
 
 /*
  * A process in its own pid namespace sees its threads' ids as that
  * namespace names them, in the shared M table and in its /proc/goro
- * files, not the root namespace's.
+ * files, not the root namespace's; /proc/goro/pids gives it the name of
+ * its directory and its own pid there (1).
  */
 TEST(pid_namespace_sees_its_own_tids)
 {
@@ -663,7 +754,7 @@ TEST(pid_namespace_sees_its_own_tids)
 	ASSERT_EQ(kid, waitpid(kid, &st, 0));
 	ASSERT_TRUE(WIFEXITED(st));
 	EXPECT_EQ(0, WEXITSTATUS(st))
-		TH_LOG("check %d failed (11: M table, 15: ms, 17: sched)",
+		TH_LOG("check %d failed (11: M table, 15: ms, 17: sched, 18: pids)",
 		       WEXITSTATUS(st));
 	EXPECT_EQ(0, goro_stat_wait("instances", 0, 1000));
 }

@@ -19,7 +19,7 @@ SCHED 1009ms: gomaxprocs=4 idleprocs=1 threads=7 spinningthreads=0 idlethreads=2
 EOT
 }
 echo "TAP version 13"
-echo "1..7"
+echo "1..9"
 mkinst 42 5
 mkinst 77 8
 "$bin" -r "$t/goro" >"$t/out" 2>&1
@@ -34,4 +34,11 @@ if grep -q '^ *77 ' "$t/out"; then nok "pid filter"; else ok "pid filter"; fi
 "$bin" -r "$t/goro" -i 1 -c 1 42 >"$t/out" 2>&1
 wait
 expect "interval mode prints rates" '^ +42 .* +20 +0 +0 +0 +0$'
+# the module's pids file: directory 4242 is pid 7 for the reader
+mkinst 4242 3
+printf '4242 7\n' >"$t/goro/pids"
+"$bin" -r "$t/goro" >"$t/out" 2>&1
+if grep -qE '^ +(42|77|4242) ' "$t/out"; then nok "pids lists what the reader may read"; sed 's/^/#   /' "$t/out"; else expect "pids lists what the reader may read" '^ +7 .* 3 +10 +9 +4 +1$'; fi
+"$bin" -r "$t/goro" 7 >"$t/out" 2>&1
+expect "a pid of the reader's namespace finds its directory" '^ +7 .* 3 +10 +9 +4 +1$'
 exit $st
