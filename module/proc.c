@@ -168,7 +168,8 @@ static int goro_sched_show(struct seq_file *m, void *v)
  * an mm, so the thread named must still have the process's mm after the
  * open: exit_mm() clears it for good, so it had it during the check.
  */
-static int goro_proc_may_read(struct goro_inst *inst, struct file *file)
+static int goro_proc_may_read(struct goro_inst *inst,
+			      const struct file *file)
 {
 	struct vfsmount *mnt = file->f_path.mnt;
 	struct pid_namespace *ns = proc_pid_ns(mnt->mnt_sb);
