@@ -29,6 +29,11 @@
  * that follows queues the task_work again, which runs before the return
  * to user mode. Other signals wait for the P (a handler runs only with
  * one), looking for a freeze request every GORO_FREEZE_POLL meanwhile.
+ * A freeze cancelled between our leaving and the freeze trap (no sleep,
+ * so no sched_in) lets the M return to user mode without a P: its
+ * goroutine's code runs on, and the library's next entry reads
+ * goro_m.p == GORO_NONE and takes the way of a bracketed call whose P
+ * was handed off (the goroutine to the global queue, the M to find a P).
  *
  * Lifetime of the notifier. Only the task itself may take its notifier off
  * its list (the list is walked without a lock by its own context switches),

@@ -28,6 +28,7 @@
 #include "kselftest_harness.h"
 #include "fusefile.h"
 #include "util.h"
+#include "../../uapi/goro.h"
 
 #define PROGRESS 100		/* counts the other goroutine must make */
 #define WAIT_S 30		/* bounded waits, never a pass criterion */
@@ -480,6 +481,132 @@ TEST_F_TIMEOUT(blocking, does_not_stall_the_p, 120)
 	EXPECT_GE(b->count_at_release, PROGRESS);
 	while (goro_numgoroutine() > 1)
 		goro_yield();
+}
+
+/* ---- back in goroutine code without a P ---- */
+
+/* The fd of /dev/goro the library opened, or -1. */
+static int goro_dev_fd(void)
+{
+	char path[64], link[64];
+	ssize_t n;
+	int fd;
+
+	for (fd = 0; fd < 1024; fd++) {
+		snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+		n = readlink(path, link, sizeof(link) - 1);
+		if (n <= 0)
+			continue;
+		link[n] = 0;
+		if (!strcmp(link, "/dev/goro"))
+			return fd;
+	}
+	return -1;
+}
+
+struct pless {
+	int fd, park, op;
+	unsigned int p_after_park;
+	atomic_int done_ops;
+	goro_chan *c;
+	goro_wg wg;
+};
+
+/* Leaves its P the way a cancelled cgroup freeze can: a GORO_IOC_PARK of
+ * its own, which returns without one after its deadline. */
+static void pless_leave(struct pless *s)
+{
+	struct goro_park pk = {
+		.flags = GORO_PARK_NOSTEAL | GORO_PARK_DEADLINE,
+		.deadline_ns = (unsigned long long)now_ns() + 20000000ULL,
+	};
+
+	s->park = ioctl(s->fd, GORO_IOC_PARK, &pk) ? -errno : 0;
+	s->p_after_park = pk.p;
+}
+
+static void pless_child(void *arg)
+{
+	struct pless *s = arg;
+	int v = 7;
+
+	goro_chan_send(s->c, &v);
+	goro_wg_done(&s->wg);
+}
+
+/* Without a P, enters the runtime by way of s->op. */
+static void pless_goroutine(void *arg)
+{
+	struct pless *s = arg;
+	int v = 0;
+
+	pless_leave(s);
+	switch (s->op) {
+	case 0:
+		goro_yield();
+		break;
+	case 1:		/* spawn, then a receive the child's send wakes */
+		goro_wg_add(&s->wg, 1);
+		if (goro_go(pless_child, s) > 0 && goro_chan_recv(s->c, &v) &&
+		    v == 7)
+			break;
+		return;
+	case 2:
+		goro_sleep(1000000);
+		break;
+	case 3:		/* a send a receiver is waiting for */
+		v = 9;
+		goro_chan_send(s->c, &v);
+		break;
+	}
+	atomic_fetch_add(&s->done_ops, 1);
+	goro_wg_done(&s->wg);
+}
+
+static void pless_receiver(void *arg)
+{
+	struct pless *s = arg;
+	int v;
+
+	if (goro_chan_recv(s->c, &v) && v == 9)
+		atomic_fetch_add(&s->done_ops, 1);
+	goro_wg_done(&s->wg);
+}
+
+/*
+ * A goroutine whose M comes back to user mode without a P runs on until
+ * it enters the runtime, which must then get it a P rather than run on
+ * none: a yield, a spawn and a receive, a sleep, a send to a waiting
+ * receiver, each on one P.
+ */
+TEST(back_in_goroutine_code_without_a_p)
+{
+	struct pless s = { .wg = GORO_WG_INIT };
+	int want = 0;
+
+	SKIP_UNLESS_KMOD();
+	s.fd = goro_dev_fd();
+	ASSERT_LE(0, s.fd);
+	s.c = goro_chan_make(sizeof(int), 0);
+	ASSERT_NE(NULL, s.c);
+	goro_setprocs(1);
+	for (s.op = 0; s.op < 4; s.op++) {
+		goro_wg_add(&s.wg, 1);
+		if (s.op == 3) {
+			goro_wg_add(&s.wg, 1);
+			ASSERT_GT(goro_go(pless_receiver, &s), 0);
+			want++;
+		}
+		ASSERT_GT(goro_go(pless_goroutine, &s), 0);
+		want++;
+		goro_wg_wait(&s.wg);
+		EXPECT_EQ(0, s.park) TH_LOG("op %d", s.op);
+		EXPECT_EQ(GORO_NONE, s.p_after_park) TH_LOG("op %d", s.op);
+		EXPECT_EQ(want, atomic_load(&s.done_ops)) TH_LOG("op %d", s.op);
+	}
+	while (goro_numgoroutine() > 1)
+		goro_yield();
+	goro_chan_free(s.c);
 }
 
 /* ---- many blocked at once ---- */
