@@ -93,6 +93,12 @@ struct goro_g {
 	const char *name;
 	struct goro_g *schedlink;	/* global run queue */
 	struct goro_g *freelink;	/* stack caches */
+	/*
+	 * The first G of a batch in a stack pool: the next batch, and how
+	 * many Gs this one links through freelink (stack.c)
+	 */
+	struct goro_g *batchlink;
+	uint32_t batchn;
 	struct goro_stack stk;
 	void *asan_fake;		/* ASan fake stack save */
 	void *tsan_fiber;
