@@ -209,38 +209,46 @@ struct goro_mach {
  * Go runtime per process): all global mutable state lives here.
  */
 struct goro_sched {
+	/*
+	 * Read on the hot paths by every P, written at start-up, by
+	 * goro_setprocs or once at exit: lines no other write shares.
+	 */
 	uint32_t started;		/* 0 no, 1 starting, 2 yes, 3 failed */
-	uint32_t setprocs_lock;		/* serialises changes of nprocs */
 	uint32_t procs_fixed;		/* nprocs no longer follows the machine */
 	uint32_t debug;			/* GORO_DEBUG=1 */
-	uint32_t lock;			/* global run queue, M lists, retire */
-	struct goro_g *runqhead, *runqtail;
-	uint32_t runqsize;
 	int32_t nprocs;
 	int32_t nallp;
-	uint32_t nmspinning;
+	uint32_t maxthreads;
+	uint32_t seed;			/* random, set once at start-up */
+	uint32_t exiting;		/* exit() has begun: run nothing more */
+	size_t default_stack;
+	const struct goro_backend *be;
+	struct goro_pp *allp[GORO_MAX_PROCS];
+	/* the global run queue and the Ms, under lock */
+	uint32_t lock __attribute__((aligned(CACHELINE)));
+	uint32_t runqsize;
+	struct goro_g *runqhead, *runqtail;
 	uint32_t nmidle;
 	int32_t mcount;			/* live Ms */
 	int32_t mnext;			/* next M id */
 	int32_t msyscall;		/* Ms inside goro_syscall_* */
-	uint32_t maxthreads;
-	uint32_t seed;			/* random, set once at start-up */
 	struct goro_mach *allm;
 	struct goro_mach *mfree;	/* retired Ms for reuse (lock) */
 	uint32_t nextra;		/* runtime threads besides Ms and sysmon */
-	struct goro_pp *allp[GORO_MAX_PROCS];
+	uint32_t setprocs_lock;		/* serialises changes of nprocs */
+	/* written when an M starts or stops spinning, read by every wakep */
+	uint32_t nmspinning __attribute__((aligned(CACHELINE)));
+	/* a P's batch of goroutine ids; the goroutines of foreign threads */
+	int64_t goidgen __attribute__((aligned(CACHELINE)));
 	int64_t ngoroutines;		/* + each P's ngo: goro__ngoroutines */
-	int64_t goidgen;
 	uint32_t foreign;		/* a foreign thread used the API */
 	uint32_t main_exited;		/* main called goro_exit */
-	size_t default_stack;
-	const struct goro_backend *be;
-	struct goro_g g1;		/* main goroutine (main thread's stack) */
 	pthread_t sysmon;
 	uint32_t sysmon_futex;
 	uint32_t dumping;
-	uint32_t exiting;		/* exit() has begun: run nothing more */
 	pid_t exit_tid;
+	/* main goroutine (main thread's stack): written as it runs */
+	struct goro_g g1 __attribute__((aligned(CACHELINE)));
 };
 
 extern struct goro_sched goro__sched HIDDEN;
