@@ -137,8 +137,12 @@ struct goro_pp {
 	int id;
 	uint32_t retired;	/* id >= nprocs: being given up */
 	struct goro_mach *m;	/* owner, or NULL */
-	/* stack cache per size class: singly linked through g->freelink */
-	struct goro_g *scache[8];
+	/*
+	 * stack cache per size class: singly linked through g->freelink;
+	 * written at every spawn and exit, on a line apart from kp, which
+	 * thieves read while they look for work
+	 */
+	struct goro_g *scache[8] __attribute__((aligned(CACHELINE)));
 	uint32_t nscache[8];
 	/* sysmon's view */
 	uint64_t sm_schedtick;
