@@ -14,7 +14,9 @@
  * goroutine's send then receive on a channel of 1), select4 (bench/
  * goro_select.c's shape, per select), selwake (a select on 2 unbuffered
  * channels woken by a sender, 1 P, per select), spawn1, spawn2 (spawn +
- * run + join, per goroutine).
+ * run + join, per goroutine), join1 (a fork-join step as in goro_fib.c:
+ * a wait group of one, a goroutine that calls Done, the spawner's Wait,
+ * per goroutine, 1 P).
  *
  * Linked with the ordinary library it counts nothing and only times;
  * `make -C bench ops` builds both and also counts the instructions per
@@ -269,6 +271,25 @@ static void spawns(long n)
 	}
 }
 
+static void done_one(void *arg)
+{
+	goro_wg_done(arg);
+}
+
+static void joins(long n)
+{
+	long i;
+
+	for (i = 0; i < n; i++) {
+		goro_wg one = GORO_WG_INIT;
+
+		goro_wg_add(&one, 1);
+		if (goro_go(done_one, &one) < 0)
+			die("goro_go");
+		goro_wg_wait(&one);
+	}
+}
+
 static void nothing(void)
 {
 }
@@ -297,6 +318,7 @@ static const struct loop loops[] = {
 	{ "selwake", 1, selwake_setup, selwake, selwake_done, 1, "select" },
 	{ "spawn1", 1, nothing, spawns, nothing, 1, "goroutine" },
 	{ "spawn2", 2, nothing, spawns, nothing, 1, "goroutine" },
+	{ "join1", 1, nothing, joins, nothing, 1, "goroutine" },
 };
 
 static void measure(const struct loop *l, long n)

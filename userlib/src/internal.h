@@ -93,6 +93,12 @@ struct goro_g {
 	const char *name;
 	struct goro_g *schedlink;	/* global run queue */
 	struct goro_g *freelink;	/* stack caches */
+	/*
+	 * The first G of a batch in a stack pool: the next batch, and how
+	 * many Gs this one links through freelink (stack.c)
+	 */
+	struct goro_g *batchlink;
+	uint32_t batchn;
 	struct goro_stack stk;
 	void *asan_fake;		/* ASan fake stack save */
 	void *tsan_fiber;
@@ -131,8 +137,12 @@ struct goro_pp {
 	int id;
 	uint32_t retired;	/* id >= nprocs: being given up */
 	struct goro_mach *m;	/* owner, or NULL */
-	/* stack cache per size class: singly linked through g->freelink */
-	struct goro_g *scache[8];
+	/*
+	 * stack cache per size class: singly linked through g->freelink;
+	 * written at every spawn and exit, on a line apart from kp, which
+	 * thieves read while they look for work
+	 */
+	struct goro_g *scache[8] __attribute__((aligned(CACHELINE)));
 	uint32_t nscache[8];
 	/* sysmon's view */
 	uint64_t sm_schedtick;
@@ -203,38 +213,46 @@ struct goro_mach {
  * Go runtime per process): all global mutable state lives here.
  */
 struct goro_sched {
+	/*
+	 * Read on the hot paths by every P, written at start-up, by
+	 * goro_setprocs or once at exit: lines no other write shares.
+	 */
 	uint32_t started;		/* 0 no, 1 starting, 2 yes, 3 failed */
-	uint32_t setprocs_lock;		/* serialises changes of nprocs */
 	uint32_t procs_fixed;		/* nprocs no longer follows the machine */
 	uint32_t debug;			/* GORO_DEBUG=1 */
-	uint32_t lock;			/* global run queue, M lists, retire */
-	struct goro_g *runqhead, *runqtail;
-	uint32_t runqsize;
 	int32_t nprocs;
 	int32_t nallp;
-	uint32_t nmspinning;
+	uint32_t maxthreads;
+	uint32_t seed;			/* random, set once at start-up */
+	uint32_t exiting;		/* exit() has begun: run nothing more */
+	size_t default_stack;
+	const struct goro_backend *be;
+	struct goro_pp *allp[GORO_MAX_PROCS];
+	/* the global run queue and the Ms, under lock */
+	uint32_t lock __attribute__((aligned(CACHELINE)));
+	uint32_t runqsize;
+	struct goro_g *runqhead, *runqtail;
 	uint32_t nmidle;
 	int32_t mcount;			/* live Ms */
 	int32_t mnext;			/* next M id */
 	int32_t msyscall;		/* Ms inside goro_syscall_* */
-	uint32_t maxthreads;
-	uint32_t seed;			/* random, set once at start-up */
 	struct goro_mach *allm;
 	struct goro_mach *mfree;	/* retired Ms for reuse (lock) */
 	uint32_t nextra;		/* runtime threads besides Ms and sysmon */
-	struct goro_pp *allp[GORO_MAX_PROCS];
+	uint32_t setprocs_lock;		/* serialises changes of nprocs */
+	/* written when an M starts or stops spinning, read by every wakep */
+	uint32_t nmspinning __attribute__((aligned(CACHELINE)));
+	/* a P's batch of goroutine ids; the goroutines of foreign threads */
+	int64_t goidgen __attribute__((aligned(CACHELINE)));
 	int64_t ngoroutines;		/* + each P's ngo: goro__ngoroutines */
-	int64_t goidgen;
 	uint32_t foreign;		/* a foreign thread used the API */
 	uint32_t main_exited;		/* main called goro_exit */
-	size_t default_stack;
-	const struct goro_backend *be;
-	struct goro_g g1;		/* main goroutine (main thread's stack) */
 	pthread_t sysmon;
 	uint32_t sysmon_futex;
 	uint32_t dumping;
-	uint32_t exiting;		/* exit() has begun: run nothing more */
 	pid_t exit_tid;
+	/* main goroutine (main thread's stack): written as it runs */
+	struct goro_g g1 __attribute__((aligned(CACHELINE)));
 };
 
 extern struct goro_sched goro__sched HIDDEN;

@@ -395,6 +395,47 @@ static bool any_work(void)
 	return false;
 }
 
+/*
+ * How long a spinning M that found nothing polls for work before it gives
+ * its P up and parks, while another P runs: about what parking and being
+ * woken again costs where a futex wake-up takes tens of microseconds to
+ * run its thread (a virtual machine's CPUs), so that a fork-join
+ * program's thief is there when its victim spawns again.
+ */
+#define IDLE_SPIN_NS 50000
+
+/*
+ * m spins and found nothing to steal: poll until work appears on some run
+ * queue (true: look again) or IDLE_SPIN_NS pass, no other P runs, or the
+ * P is wanted elsewhere (false: go on to park). Only the one spinning M
+ * polls (Go keeps one spinning M while work may appear): with more Ps than
+ * CPUs, more would take the CPUs of the Ps that run.
+ */
+static bool spin_for_work(struct goro_mach *m)
+{
+	int64_t until = nanotime() + IDLE_SPIN_NS;
+	int i;
+
+	if (ld_rlx(&goro__sched.nmspinning) != 1)
+		return false;
+	for (;;) {
+		for (i = 0; i < 32; i++)
+			cpu_relax();
+		if (any_work())
+			return true;
+		if (ld_rlx(&m->p->retired) || kmod_p_wanted() ||
+		    ld_rlx(&goro__sched.exiting))
+			return false;
+		/* only a running P (or a timer, below) makes new work */
+		if ((uint32_t)ld_rlx(&goro__sched.nprocs) <=
+		    goro__sched.be->npidle() + 1)
+			return false;
+		if (ld_rlx(&m->p->nexttimer) != INT64_MAX ||
+		    nanotime() >= until)
+			return false;
+	}
+}
+
 /* Find a goroutine to run; parks the M while there is none. */
 static struct goro_g *findrunnable(struct goro_mach *m)
 {
@@ -446,6 +487,9 @@ top:
 		if (g)
 			return g;
 	}
+
+	if (m->spinning && spin_for_work(m))
+		goto top;
 
 	/* nothing: give the P up, then look once more (Go's findrunnable) */
 	goro__lock(&goro__sched.lock);

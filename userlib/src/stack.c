@@ -19,6 +19,15 @@
  * the runtime); the sysmon thread gives the deep pages of slots idle in
  * the pool for a full scavenge period back to the kernel (MADV_DONTNEED),
  * keeping the top page, so the hot path never makes a system call.
+ *
+ * The pool moves slots a batch at a time (Go's gfput/gfget move them one
+ * by one under sched.gFree.lock): a spill links its slots together outside
+ * the lock and pushes them as one batch, a P whose cache is empty takes a
+ * whole batch back. Under the lock only the batch's first G is touched,
+ * never the rest of a chain of Gs whose lines the CPU that freed them
+ * holds (a goroutine that ends on another P than its spawner's sends its
+ * slot there); each of those is fetched ahead, one allocation before its
+ * own, by the P that takes the batch.
  */
 #include "internal.h"
 
@@ -49,6 +58,10 @@ struct chunk {
 	uint32_t cls;
 };
 
+/*
+ * dirty, aging, clean: lists of batches (batchlink, then freelink within a
+ * batch of batchn); the counts are slots.
+ */
 struct pool {
 	uint32_t lock;
 	struct chunk *cur;	/* carving from */
@@ -240,6 +253,47 @@ static struct goro_g *reset(struct goro_g *g)
 	return g;
 }
 
+/* The G's lines that reset() writes, fetched ahead of its allocation. */
+static inline void prefetch_g(struct goro_g *g)
+{
+	size_t off;
+
+	for (off = 0; off < G_REUSE_END; off += CACHELINE)
+		__builtin_prefetch((char *)g + off, 1);
+}
+
+/* pl->lock held: the first batch of the first non-empty list, or NULL */
+static struct goro_g *pool_take(struct pool *pl)
+{
+	struct goro_g **lst, *b;
+	uint32_t *n;
+
+	if (pl->dirty) {
+		lst = &pl->dirty;
+		n = &pl->ndirty;
+	} else if (pl->aging) {
+		lst = &pl->aging;
+		n = &pl->naging;
+	} else if (pl->clean) {
+		lst = &pl->clean;
+		n = &pl->nclean;
+	} else {
+		return NULL;
+	}
+	b = *lst;
+	*lst = b->batchlink;
+	*n -= b->batchn;
+	return b;
+}
+
+/* pl->lock held: push batch b (b->batchn slots) on list *lst */
+static void pool_put(struct goro_g **lst, uint32_t *n, struct goro_g *b)
+{
+	b->batchlink = *lst;
+	*lst = b;
+	*n += b->batchn;
+}
+
 /*
  * A G with a stack of at least size usable bytes, from pp's cache (pp may
  * be NULL on a foreign thread), the pool, or a new slot. NULL: no memory.
@@ -248,8 +302,7 @@ struct goro_g *goro__stack_alloc(struct goro_pp *pp, size_t size)
 {
 	unsigned cls = size_cls(size);
 	struct pool *pl;
-	struct goro_g *g, **lst;
-	int i;
+	struct goro_g *g, *rest = NULL;
 
 	if (cls == CLS_BIG)
 		return big_alloc(size);
@@ -257,45 +310,34 @@ struct goro_g *goro__stack_alloc(struct goro_pp *pp, size_t size)
 		g = pp->scache[cls];
 		pp->scache[cls] = g->freelink;
 		pp->nscache[cls]--;
+		if (g->freelink)
+			prefetch_g(g->freelink);
 		return reset(g);
 	}
 	pl = &stk.pools[cls];
 	lock_rt(&pl->lock);
-	g = NULL;
-	/* take one, and refill pp's cache with up to 16 more */
-	for (i = 0; i < 17; i++) {
-		struct goro_g *x;
-
-		if (pl->dirty) {
-			lst = &pl->dirty;
-			pl->ndirty--;
-		} else if (pl->aging) {
-			lst = &pl->aging;
-			pl->naging--;
-		} else if (pl->clean) {
-			lst = &pl->clean;
-			pl->nclean--;
-		} else {
-			break;
-		}
-		x = *lst;
-		*lst = x->freelink;
-		if (!g) {
-			g = x;
-			if (!pp)
-				break;
-			continue;
-		}
-		x->freelink = pp->scache[cls];
-		pp->scache[cls] = x;
-		pp->nscache[cls]++;
+	g = pool_take(pl);
+	if (g && !pp && g->batchn > 1) {
+		/* no cache to refill: the rest of the batch goes back */
+		rest = g->freelink;
+		rest->batchn = g->batchn - 1;
+		pool_put(&pl->dirty, &pl->ndirty, rest);
+		rest = NULL;
+	} else if (g) {
+		rest = g->freelink;
 	}
 	if (!g)
 		g = carve(cls);
-	else
-		g = reset(g);
 	unlock_rt(&pl->lock);
-	return g;
+	if (!g)
+		return NULL;
+	if (rest) {
+		/* pp's cache was empty: the batch's other slots refill it */
+		pp->scache[cls] = rest;
+		pp->nscache[cls] = g->batchn - 1;
+		prefetch_g(rest);
+	}
+	return reset(g);
 }
 
 /* Give g's slot back: to pp's cache, spilling half to the pool when full. */
@@ -303,7 +345,7 @@ void goro__stack_free(struct goro_pp *pp, struct goro_g *g)
 {
 	unsigned cls = g->stk.cls;
 	struct pool *pl;
-	struct goro_g *h, *t;
+	struct goro_g *t;
 	uint32_t n;
 
 	st_rel(&g->inuse, 0);
@@ -317,8 +359,8 @@ void goro__stack_free(struct goro_pp *pp, struct goro_g *g)
 		pp->nscache[cls]++;
 		return;
 	}
-	/* spill g plus half of the cache as one list */
-	h = t = g;
+	/* spill g plus half of the cache as one batch, linked before the lock */
+	t = g;
 	n = 1;
 	if (pp) {
 		while (n <= PP_STACK_CACHE / 2) {
@@ -331,11 +373,11 @@ void goro__stack_free(struct goro_pp *pp, struct goro_g *g)
 			n++;
 		}
 	}
+	t->freelink = NULL;
+	g->batchn = n;
 	pl = &stk.pools[cls];
 	lock_rt(&pl->lock);
-	t->freelink = pl->dirty;
-	pl->dirty = h;
-	pl->ndirty += n;
+	pool_put(&pl->dirty, &pl->ndirty, g);
 	unlock_rt(&pl->lock);
 }
 
@@ -350,36 +392,32 @@ void goro__stack_scavenge(void)
 
 	for (cls = 0; cls < NCLS; cls++) {
 		struct pool *pl = &stk.pools[cls];
-		struct goro_g *old, *g, *last = NULL;
-		uint32_t n;
+		struct goro_g *old, *b, *next, *g;
 
 		goro__lock(&pl->lock);
 		old = pl->aging;
-		n = pl->naging;
 		pl->aging = pl->dirty;
 		pl->naging = pl->ndirty;
 		pl->dirty = NULL;
 		pl->ndirty = 0;
 		goro__unlock(&pl->lock);
-		if (!old)
-			continue;
-		for (g = old; g; g = g->freelink) {
-			char *top = (char *)((uintptr_t)g & ~(PAGE - 1));
+		for (b = old; b; b = next) {
+			next = b->batchlink;
+			for (g = b; g; g = g->freelink) {
+				char *top = (char *)((uintptr_t)g & ~(PAGE - 1));
 
-			goro__greg_del(g);	/* idle: off the registry */
+				goro__greg_del(g);	/* idle: off the registry */
 
-			if (top > g->stk.lo)
-				madvise(g->stk.lo, top - g->stk.lo,
-					MADV_DONTNEED);
-			if (g->canary)
-				*g->canary = STACK_CANARY;
-			last = g;
+				if (top > g->stk.lo)
+					madvise(g->stk.lo, top - g->stk.lo,
+						MADV_DONTNEED);
+				if (g->canary)
+					*g->canary = STACK_CANARY;
+			}
+			goro__lock(&pl->lock);
+			pool_put(&pl->clean, &pl->nclean, b);
+			goro__unlock(&pl->lock);
 		}
-		goro__lock(&pl->lock);
-		last->freelink = pl->clean;
-		pl->clean = old;
-		pl->nclean += n;
-		goro__unlock(&pl->lock);
 	}
 }
 

@@ -111,18 +111,25 @@ static void init_rt(void)
 /*
  * Go's layout: one 64-bit word (wg->_n) holds the counter in its high 32
  * bits (signed) and the number of registered waiters in its low 32 bits.
- * A waiter registers (waiters + 1) under wg->_lk and queues itself in the
- * same critical section. The rule that lets a caller free the WaitGroup
- * (typically its own stack frame) as soon as Wait returns: Wait returns
- * only once it has seen the whole word zero, and the Add that makes it
- * zero touches nothing of the WaitGroup afterwards.
+ * A waiter registers (waiters + 1, while the counter is not zero), then
+ * pushes itself on wg->_head (a stack linked through the waiters, on
+ * their own stacks) and parks; nothing takes a lock (wg->_lk is unused).
+ * The rule that lets a caller free the WaitGroup (typically its own stack
+ * frame) as soon as Wait returns: Wait returns only once it has seen the
+ * whole word zero, and the Add that makes it zero touches nothing of the
+ * WaitGroup afterwards.
  *  - A Done that brings the counter to zero with no waiters: its atomic
  *    add is that last touch.
- *  - With waiters: the word stays "counter 0, waiters k" while that Done
- *    takes the waiter list under the lock and unlocks; then it resets the
- *    word to zero (the last touch) and wakes the waiters, which live on
- *    their own stacks. A Wait that meanwhile finds "counter 0, waiters k"
- *    waits for the reset: it is a few instructions away.
+ *  - With k waiters: the word stays "counter 0, waiters k", so no other
+ *    waiter registers or pushes, while that Done waits for the k pushes
+ *    (each a few instructions after its registration) and takes the
+ *    list; then it resets the word to zero (the last touch) and wakes
+ *    the waiters, each once it is off its stack (goro__park_clear). A
+ *    Wait that meanwhile finds "counter 0, waiters k" waits for the
+ *    reset: it is a few instructions away.
+ * A Done with one parked waiter makes one atomic add, a Wait two
+ * compare-and-swaps: the lock the waiter list had, taken by both, was
+ * half of a fork-join step's locked operations.
  */
 #define WG_CNT(s) ((int32_t)((uint64_t)(s) >> 32))
 #define WG_WAITERS(s) ((uint32_t)(s))
@@ -130,6 +137,43 @@ static void init_rt(void)
 static uint64_t *wg_state(goro_wg *wg)
 {
 	return (uint64_t *)&wg->_n;
+}
+
+/*
+ * The counter went to zero with k waiters registered: the list of all k,
+ * oldest first, once each has pushed itself (pairs with the release of
+ * the push in goro_wg_wait). None registers meanwhile, so the list's head
+ * is ours to clear.
+ */
+static struct goro_waiter *wg_take(goro_wg *wg, uint32_t k)
+{
+	struct goro_waiter *list, *w, *fifo = NULL;
+	uint32_t n;
+	int i;
+
+	for (i = 0;; i++) {
+		list = ld_acq(&wg->_head);
+		for (n = 0, w = list; w; w = w->next)
+			n++;
+		if (n == k)
+			break;
+		if (n > k)
+			goro__throw("sync: WaitGroup misuse: Add called "
+				    "concurrently with Wait");
+		/* a waiter between its registration and its push */
+		if (i < 100)
+			cpu_relax();
+		else
+			sched_yield();
+	}
+	st_rlx(&wg->_head, NULL);
+	while (list) {
+		w = list->next;
+		list->next = fifo;
+		fifo = list;
+		list = w;
+	}
+	return fifo;
 }
 
 void goro_wg_add(goro_wg *wg, int64_t delta)
@@ -148,26 +192,22 @@ void goro_wg_add(goro_wg *wg, int64_t delta)
 		goro__throw("sync: negative WaitGroup counter");
 	if (v > 0 || WG_WAITERS(s) == 0)
 		return;	/* after the add, nothing of wg is touched */
-	/*
-	 * Zero with waiters: they are all queued (registration and queueing
-	 * share wg->_lk), and no Wait returns before the reset below.
-	 */
-	goro__lock(&wg->_lk);
+	/* zero with waiters: no Wait returns before the reset below */
+	list = wg_take(wg, WG_WAITERS(s));
 	if (ld_sc(st) != s)
-		goro__throw("sync: WaitGroup misuse: Add called concurrently "
-			    "with Wait");
-	list = wg->_head;
-	wg->_head = wg->_tail = NULL;
-	goro__unlock(&wg->_lk);
-	COUNT_RMW();
-	if (!__atomic_compare_exchange_n(st, &s, 0, false, __ATOMIC_SEQ_CST,
-					 __ATOMIC_SEQ_CST))
 		goro__throw("sync: WaitGroup is reused before previous Wait "
 			    "has returned");
+	/*
+	 * The last touch of wg. Release: the clear of the list's head
+	 * comes before it, for the next round's waiters (their ld_sc).
+	 */
+	st_rel(st, 0);
 	/* from here on only the waiters (their own stacks) are touched */
 	while (list) {
 		struct goro_waiter *next = list->next;
 
+		/* pairs with the store-release of goro__waiter_park_clear */
+		goro__wait_off(&list->flag);
 		goro__waiter_wake(list);
 		list = next;
 	}
@@ -182,37 +222,40 @@ void goro_wg_wait(goro_wg *wg)
 {
 	uint64_t *st = wg_state(wg);
 	struct goro_waiter w;
+	void *next;
 	uint64_t s;
 
+	s = ld_sc(st);
+	if (s == 0)
+		return;
+	init_rt();
+	goro__waiter_init(&w);
 	for (;;) {
-		s = ld_sc(st);
 		if (s == 0)
 			return;
 		if (WG_CNT(s) == 0) {
 			/* a last Done is releasing waiters: wait for its reset */
 			sched_yield();
+			s = ld_sc(st);
 			continue;
 		}
-		init_rt();
-		goro__waiter_init(&w);
-		goro__lock(&wg->_lk);
-		s = ld_sc(st);
-		do {
-			if (WG_CNT(s) == 0)
-				break;
-		} while ((COUNT_RMW(), true) &&
-			 !__atomic_compare_exchange_n(st, &s, s + 1, false,
-						     __ATOMIC_SEQ_CST,
-						     __ATOMIC_SEQ_CST));
-		if (WG_CNT(s) == 0) {
-			goro__unlock(&wg->_lk);
-			continue;
-		}
-		q_push(&wg->_head, &wg->_tail, &w);
-		/* woken by the last Done after its reset; wg is not touched */
-		goro__waiter_park(&w, &wg->_lk, "sync.WaitGroup.Wait");
-		return;
+		COUNT_RMW();
+		if (__atomic_compare_exchange_n(st, &s, s + 1, false,
+						__ATOMIC_SEQ_CST,
+						__ATOMIC_SEQ_CST))
+			break;
 	}
+	/* registered: the Done that reaches zero waits for this push */
+	w.flag = 1;	/* on our stack until the park clears it */
+	next = ld_rlx(&wg->_head);
+	do {
+		w.next = next;
+		COUNT_RMW();
+	} while (!__atomic_compare_exchange_n(&wg->_head, &next, (void *)&w,
+					      false, __ATOMIC_RELEASE,
+					      __ATOMIC_RELAXED));
+	/* woken by the last Done after its reset; wg is not touched */
+	goro__waiter_park_clear(&w, &w.flag, "sync.WaitGroup.Wait");
 }
 
 /* ---- Mutex ------------------------------------------------------------------- */

@@ -172,6 +172,73 @@ TEST(waitgroup_waiter_frame_gone_after_wait)
 	goro_setprocs(old);
 }
 
+/*
+ * Threads (futex sleepers) and goroutines wait on one group together; a
+ * goroutine releases them with its last Done. Each round: none returns
+ * before the release, all return after it.
+ */
+struct wg_mixed {
+	goro_wg gate;
+	atomic_int released;
+	atomic_int early;
+	atomic_int back;
+};
+
+static void wg_mixed_wait(struct wg_mixed *t)
+{
+	goro_wg_wait(&t->gate);
+	if (!atomic_load(&t->released))
+		atomic_store(&t->early, 1);
+	atomic_fetch_add(&t->back, 1);
+}
+
+static void *wg_mixed_thread(void *arg)
+{
+	wg_mixed_wait(arg);
+	return NULL;
+}
+
+static void wg_mixed_goroutine(void *arg)
+{
+	wg_mixed_wait(arg);
+}
+
+static void wg_mixed_releaser(void *arg)
+{
+	struct wg_mixed *t = arg;
+	int i;
+
+	for (i = 0; i < 20; i++)
+		goro_yield();	/* let the waiters queue */
+	atomic_store(&t->released, 1);
+	goro_wg_done(&t->gate);
+}
+
+TEST(waitgroup_threads_and_goroutines_wait_together)
+{
+	int rounds = sanitized() ? 20 : 100, r, i, old = goro_setprocs(2);
+
+	for (r = 0; r < rounds; r++) {
+		struct wg_mixed t = {GORO_WG_INIT, 0, 0, 0};
+		pthread_t th[3];
+
+		goro_wg_add(&t.gate, 1);
+		for (i = 0; i < 3; i++)
+			ASSERT_EQ(0, pthread_create(&th[i], NULL,
+						    wg_mixed_thread, &t));
+		for (i = 0; i < 8; i++)
+			goro_go(wg_mixed_goroutine, &t);
+		goro_go(wg_mixed_releaser, &t);
+		wg_mixed_wait(&t);
+		for (i = 0; i < 3; i++)
+			pthread_join(th[i], NULL);
+		while (atomic_load(&t.back) < 12)
+			goro_yield();
+		ASSERT_EQ(0, atomic_load(&t.early));
+	}
+	goro_setprocs(old);
+}
+
 /* ---- Mutex ---- */
 
 struct mt {
