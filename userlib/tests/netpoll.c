@@ -492,7 +492,7 @@ TEST(echo_example_checks_itself)
 		st = run_capture(argv, "ASAN_OPTIONS=detect_leaks=0", out,
 				 sizeof(out), 60);
 	}
-	ASSERT_TRUE(WIFEXITED(st)) TH_LOG("%s", out);
+	ASSERT_TRUE(WIFEXITED(st)) TH_LOG("status %#x: %s", st, out);
 	ASSERT_EQ(0, WEXITSTATUS(st)) TH_LOG("%s", out);
 	ASSERT_NE(NULL, strstr(out, slow_box() ? "ok 50 connections" :
 						  "ok 200 connections"));
