@@ -308,21 +308,6 @@ TEST(dead_instance_leaves_proc)
 	EXPECT_EQ(0, goro_stat_wait("instances", 0, 1000));
 }
 
-/* Read a whole small file into buf (NUL-terminated): its length or -1. */
-static int goro_read_file(const char *path, char *buf, size_t size)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	ssize_t n, len = 0;
-
-	if (fd < 0)
-		return -1;
-	while ((n = read(fd, buf + len, size - 1 - len)) > 0)
-		len += n;
-	close(fd);
-	buf[len] = 0;
-	return n < 0 ? -1 : (int)len;
-}
-
 /* Does text hold line (which ends in a newline) as a whole line? */
 static bool goro_has_line(const char *text, const char *line)
 {
@@ -361,22 +346,29 @@ static int goro_landlock_self(void)
 	return ret;
 }
 
+/* Read a whole small file into buf (NUL-terminated): its length or -1. */
+static int goro_read_file(const char *path, char *buf, size_t size)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n, len = 0;
+
+	if (fd < 0)
+		return -1;
+	while ((n = read(fd, buf + len, size - 1 - len)) > 0)
+		len += n;
+	close(fd);
+	buf[len] = 0;
+	return n < 0 ? -1 : (int)len;
+}
+
 /* Wait until the task of /proc/.../stat path is a zombie: 0, or -1. */
 static int goro_wait_leader_zombie(const char *path, unsigned int ms)
 {
 	char buf[256], *rp;
-	ssize_t n;
-	int fd;
 
 	for (; ms; ms--) {
-		fd = open(path, O_RDONLY);
-		if (fd < 0)
+		if (goro_read_file(path, buf, sizeof(buf)) <= 0)
 			return -1;
-		n = read(fd, buf, sizeof(buf) - 1);
-		close(fd);
-		if (n <= 0)
-			return -1;
-		buf[n] = 0;
 		rp = strrchr(buf, ')');
 		if (rp && rp[1] == ' ' && rp[2] == 'Z')
 			return 0;
