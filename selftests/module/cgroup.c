@@ -190,8 +190,15 @@ static long goro_keyed(const char *path, const char *key)
  */
 #define GORO_EXH_TRIES	1000
 #define GORO_EXH_MAX	(32l << 20)
-/* what the box allocates meanwhile for others, and meminfo's granularity */
-#define GORO_EXH_SLACK	(16l << 20)
+/*
+ * What the box's MemAvailable may lose beyond the cgroup's limit: pages
+ * the killed attempts freed that wait on per-CPU free lists (MemFree
+ * does not count them), what the box allocates meanwhile for others,
+ * the test's own forks. Seen: 0 to 22 MB; without accounting, hundreds.
+ */
+#define GORO_EXH_SLACK	(64l << 20)
+/* kernel memory (slab, vmalloc) grown beyond the cgroup's charge */
+#define GORO_EXH_UNCHARGED (8l << 20)
 
 /* How the attempts of the exhaustion test ended. */
 struct goro_exh {
@@ -294,8 +301,9 @@ static int goro_exh_attempt(int sk[2], struct goro_exh *r)
  * 256 Ps, each kept alive by an fd after its process exits (the fds are
  * held outside the cgroup: the harder case). What the module allocates
  * is charged to the cgroup: attempts end in ENOMEM or an OOM kill inside
- * the cgroup, the cgroup's peak stays at its limit, and the memory the
- * whole box has available drops by no more than that.
+ * the cgroup, the cgroup's peak stays at its limit, the kernel memory
+ * (slab, vmalloc) the live instances hold is in the cgroup's charge, and
+ * the memory the whole box has available drops by not much more.
  */
 FIXTURE(exh) {};
 FIXTURE_SETUP(exh) {}
@@ -307,7 +315,7 @@ TEST_F_TIMEOUT(exh, exhaustion_stays_in_memcg, 600)
 	static int fds[GORO_EXH_TRIES];
 	const char *e = getenv("GORO_EXH_TRIES");
 	int tries = e ? atoi(e) : GORO_EXH_TRIES;
-	long avail0, avail, low, peak, old, kills, dump;
+	long avail0, avail, low, peak, old, kills, dump, kmem0, kmem, cur;
 	int fd, i, n = 0, sk[2], ret;
 	struct goro_exh r = { 0 };
 	__u64 t0;
@@ -331,6 +339,7 @@ TEST_F_TIMEOUT(exh, exhaustion_stays_in_memcg, 600)
 	ASSERT_EQ(0, socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, sk));
 	avail0 = goro_meminfo_kb("MemAvailable:");
 	ASSERT_LT(0, avail0);
+	kmem0 = goro_meminfo_kb("Slab:") + goro_meminfo_kb("VmallocUsed:");
 
 	low = avail0;
 	t0 = goro_now_ns();
@@ -344,13 +353,15 @@ TEST_F_TIMEOUT(exh, exhaustion_stays_in_memcg, 600)
 		if (avail >= 0 && avail < low)
 			low = avail;
 	}
+	kmem = goro_meminfo_kb("Slab:") + goro_meminfo_kb("VmallocUsed:") - kmem0;
+	cur = goro_file_long(GORO_CG_EXH "/memory.current");
 	peak = goro_file_long(GORO_CG_EXH "/memory.peak");
 	kills = goro_keyed(GORO_CG_EXH "/memory.events", "oom_kill");
 	TH_LOG("%d attempts in %llu ms: %d instances, %d ENOMEM, %d EMFILE, %d OOM-killed, %d other (%d)",
 	       tries, (goro_now_ns() - t0) / 1000000, r.ok, r.nomem, r.emfile, r.killed, r.other,
 	       r.other_err);
-	TH_LOG("MemAvailable %ld -> %ld kB (lowest), cgroup peak %ld kB, oom_kill %ld, instances %ld",
-	       avail0, low, peak / 1024, kills, goro_stat("instances"));
+	TH_LOG("MemAvailable %ld -> %ld kB (lowest), slab+vmalloc %+ld kB, cgroup %ld kB (peak %ld kB), oom_kill %ld, instances %ld",
+	       avail0, low, kmem, cur / 1024, peak / 1024, kills, goro_stat("instances"));
 	EXPECT_EQ(0, r.other);
 	/* the memcg held, not the instance count: some got in, most not */
 	EXPECT_LT(0, r.ok);
@@ -360,6 +371,8 @@ TEST_F_TIMEOUT(exh, exhaustion_stays_in_memcg, 600)
 	if (peak >= 0)
 		EXPECT_LE(peak, GORO_EXH_MAX + (1l << 20));
 	EXPECT_LT((avail0 - low) * 1024, GORO_EXH_MAX + GORO_EXH_SLACK);
+	/* what the live instances hold is in the cgroup's charge */
+	EXPECT_LE(kmem * 1024, cur + GORO_EXH_UNCHARGED);
 	while (n)
 		close(fds[--n]);
 	EXPECT_EQ(0, goro_stat_wait("instances", 0, 2000));
