@@ -323,8 +323,10 @@ GORO_API void goro_wg_wait(goro_wg *wg);
 
 /*
  * Mutex (Go's sync.Mutex): not recursive, not owned (any goroutine may
- * unlock it). Waiters are served first come, first served: an unlock with
- * waiters hands the mutex to the oldest one.
+ * unlock it). Fair as Go's is: an unlock wakes the oldest waiter, which
+ * competes with goroutines that are running and may lose to them; once a
+ * waiter has waited more than 1 ms, unlocks hand the mutex to the waiters
+ * in the order they came until the queue is served.
  */
 typedef struct goro_mutex {
 	uint32_t _state;

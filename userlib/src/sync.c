@@ -260,70 +260,171 @@ void goro_wg_wait(goro_wg *wg)
 
 /* ---- Mutex ------------------------------------------------------------------- */
 
+/*
+ * Go's sync.Mutex. _state: LOCKED, WOKEN (a waiter was woken to compete:
+ * an unlock wakes no other), STARVING, and the number of queued waiters
+ * (in units of M_WAITER; changed under _lk only, by CAS since the other
+ * bits change without it).
+ *
+ * Normal mode: an unlock releases the mutex and wakes the oldest waiter,
+ * which competes for it with the goroutines that are running, and loses
+ * mostly: they are on a CPU already. Handing the mutex over at every
+ * unlock instead makes each contended lock a park and a switch (a
+ * convoy). A woken waiter that loses goes back to the head of the queue;
+ * one that has waited longer than 1 ms switches the mutex to starvation
+ * mode: unlock then hands it to the oldest waiter directly (w.flag 1),
+ * and newcomers queue instead of taking it. The waiter that gets it ends
+ * the mode when it is the last one or has waited less than 1 ms.
+ */
 #define M_LOCKED 1U
-#define M_WAITERS 2U	/* queue non-empty; changed under _lk only */
+#define M_WOKEN 2U
+#define M_STARVING 4U
+#define M_WAITER 8U
+#define STARVE_NS 1000000
 
 bool goro_mutex_trylock(goro_mutex *m)
 {
-	uint32_t z = 0;
+	uint32_t s = ld_rlx(&m->_state);
 
+	if (s & (M_LOCKED | M_STARVING))
+		return false;
 	COUNT_RMW();
-	return __atomic_compare_exchange_n(&m->_state, &z, M_LOCKED, false,
+	return __atomic_compare_exchange_n(&m->_state, &s, s | M_LOCKED, false,
 					   __ATOMIC_ACQUIRE, __ATOMIC_RELAXED);
+}
+
+static void q_push_front(void **head, void **tail, struct goro_waiter *w)
+{
+	w->next = *head;
+	*head = w;
+	if (!*tail)
+		*tail = w;
+}
+
+static void mutex_lock_slow(goro_mutex *m)
+{
+	struct goro_waiter w;
+	int64_t start = 0;
+	bool woken = false;
+	uint32_t s, n;
+	int i;
+
+	/*
+	 * brief spin, the holder may be running: 30 looks, a pause apart.
+	 * Here, unlike the runtime's lock, fewer looks further apart (4, 30
+	 * pauses apart) cost 5x: a waiter that misses the release parks,
+	 * and parking and waking are what a contended mutex pays for.
+	 */
+	for (i = 0; i < 30; i++) {
+		cpu_relax();
+		if (goro_mutex_trylock(m))
+			return;
+	}
+	init_rt();
+	for (;;) {
+		goro__lock(&m->_lk);
+		for (;;) {
+			s = ld_rlx(&m->_state);
+			/* a woken waiter clears WOKEN whatever it does next */
+			n = woken ? s & ~M_WOKEN : s;
+			if (!(s & (M_LOCKED | M_STARVING))) {
+				COUNT_RMW();
+				if (__atomic_compare_exchange_n(&m->_state, &s,
+								n | M_LOCKED,
+								false,
+								__ATOMIC_ACQUIRE,
+								__ATOMIC_RELAXED)) {
+					goro__unlock(&m->_lk);
+					return;
+				}
+				continue;
+			}
+			n += M_WAITER;
+			if (woken && (s & M_LOCKED) &&
+			    nanotime() - start > STARVE_NS)
+				n |= M_STARVING;
+			if (cas(&m->_state, s, n))
+				break;
+		}
+		if (!start)
+			start = nanotime();
+		goro__waiter_init(&w);	/* a thread's futex word: 0 again */
+		if (woken)	/* lost the race: first in line again */
+			q_push_front(&m->_head, &m->_tail, &w);
+		else
+			q_push(&m->_head, &m->_tail, &w);
+		goro__waiter_park(&w, &m->_lk, "sync.Mutex.Lock");
+		if (w.flag)
+			break;	/* handed over (starvation mode) */
+		woken = true;
+	}
+	/* ours: end starvation mode if we are the last or did not starve */
+	s = ld_rlx(&m->_state);
+	if (nanotime() - start < STARVE_NS || s < M_WAITER)
+		while (!cas(&m->_state, s, s & ~M_STARVING))
+			s = ld_rlx(&m->_state);
 }
 
 void goro_mutex_lock(goro_mutex *m)
 {
-	struct goro_waiter w;
-	int i;
+	uint32_t z = 0;
 
-	if (goro_mutex_trylock(m))
+	COUNT_RMW();
+	if (__atomic_compare_exchange_n(&m->_state, &z, M_LOCKED, false,
+					__ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
 		return;
-	for (i = 0; i < 32; i++) {	/* brief spin: the holder may be running */
-		cpu_relax();
-		if (ld_rlx(&m->_state) == 0 && goro_mutex_trylock(m))
-			return;
-	}
-	init_rt();
-	goro__waiter_init(&w);
-	goro__lock(&m->_lk);
-	for (;;) {
-		uint32_t s = ld_rlx(&m->_state);
+	mutex_lock_slow(m);
+}
 
-		if (s == 0) {
-			if (goro_mutex_trylock(m)) {
+/*
+ * s: the state our unlock left. The mode is decided by it: STARVING there
+ * means nobody could take the mutex since (STARVING is set only while it
+ * is locked, and stops newcomers). Set later, it was set while another
+ * goroutine holds the mutex, whose unlock hands it over.
+ */
+static void mutex_unlock_slow(goro_mutex *m, uint32_t s)
+{
+	struct goro_waiter *w;
+
+	goro__lock(&m->_lk);
+	if (!(s & M_STARVING)) {
+		s = ld_rlx(&m->_state);
+		for (;;) {
+			/* nobody waits, or it is taken, or one is on its way */
+			if (s < M_WAITER ||
+			    (s & (M_LOCKED | M_WOKEN | M_STARVING))) {
 				goro__unlock(&m->_lk);
 				return;
 			}
-			continue;
+			if (cas(&m->_state, s, s - M_WAITER + M_WOKEN))
+				break;
+			s = ld_rlx(&m->_state);
 		}
-		if (s & M_WAITERS)
-			break;
-		if (cas(&m->_state, s, s | M_WAITERS))
-			break;
+		w = q_pop(&m->_head, &m->_tail);
+		w->flag = 0;	/* to compete */
+	} else {
+		/* only a queued waiter sets STARVING: one is there */
+		s = ld_rlx(&m->_state);
+		while (!cas(&m->_state, s, s - M_WAITER + M_LOCKED))
+			s = ld_rlx(&m->_state);
+		w = q_pop(&m->_head, &m->_tail);
+		w->flag = 1;	/* the mutex stays locked: it is w's */
 	}
-	q_push(&m->_head, &m->_tail, &w);
-	/* woken owning the mutex (hand-off, ordered by the wake-up) */
-	goro__waiter_park(&w, &m->_lk, "sync.Mutex.Lock");
+	goro__unlock(&m->_lk);
+	goro__waiter_wake(w);
 }
 
 void goro_mutex_unlock(goro_mutex *m)
 {
-	uint32_t s = M_LOCKED;
-	struct goro_waiter *w;
+	uint32_t s;
 
 	COUNT_RMW();
-	if (__atomic_compare_exchange_n(&m->_state, &s, 0, false,
-					__ATOMIC_RELEASE, __ATOMIC_RELAXED))
+	s = __atomic_sub_fetch(&m->_state, M_LOCKED, __ATOMIC_RELEASE);
+	if (likely(s == 0))
 		return;
-	if (!(s & M_LOCKED))
+	if (!((s + M_LOCKED) & M_LOCKED))
 		goro__throw("sync: unlock of unlocked mutex");
-	goro__lock(&m->_lk);
-	w = q_pop(&m->_head, &m->_tail);
-	/* the mutex stays locked: ownership passes to w */
-	st_rel(&m->_state, m->_head ? M_LOCKED | M_WAITERS : M_LOCKED);
-	goro__unlock(&m->_lk);
-	goro__waiter_wake(w);
+	mutex_unlock_slow(m, s);
 }
 
 /* ---- RWMutex ----------------------------------------------------------------- */

@@ -320,6 +320,111 @@ TEST(mutex_shared_with_foreign_threads)
 	ASSERT_EQ(0, atomic_load(&t.overlap));
 }
 
+struct barge {
+	goro_mutex mu;
+	goro_wg wg;
+	atomic_int parked, got;
+};
+
+static void barge_waiter(void *arg)
+{
+	struct barge *b = arg;
+
+	atomic_store(&b->parked, 1);
+	goro_mutex_lock(&b->mu);
+	atomic_store(&b->got, 1);
+	goro_mutex_unlock(&b->mu);
+	goro_wg_done(&b->wg);
+}
+
+/*
+ * Go's normal mode: an unlock wakes the waiter but does not hand it the
+ * mutex, so the goroutine that runs may take it again at once (a
+ * hand-off at every unlock makes each contended lock a switch).
+ */
+TEST(mutex_unlock_lets_the_running_goroutine_take_it_again)
+{
+	static struct barge b;
+	int old = goro_setprocs(1), i;
+
+	memset(&b, 0, sizeof(b));
+	goro_mutex_lock(&b.mu);
+	goro_wg_add(&b.wg, 1);
+	goro_go(barge_waiter, &b);
+	/* one P: the waiter runs when we yield, spins, parks */
+	for (i = 0; i < 20 || !atomic_load(&b.parked); i++)
+		goro_yield();
+	goro_mutex_unlock(&b.mu);
+	EXPECT_TRUE(goro_mutex_trylock(&b.mu));
+	EXPECT_EQ(0, atomic_load(&b.got));
+	goro_mutex_unlock(&b.mu);
+	goro_wg_wait(&b.wg);
+	EXPECT_EQ(1, atomic_load(&b.got));
+	goro_setprocs(old);
+}
+
+struct hammer {
+	goro_mutex mu;
+	goro_wg wg;
+	atomic_int stop;
+	atomic_long rounds;
+	int64_t waited;
+};
+
+static void hammer_loop(void *arg)
+{
+	struct hammer *h = arg;
+	int64_t end = goro_now() + 3000000000LL;
+
+	/* it yields holding the mutex, and takes it again at once */
+	while (!atomic_load(&h->stop) && goro_now() < end) {
+		goro_mutex_lock(&h->mu);
+		atomic_fetch_add(&h->rounds, 1);
+		goro_yield();
+		goro_mutex_unlock(&h->mu);
+	}
+	goro_wg_done(&h->wg);
+}
+
+static void hammer_waiter(void *arg)
+{
+	struct hammer *h = arg;
+	int64_t t0;
+
+	while (!atomic_load(&h->rounds))	/* the hammer holds it */
+		goro_yield();
+	t0 = goro_now();
+	goro_mutex_lock(&h->mu);
+	h->waited = goro_now() - t0;
+	goro_mutex_unlock(&h->mu);
+	atomic_store(&h->stop, 1);
+	goro_wg_done(&h->wg);
+}
+
+/*
+ * On one P, a goroutine takes the mutex, yields holding it, unlocks and
+ * takes it again, for up to 3 s. The waiter runs only while the mutex is
+ * held; each unlock wakes it, but the hammer takes the mutex again
+ * before it runs: in normal mode alone it would wait the 3 s. After 1 ms
+ * of waiting it is handed the mutex instead (Go's starvation mode).
+ */
+TEST(mutex_waiter_is_served_while_another_hammers_it)
+{
+	static struct hammer h;
+	int old = goro_setprocs(1);
+
+	memset(&h, 0, sizeof(h));
+	goro_wg_add(&h.wg, 2);
+	goro_go(hammer_loop, &h);
+	goro_go(hammer_waiter, &h);
+	goro_wg_wait(&h.wg);
+	TH_LOG("waited %lld us, %ld rounds of the hammer",
+	       (long long)h.waited / 1000, atomic_load(&h.rounds));
+	EXPECT_EQ(1, atomic_load(&h.stop));
+	EXPECT_LT(h.waited, 1000000000LL);
+	goro_setprocs(old);
+}
+
 TEST(mutex_trylock)
 {
 	goro_mutex mu = GORO_MUTEX_INIT;
