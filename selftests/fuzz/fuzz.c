@@ -341,6 +341,14 @@ static int fuzz_process(__u64 seed, unsigned int secs, int corrupt,
 			fuzz_one_ioctl(&st, &s);
 	}
 	st.stop = 1;
+	/*
+	 * A random ATTACH_M may have made this thread an M with a P. With
+	 * its locks word set by the corruptor it would keep that P while it
+	 * sleeps in pthread_join, and an M waiting for a P after a block
+	 * would wait for it for ever (a process may hold its own Ps hostage:
+	 * docs/security.md): leave the instance first.
+	 */
+	ioctl(st.fd, GORO_IOC_DETACH_M);
 	for (i = 0; i < nm; i++)
 		pthread_join(ms[i], NULL);
 	if (corrupt && st.map)
