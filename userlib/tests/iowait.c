@@ -389,12 +389,18 @@ static void recvmsg_side(void *arg)
 	struct iovec iov[2] = {{m->a, sizeof(m->a)}, {m->b, sizeof(m->b)}};
 	struct msghdr h = {.msg_iov = iov, .msg_iovlen = 2};
 
-	m->ret = goro_recvmsg(m->fd, &h, MSG_WAITALL);
+	/* release: the bytes in a and b before the count main waits for */
+	__atomic_store_n(&m->ret, goro_recvmsg(m->fd, &h, MSG_WAITALL),
+			 __ATOMIC_RELEASE);
+}
+
+static ssize_t msgside_ret(struct msgside *m)
+{
+	return __atomic_load_n(&m->ret, __ATOMIC_ACQUIRE);
 }
 
 TEST(recvmsg_and_sendmsg_scatter_and_gather)
 {
-	goro_wg wg = GORO_WG_INIT;
 	struct msgside m = {.ret = 99};
 	struct iovec iov[3] = {{"he", 2}, {"llo, ", 5}, {"goro", 4}};
 	struct msghdr h = {.msg_iov = iov, .msg_iovlen = 3};
@@ -402,14 +408,13 @@ TEST(recvmsg_and_sendmsg_scatter_and_gather)
 
 	ASSERT_EQ(0, socketpair(AF_UNIX, SOCK_DGRAM, 0, sv));
 	m.fd = sv[0];
-	(void)wg;
 	goro_go(recvmsg_side, &m);
 	goro_sleep(5 * MS);
-	ASSERT_EQ(99, m.ret);	/* parked */
+	ASSERT_EQ(99, msgside_ret(&m));	/* parked */
 	ASSERT_EQ(11, goro_sendmsg(sv[1], &h, 0));
-	while (m.ret == 99)
+	while (msgside_ret(&m) == 99)
 		goro_sleep(1 * MS);
-	ASSERT_EQ(11, m.ret);
+	ASSERT_EQ(11, msgside_ret(&m));
 	ASSERT_EQ(0, memcmp(m.a, "hel", 3));
 	ASSERT_EQ(0, memcmp(m.b, "lo, goro", 8));
 	/* a send to a gone peer: -EPIPE or -ECONNREFUSED, never SIGPIPE */
