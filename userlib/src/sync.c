@@ -386,6 +386,14 @@ static void mutex_unlock_slow(goro_mutex *m, uint32_t s)
 {
 	struct goro_waiter *w;
 
+	/*
+	 * Normal mode with nobody queued, or a woken waiter on its way:
+	 * nothing to do. A waiter queues under _lk after it has looked at
+	 * the state (and found the mutex locked), so a look without _lk is
+	 * enough to leave (Go's unlockSlow).
+	 */
+	if (!(s & M_STARVING) && (s < M_WAITER || (s & M_WOKEN)))
+		return;
 	goro__lock(&m->_lk);
 	if (!(s & M_STARVING)) {
 		s = ld_rlx(&m->_state);
