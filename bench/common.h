@@ -47,6 +47,15 @@ static inline void die_neg(const char *what, long ret)
 	exit(1);
 }
 
+/* A run that lost work measures nothing: got must be want. */
+static inline void expect_count(const char *what, long got, long want)
+{
+	if (got == want)
+		return;
+	fprintf(stderr, "lost %s: %ld of %ld\n", what, got, want);
+	exit(1);
+}
+
 static inline int cmp_u64(const void *a, const void *b)
 {
 	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;

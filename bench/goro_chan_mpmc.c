@@ -72,11 +72,7 @@ static double run(long n)
 	t0 = now_ns() - t0;
 	for (i = 0; i < PAIRS; i++)
 		total += cons.got[i];
-	if (total != per * PAIRS) {
-		fprintf(stderr, "lost messages: %ld of %ld\n", total,
-			per * PAIRS);
-		exit(1);
-	}
+	expect_count("messages", total, per * PAIRS);
 	goro_chan_free(ch);
 	return (double)t0 / 1e9;
 }

@@ -44,11 +44,7 @@ static uint64_t run(long n)
 			die("goro_go");
 	goro_wg_wait(&wg);
 	t0 = now_ns() - t0;
-	if (s.n != per * WORKERS) {
-		fprintf(stderr, "lost increments: %ld of %ld\n", s.n,
-			per * WORKERS);
-		exit(1);
-	}
+	expect_count("increments", s.n, per * WORKERS);
 	return t0;
 }
 

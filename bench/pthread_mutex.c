@@ -43,11 +43,7 @@ static uint64_t run(long n)
 	for (i = 0; i < WORKERS; i++)
 		pthread_join(t[i], NULL);
 	t0 = now_ns() - t0;
-	if (s.n != per * WORKERS) {
-		fprintf(stderr, "lost increments: %ld of %ld\n", s.n,
-			per * WORKERS);
-		exit(1);
-	}
+	expect_count("increments", s.n, per * WORKERS);
 	return t0;
 }
 
